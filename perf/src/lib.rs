@@ -1,0 +1,1 @@
+//! dpvpn benchmarks (see issue: perf/). Micro-benchmarks live in src/bin.
