@@ -1,1 +1,6 @@
+//! dpvpn control plane: configuration, the control-core driver, management.
 #![forbid(unsafe_code)]
+
+pub mod config;
+pub mod lcores;
+pub mod mgmt;

@@ -1,1 +1,8 @@
+//! dpvpn data plane: packet formats (`wire`), tables (FIB, neighbours, adjacencies),
+//! pipeline stages and the poll-mode worker loop. See ARCHITECTURE.md, "A packet's way
+//! through a worker".
 #![forbid(unsafe_code)]
+
+pub mod wire;
+pub mod rcu;
+pub mod fib;

@@ -1,0 +1,1 @@
+//! Packet formats. Pure views over bytes: no DPDK, no allocation.
