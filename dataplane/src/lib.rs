@@ -6,3 +6,11 @@
 pub mod wire;
 pub mod rcu;
 pub mod fib;
+pub mod packet;
+pub mod counters;
+pub mod adjacency;
+pub mod neighbour;
+pub mod tables;
+pub mod stages;
+#[cfg(feature = "dpdk")]
+pub mod worker;

@@ -1,0 +1,229 @@
+//! Pipeline stages and the burst driver that runs them.
+//!
+//! A burst goes through the stages in a fixed order; each stage is a function over the
+//! whole burst that looks only at the packets whose [`Stage`] is its own and moves each
+//! to its next stage or to a final [`Next`]. The per-packet body of each stage is an
+//! `#[inline]` function, so the driver compiles into a few tight loops (VPP's node
+//! graph, without the frame copies).
+//!
+//!     eth_input ─┬─ arp_input ──────────────────────────► Tx (reply) / Punt / Drop
+//!                └─ ip4_input ─┬─ local ─► exception (tap) ─► Tx(tap)
+//!                              ├─ icmp_error ─┐
+//!                              └──────────────┴─► ip4_rewrite ─► Tx(port) / Punt / Drop
+//!
+//! Frames from the kernel (tap) take `from_kernel` instead of `eth_input`.
+
+pub mod arp_input;
+pub mod eth_input;
+pub mod exception;
+pub mod icmp_error;
+pub mod ip4_input;
+pub mod ip4_rewrite;
+
+use crate::counters::{Count, DropReason, WorkerCounters};
+use crate::packet::Packet;
+use crate::tables::Tables;
+
+/// Largest burst the driver takes.
+pub const BURST: usize = 64;
+
+/// Why a packet goes to the control core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum PuntReason {
+    /// An ARP packet the control core must see (learn, answer, resolve).
+    Arp = 1,
+    /// A packet waiting for its neighbour `arg` on `port` to be resolved.
+    Resolve = 2,
+}
+
+impl PuntReason {
+    pub fn from_u8(v: u8) -> Option<PuntReason> {
+        match v {
+            1 => Some(PuntReason::Arp),
+            2 => Some(PuntReason::Resolve),
+            _ => None,
+        }
+    }
+}
+
+/// What the control core learns from the punt header in front of a punted frame.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Punt {
+    pub reason: PuntReason,
+    /// Receiving port (Arp) or egress port (Resolve).
+    pub port: u16,
+    /// The next hop to resolve (Resolve), host order.
+    pub arg: u32,
+}
+
+/// Bytes of the punt header the worker prepends before enqueuing to the control core.
+pub const PUNT_HEADER_LEN: usize = 8;
+
+impl Punt {
+    pub fn write(&self, b: &mut [u8]) {
+        b[0] = self.reason as u8;
+        b[1] = 0;
+        b[2..4].copy_from_slice(&self.port.to_be_bytes());
+        b[4..8].copy_from_slice(&self.arg.to_be_bytes());
+    }
+    pub fn read(b: &[u8]) -> Option<Punt> {
+        if b.len() < PUNT_HEADER_LEN {
+            return None;
+        }
+        Some(Punt {
+            reason: PuntReason::from_u8(b[0])?,
+            port: u16::from_be_bytes([b[2], b[3]]),
+            arg: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+        })
+    }
+}
+
+/// Final verdict for a packet of a burst.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Next {
+    Drop(DropReason),
+    /// Transmit the frame, ready as it is, on this port.
+    Tx(u16),
+    Punt(Punt),
+}
+
+/// Where a packet is inside the burst driver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stage {
+    Done,
+    Arp,
+    Ip4,
+    /// Addressed to us: to the kernel.
+    Local,
+    /// An ICMP error to build about this packet.
+    IcmpError { kind: icmp_error::ErrorKind },
+    /// Ready for L2 rewrite through this adjacency.
+    Rewrite { adj: u32, dst: u32 },
+}
+
+/// Per-packet state carried between stages of one burst.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Meta {
+    pub stage: Stage,
+    /// Offset of the IPv4/ARP header in the frame.
+    pub l3: u16,
+}
+
+impl Meta {
+    const EMPTY: Meta = Meta { stage: Stage::Done, l3: 0 };
+}
+
+/// A token bucket on TSC ticks, for ICMP errors (RFC 1812 §4.3.2.8).
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    tokens: u64,
+    burst: u64,
+    ticks_per_token: u64,
+    last: u64,
+}
+
+impl TokenBucket {
+    pub fn new(per_second: u64, burst: u64, tsc_hz: u64) -> Self {
+        TokenBucket { tokens: burst, burst, ticks_per_token: (tsc_hz / per_second.max(1)).max(1), last: 0 }
+    }
+    #[inline]
+    pub fn take(&mut self, now: u64) -> bool {
+        if self.tokens == 0 {
+            let earned = now.saturating_sub(self.last) / self.ticks_per_token;
+            if earned == 0 {
+                return false;
+            }
+            self.tokens = earned.min(self.burst);
+            self.last = now;
+        }
+        if self.tokens == self.burst {
+            self.last = now;
+        }
+        self.tokens -= 1;
+        true
+    }
+}
+
+/// One worker's view: the shared tables, its own counters, its rate limiters.
+pub struct Ctx<'a> {
+    pub tables: &'a Tables,
+    pub counters: &'a WorkerCounters,
+    pub icmp_limit: TokenBucket,
+    /// TSC at the start of the current loop iteration.
+    pub now: u64,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub(crate) fn drop(&self, r: DropReason) -> Next {
+        Next::Drop(r)
+    }
+}
+
+/// Run one burst received on `rx_port` through the stages. `next[i]` gets the verdict
+/// for `pkts[i]`; the caller transmits, punts or frees accordingly.
+pub fn process_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], next: &mut [Next]) {
+    let n = pkts.len().min(BURST).min(next.len());
+    let mut meta = [Meta::EMPTY; BURST];
+    let from_kernel = ctx.tables.tap == Some(rx_port);
+
+    let mut bytes = 0u64;
+    for i in 0..n {
+        bytes += pkts[i].len() as u64;
+        next[i] = if from_kernel {
+            exception::from_kernel(ctx, rx_port, &mut pkts[i], &mut meta[i])
+        } else {
+            eth_input::eth_input(ctx, rx_port, &mut pkts[i], &mut meta[i])
+        };
+    }
+    ctx.counters.add(Count::RxPackets, n as u64);
+    ctx.counters.add(Count::RxBytes, bytes);
+
+    for i in 0..n {
+        if meta[i].stage == Stage::Arp {
+            next[i] = arp_input::arp_input(ctx, rx_port, &mut pkts[i], &mut meta[i]);
+        }
+    }
+    for i in 0..n {
+        if meta[i].stage == Stage::Ip4 {
+            next[i] = ip4_input::ip4_input(ctx, rx_port, &mut pkts[i], &mut meta[i], !from_kernel);
+        }
+    }
+    for i in 0..n {
+        if let Stage::IcmpError { kind } = meta[i].stage {
+            next[i] = icmp_error::icmp_error(ctx, rx_port, &mut pkts[i], &mut meta[i], kind);
+        }
+    }
+    for i in 0..n {
+        if meta[i].stage == Stage::Local {
+            next[i] = exception::to_kernel(ctx, &mut pkts[i], &mut meta[i]);
+        }
+    }
+    for i in 0..n {
+        if let Stage::Rewrite { adj, dst } = meta[i].stage {
+            next[i] = ip4_rewrite::ip4_rewrite(ctx, &mut pkts[i], &mut meta[i], adj, dst);
+        }
+    }
+    for i in 0..n {
+        match next[i] {
+            Next::Drop(r) => ctx.counters.drop(r),
+            Next::Punt(_) => ctx.counters.add(Count::Punted, 1),
+            Next::Tx(_) => {}
+        }
+    }
+}
+
+/// Move a packet on to `stage`; its verdict comes from a later stage.
+#[inline]
+pub(crate) fn goto(meta: &mut Meta, stage: Stage) -> Next {
+    meta.stage = stage;
+    Next::Drop(DropReason::Internal)
+}
+
+/// Finish a packet with `next`.
+#[inline]
+pub(crate) fn done(meta: &mut Meta, next: Next) -> Next {
+    meta.stage = Stage::Done;
+    next
+}

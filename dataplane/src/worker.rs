@@ -1,0 +1,200 @@
+//! The poll-mode worker loop (one per worker lcore).
+//!
+//! Each worker owns RX queue `queue` and TX queue `queue` on every port (data ports and
+//! the exception tap), so no queue is ever touched by two lcores. Per loop iteration:
+//! read the TSC once, report a quiescent state (QSBR), poll each RX queue for a burst,
+//! run the stages over it, and hand every packet to its verdict: a per-port TX buffer
+//! (flushed when full and on a ~100 µs drain tick; what the NIC refuses is freed and
+//! counted), the punt ring to the control core (prefixed with a punt header; a full
+//! ring is counted and dropped), or the free list (freed in bulk).
+//!
+//! The control core has no TX queue of its own: it enqueues finished frames, with
+//! `mbuf.port` set to the egress port, on the control-TX ring that worker 0 drains into
+//! its TX buffers. This works on every PMD, including those whose RX and TX queues come
+//! in pairs (`net_af_packet` fans RX out over every queue pair it has, so a spare
+//! "control" pair would receive traffic nobody polls).
+//!
+//! Nothing here allocates, locks or makes a syscall per packet; the only syscall is the
+//! optional idle sleep when no queue had anything (for lcores that share a CPU).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use dpdk_binding::{rdtsc, Mbuf, MbufBurst, Port, Ring};
+
+use crate::counters::{Count, DropReason, WorkerCounters};
+use crate::rcu::ReaderHandle;
+use crate::stages::{process_burst, Ctx, Next, TokenBucket, BURST, PUNT_HEADER_LEN};
+use crate::tables::{Tables, MAX_PORTS};
+
+pub struct WorkerConfig {
+    pub lcore: u32,
+    /// RX and TX queue index of this worker on every port.
+    pub queue: u16,
+    /// Ports to poll (data ports and the tap).
+    pub rx_ports: Vec<Port>,
+    /// Every port by id, for TX.
+    pub ports: [Option<Port>; MAX_PORTS],
+    pub punt: Arc<Ring>,
+    /// Worker 0 drains the control core's frames.
+    pub control_tx: Option<Arc<Ring>>,
+    pub counters: Arc<WorkerCounters>,
+    pub tables: Arc<Tables>,
+    pub reader: ReaderHandle,
+    pub stop: Arc<AtomicBool>,
+    pub tsc_hz: u64,
+    /// Packets per RX burst (1..=64).
+    pub burst: usize,
+    /// Sleep this long after 1024 empty polls in a row (0: pure busy poll).
+    pub idle_sleep_us: u32,
+    /// ICMP errors per second this worker may send.
+    pub icmp_rate: u64,
+}
+
+struct TxBuffers {
+    bufs: [MbufBurst; MAX_PORTS],
+    ports: [Option<Port>; MAX_PORTS],
+    queue: u16,
+}
+
+impl TxBuffers {
+    #[inline]
+    fn push(&mut self, port: u16, m: Mbuf, counters: &WorkerCounters) {
+        let p = port as usize;
+        if p >= MAX_PORTS || self.ports[p].is_none() {
+            drop(m);
+            counters.drop(DropReason::Internal);
+            return;
+        }
+        if self.bufs[p].is_full() {
+            self.flush_port(p, counters);
+        }
+        counters.add(Count::TxBytes, m.pkt_len() as u64);
+        if let Err(m) = self.bufs[p].push(m) {
+            drop(m);
+            counters.drop(DropReason::TxFull);
+        }
+    }
+
+    #[inline]
+    fn flush_port(&mut self, p: usize, counters: &WorkerCounters) {
+        let b = &mut self.bufs[p];
+        if b.is_empty() {
+            return;
+        }
+        let Some(port) = self.ports[p] else { return };
+        let total = b.len();
+        let sent = port.tx_burst(self.queue, b);
+        counters.add(Count::TxPackets, sent as u64);
+        let refused = total - sent;
+        if refused > 0 {
+            for _ in 0..refused {
+                counters.drop(DropReason::TxFull);
+            }
+            b.clear();
+        }
+    }
+
+    fn flush(&mut self, counters: &WorkerCounters) {
+        for p in 0..MAX_PORTS {
+            self.flush_port(p, counters);
+        }
+    }
+}
+
+/// Run the worker until `stop` is set. Returns 0.
+pub fn run(cfg: WorkerConfig) -> i32 {
+    let counters = cfg.counters.clone();
+    let mut ctx = Ctx {
+        tables: &cfg.tables,
+        counters: &counters,
+        icmp_limit: TokenBucket::new(cfg.icmp_rate, cfg.icmp_rate.clamp(1, 100), cfg.tsc_hz),
+        now: rdtsc(),
+    };
+    let burst = cfg.burst.clamp(1, BURST);
+    let mut rx = MbufBurst::new();
+    let mut punt = MbufBurst::new();
+    let mut freed = MbufBurst::new();
+    let mut tx = TxBuffers { bufs: core::array::from_fn(|_| MbufBurst::new()), ports: cfg.ports, queue: cfg.queue };
+    let mut next = [Next::Drop(DropReason::Internal); BURST];
+    let drain_ticks = (cfg.tsc_hz / 10_000).max(1);
+    let mut last_drain = ctx.now;
+    let mut idle_polls = 0u32;
+
+    while !cfg.stop.load(Ordering::Relaxed) {
+        ctx.now = rdtsc();
+        cfg.reader.quiescent();
+        counters.add(Count::Loops, 1);
+        let mut got = 0usize;
+        for port in &cfg.rx_ports {
+            let n = port.rx_burst_max(cfg.queue, &mut rx, burst);
+            if n == 0 {
+                continue;
+            }
+            got += n;
+            process_burst(&mut ctx, port.id(), rx.as_mut_slice(), &mut next[..n]);
+            let mut i = 0;
+            rx.drain_into(|mut m| {
+                match next[i] {
+                    Next::Tx(p) => tx.push(p, m, &counters),
+                    Next::Punt(info) => match m.prepend(PUNT_HEADER_LEN as u16) {
+                        Some(h) => {
+                            info.write(h);
+                            if let Err(m) = punt.push(m) {
+                                drop(m);
+                                counters.drop(DropReason::PuntRingFull);
+                            }
+                        }
+                        None => {
+                            counters.drop(DropReason::Internal);
+                            let _ = freed.push(m);
+                        }
+                    },
+                    Next::Drop(_) => {
+                        if let Err(m) = freed.push(m) {
+                            drop(m);
+                        }
+                    }
+                }
+                i += 1;
+            });
+            if !punt.is_empty() {
+                let want = punt.len();
+                let sent = cfg.punt.enqueue_burst(&mut punt);
+                for _ in sent..want {
+                    counters.drop(DropReason::PuntRingFull);
+                }
+                punt.clear();
+            }
+            freed.clear();
+        }
+        if let Some(ring) = &cfg.control_tx {
+            if ring.dequeue_burst(&mut rx) > 0 {
+                counters.add(Count::ControlTx, rx.len() as u64);
+                rx.drain_into(|m| {
+                    let p = m.port();
+                    tx.push(p, m, &counters);
+                });
+                got += 1;
+            }
+        }
+        if ctx.now.wrapping_sub(last_drain) >= drain_ticks {
+            tx.flush(&counters);
+            last_drain = ctx.now;
+        }
+        if got > 0 {
+            counters.add(Count::BusyLoops, 1);
+            idle_polls = 0;
+        } else if cfg.idle_sleep_us > 0 {
+            idle_polls += 1;
+            if idle_polls >= 1024 {
+                tx.flush(&counters);
+                std::thread::sleep(std::time::Duration::from_micros(cfg.idle_sleep_us as u64));
+            }
+        }
+    }
+    tx.flush(&counters);
+    cfg.reader.offline();
+    let _ = cfg.lcore;
+    0
+}
