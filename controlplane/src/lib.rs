@@ -4,3 +4,7 @@
 pub mod config;
 pub mod lcores;
 pub mod mgmt;
+pub mod arp;
+pub mod driver;
+pub mod kernel;
+pub mod routes;

@@ -17,7 +17,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 
 /// How a packet leaves once its destination matched.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Adjacency {
     /// Addressed to dpvpn itself: the exception path to the kernel.
     Local,

@@ -1,0 +1,810 @@
+//! The control-core driver: brings dpvpn up, runs the control loop, brings it down.
+//!
+//! Start-up: configuration and lcores are checked before the EAL starts (a bad config
+//! never touches DPDK); then EAL, the packet pool, the ports (hot-plugged from their
+//! device arguments, one RX and one TX queue per worker), the exception tap, the
+//! tables, and the workers on their lcores.
+//!
+//! The control loop (on the EAL main lcore) polls the workers' punt rings (ARP,
+//! packets waiting for a neighbour), runs the neighbour timers, answers management
+//! requests and reclaims memory after QSBR grace periods. It is the only writer of the
+//! FIB, adjacency and neighbour tables. Frames it sends go through the control-TX
+//! ring that worker 0 drains (see `dataplane::worker`).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dataplane::adjacency::Adjacency;
+use dataplane::counters::{Count, DropReason, WorkerCounters};
+use dataplane::fib::FibConfig;
+use dataplane::neighbour::NeighbourWriter;
+use dataplane::rcu::Qsbr;
+use dataplane::stages::{Punt, PuntReason, PUNT_HEADER_LEN};
+use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_ADDRS, MAX_PORTS};
+use dataplane::worker::{self, WorkerConfig};
+use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig as DpdkPortConfig, Ring};
+
+use crate::arp::{Action, ArpConfig, ArpInfo, NeighbourManager};
+use crate::config::{Config, PortRole as CfgRole};
+use crate::lcores::LcoreMap;
+use crate::mgmt;
+use crate::routes::{prefix_string, RouteError, RouteManager, RouteSource};
+
+/// What `dpvpn` was asked to do.
+pub struct Options {
+    pub lcores: String,
+    pub config: PathBuf,
+    pub eal_extra: Vec<String>,
+}
+
+/// A start-up failure, with the message for the operator.
+#[derive(Debug)]
+pub struct StartError(pub String);
+
+impl std::fmt::Display for StartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn err<E: std::fmt::Display>(context: impl std::fmt::Display) -> impl FnOnce(E) -> StartError {
+    move |e| StartError(format!("{context}: {e}"))
+}
+
+/// The MAC dpvpn answers the kernel's ARP with on the tap: locally administered,
+/// "dpvpn" in ASCII after the first byte.
+pub const TAP_GATEWAY_MAC: [u8; 6] = [0x02, 0x64, 0x70, 0x76, 0x70, 0x6e];
+
+/// Mbufs: 2 KiB of data room plus DPDK's default 128 bytes of headroom.
+const MBUF_DATA_ROOM: u16 = 2048 + 128;
+
+struct PortState {
+    name: String,
+    device: String,
+    role: &'static str,
+    port: Port,
+    addresses: Vec<String>,
+}
+
+pub struct Runtime {
+    eal: Option<Eal>,
+    config: Config,
+    lcores: LcoreMap,
+    pool: Arc<Mempool>,
+    ports: Vec<PortState>,
+    tap: Option<Port>,
+    tables: Arc<Tables>,
+    routes: RouteManager,
+    neighbours: NeighbourManager<Mbuf>,
+    qsbr: Arc<Qsbr>,
+    counters: Vec<Arc<WorkerCounters>>,
+    punt_rings: Vec<Arc<Ring>>,
+    control_tx: Arc<Ring>,
+    stop_workers: Arc<AtomicBool>,
+    started: Instant,
+    port_by_name: HashMap<String, u16>,
+    control_stats: ControlStats,
+}
+
+#[derive(Default)]
+struct ControlStats {
+    punts: u64,
+    arp_in: u64,
+    arp_replies: u64,
+    arp_requests: u64,
+    resolved_sent: u64,
+    held_dropped: u64,
+    control_tx_full: u64,
+    bad_punts: u64,
+}
+
+fn to_ifaddr(a: &crate::config::InterfaceAddress) -> IfAddr {
+    IfAddr { addr: u32::from(a.addr), len: a.len }
+}
+
+/// Add `qpairs=` to an af_packet device so its queue pairs match the workers.
+fn device_args(device: &str, workers: usize) -> String {
+    if device.starts_with("net_af_packet") && !device.contains("qpairs=") {
+        format!("{device},qpairs={workers}")
+    } else {
+        device.to_string()
+    }
+}
+
+impl Runtime {
+    /// Start everything. Configuration and lcores were checked by the caller.
+    pub fn start(config: Config, lcores: LcoreMap, eal_extra: &[String]) -> Result<Runtime, StartError> {
+        let mut args = config.eal_args(&lcores);
+        args.extend(eal_extra.iter().cloned());
+        eprintln!("dpvpn: starting EAL: {}", args[1..].join(" "));
+        let eal = Eal::init(&args).map_err(err("EAL initialisation failed"))?;
+        if eal.main_lcore() != lcores.control {
+            return Err(StartError(format!(
+                "EAL chose lcore {} as main, expected the control lcore {}",
+                eal.main_lcore(),
+                lcores.control
+            )));
+        }
+        let workers = eal.worker_lcores();
+        if workers != lcores.workers {
+            return Err(StartError(format!("EAL worker lcores {workers:?} differ from --lcores {:?}", lcores.workers)));
+        }
+        if let Err(e) = eal.pdump_init() {
+            eprintln!("dpvpn: warning: packet capture (pdump) unavailable: {e}");
+        }
+        let n_workers = workers.len();
+        let socket = eal.lcore_socket(lcores.control);
+        let d = &config.dpdk;
+        let pool = Arc::new(
+            Mempool::pktmbuf(&eal, "dpvpn_pkt", d.mbufs, d.mbuf_cache, 0, MBUF_DATA_ROOM, socket)
+                .map_err(err(format!("cannot create the packet pool ({} mbufs)", d.mbufs)))?,
+        );
+
+        let mut ports = Vec::new();
+        let mut port_by_name = HashMap::new();
+        let mut entries = [PortEntry::ABSENT; MAX_PORTS];
+        let queues = n_workers as u16;
+        for pc in &config.ports {
+            let devargs = device_args(&pc.device, n_workers);
+            let what = format!("port `{}` ({})", pc.name, pc.device);
+            let port = Port::attach(&eal, &devargs).map_err(err(format!("{what}: cannot attach the device")))?;
+            let id = port.id();
+            if id as usize >= MAX_PORTS {
+                return Err(StartError(format!("{what}: port id {id} is beyond dpvpn's {MAX_PORTS} ports")));
+            }
+            let conf = DpdkPortConfig {
+                rx_queues: queues,
+                tx_queues: queues,
+                mtu: Some(pc.mtu),
+                rx_desc: d.rx_desc,
+                tx_desc: d.tx_desc,
+            };
+            port.configure(&conf, &pool).map_err(err(format!("{what}: cannot configure {queues} queue pair(s)")))?;
+            port.start().map_err(err(format!("{what}: cannot start")))?;
+            let _ = port.set_promiscuous(true);
+            let mac = port.mac().map_err(err(format!("{what}: cannot read its MAC")))?;
+            let mut e = PortEntry::ABSENT;
+            e.present = true;
+            e.role = match pc.role {
+                CfgRole::Access => PortRole::Access,
+                CfgRole::Uplink => PortRole::Uplink,
+            };
+            e.mac = mac;
+            e.mtu = pc.mtu;
+            for (i, a) in pc.addresses.iter().take(MAX_ADDRS).enumerate() {
+                e.addrs[i] = to_ifaddr(a);
+                e.n_addrs = i as u8 + 1;
+            }
+            entries[id as usize] = e;
+            let link = port.link();
+            eprintln!(
+                "dpvpn: port {} ({}) id {id}: {} queue pair(s), mac {}, mtu {}, link {}; RSS: {}",
+                pc.name,
+                pc.device,
+                queues,
+                fmt_mac(mac),
+                pc.mtu,
+                if link.up { format!("up {} Mb/s", link.speed_mbps) } else { "down".into() },
+                if pc.device.starts_with("net_af_packet") {
+                    "kernel PACKET_FANOUT hash over the queue pairs"
+                } else {
+                    "device default"
+                }
+            );
+            port_by_name.insert(pc.name.clone(), id);
+            ports.push(PortState {
+                name: pc.name.clone(),
+                device: pc.device.clone(),
+                role: match pc.role {
+                    CfgRole::Access => "access",
+                    CfgRole::Uplink => "uplink",
+                },
+                port,
+                addresses: pc.addresses.iter().map(|a| format!("{}/{}", a.addr, a.len)).collect(),
+            });
+        }
+
+        // Exception path.
+        let mut tap = None;
+        let all_addrs: Vec<_> = config.ports.iter().flat_map(|p| p.addresses.iter().cloned()).collect();
+        if config.exception.enabled {
+            let devargs = format!("net_tap_dpvpn,iface={}", config.exception.tap);
+            let port = Port::attach(&eal, &devargs).map_err(err(format!("exception tap `{}`", config.exception.tap)))?;
+            let conf = DpdkPortConfig { rx_queues: queues, tx_queues: queues, mtu: None, rx_desc: 512, tx_desc: 512 };
+            port.configure(&conf, &pool).map_err(err("exception tap: cannot configure"))?;
+            port.start().map_err(err("exception tap: cannot start"))?;
+            let mac = port.mac().map_err(err("exception tap: cannot read its MAC"))?;
+            let mtu = config.ports.iter().map(|p| p.mtu).min().unwrap_or(1500);
+            let id = port.id();
+            let mut e = PortEntry::ABSENT;
+            e.present = true;
+            e.role = PortRole::Tap;
+            e.mac = mac;
+            e.mtu = mtu;
+            entries[id as usize] = e;
+            crate::kernel::configure_tap(&config.exception.tap, &all_addrs, mtu).map_err(err("exception tap"))?;
+            eprintln!("dpvpn: exception path: kernel interface {} (port id {id})", config.exception.tap);
+            tap = Some(port);
+        }
+
+        // Tables.
+        let qsbr = Qsbr::new(n_workers.max(1));
+        let dp = &config.dataplane;
+        let mut routes = RouteManager::new(FibConfig { max_tbl8_groups: dp.fib_max_tbl8_groups }, 1 << 16, qsbr.clone());
+        let neighbours = NeighbourManager::new(
+            NeighbourWriter::new(dp.neighbours_max as usize, qsbr.clone()),
+            ArpConfig {
+                timeout_ms: dp.arp_timeout_s as u64 * 1000,
+                retry_ms: dp.arp_retry_ms as u64,
+                ..ArpConfig::default()
+            },
+        );
+        for (pc, ps) in config.ports.iter().zip(&ports) {
+            let id = ps.port.id();
+            for a in &pc.addresses {
+                let ia = to_ifaddr(a);
+                let net = ia.addr & ia.mask();
+                if a.len < 32 {
+                    routes
+                        .add(net, a.len, Adjacency::Glean { port: id }, RouteSource::Connected)
+                        .map_err(err(format!("port `{}`: connected route {}", pc.name, prefix_string(net, a.len))))?;
+                }
+                routes
+                    .add(ia.addr, 32, Adjacency::Local, RouteSource::Local)
+                    .map_err(err(format!("port `{}`: local route {}", pc.name, a.addr)))?;
+            }
+        }
+        let mut tables_routes = Vec::new();
+        for r in &config.routes {
+            let adj = resolve_route_target(&config, &port_by_name, r.via, r.port.as_deref(), r.blackhole)
+                .map_err(|e| StartError(format!("route {}/{}: {e}", r.prefix, r.len)))?;
+            routes
+                .add(u32::from(r.prefix), r.len, adj, RouteSource::Static)
+                .map_err(err(format!("route {}/{}", r.prefix, r.len)))?;
+            tables_routes.push(adj);
+        }
+        let router_id = config.ports.iter().flat_map(|p| p.addresses.first()).map(|a| u32::from(a.addr)).next().unwrap_or(0);
+        let tables = Arc::new(Tables {
+            ports: entries,
+            fib: routes.fib_table(),
+            adjacencies: routes.adjacency_table(),
+            neighbours: neighbours.table(),
+            tap: tap.map(|p| p.id()),
+            tap_gateway_mac: TAP_GATEWAY_MAC,
+            router_id,
+        });
+
+        let mut rt = Runtime {
+            config,
+            lcores,
+            pool,
+            ports,
+            tap,
+            tables,
+            routes,
+            neighbours,
+            qsbr,
+            counters: Vec::new(),
+            punt_rings: Vec::new(),
+            control_tx: Arc::new(
+                Ring::new(&eal, "dpvpn_ctl_tx", 4096, true, true, socket).map_err(err("cannot create the control-TX ring"))?,
+            ),
+            stop_workers: Arc::new(AtomicBool::new(false)),
+            started: Instant::now(),
+            port_by_name,
+            control_stats: ControlStats::default(),
+            eal: Some(eal),
+        };
+        rt.launch_workers()?;
+        // Resolve static next hops before traffic needs them.
+        let now = rt.now_ms();
+        for (port, nh, _) in rt.routes.next_hops() {
+            let actions = rt.neighbours.ensure(now, port, nh);
+            rt.apply(actions);
+        }
+        Ok(rt)
+    }
+
+    fn launch_workers(&mut self) -> Result<(), StartError> {
+        let eal = self.eal.as_ref().expect("EAL alive");
+        let mut all_ports: [Option<Port>; MAX_PORTS] = [None; MAX_PORTS];
+        let mut rx_ports = Vec::new();
+        for p in &self.ports {
+            all_ports[p.port.id() as usize] = Some(p.port);
+            rx_ports.push(p.port);
+        }
+        if let Some(t) = self.tap {
+            all_ports[t.id() as usize] = Some(t);
+            rx_ports.push(t);
+        }
+        let tsc_hz = eal.tsc_hz();
+        for (i, &lcore) in self.lcores.workers.iter().enumerate() {
+            let punt = Arc::new(
+                Ring::new(eal, &format!("dpvpn_punt{i}"), self.config.dataplane.punt_ring, true, true, eal.lcore_socket(lcore))
+                    .map_err(err(format!("cannot create the punt ring of worker {i}")))?,
+            );
+            let counters = Arc::new(WorkerCounters::new());
+            let wc = WorkerConfig {
+                lcore,
+                queue: i as u16,
+                rx_ports: rx_ports.clone(),
+                ports: all_ports,
+                punt: punt.clone(),
+                control_tx: if i == 0 { Some(self.control_tx.clone()) } else { None },
+                counters: counters.clone(),
+                tables: self.tables.clone(),
+                reader: self.qsbr.register(),
+                stop: self.stop_workers.clone(),
+                tsc_hz,
+                burst: self.config.dpdk.burst as usize,
+                idle_sleep_us: self.config.dataplane.idle_sleep_us,
+                icmp_rate: self.config.dataplane.icmp_rate,
+            };
+            eal.launch(lcore, move || worker::run(wc)).map_err(err(format!("cannot launch worker on lcore {lcore}")))?;
+            self.punt_rings.push(punt);
+            self.counters.push(counters);
+        }
+        eprintln!(
+            "dpvpn: control core on lcore {}, {} worker(s) on lcores {:?}",
+            self.lcores.control,
+            self.lcores.workers.len(),
+            self.lcores.workers
+        );
+        Ok(())
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Run until `stop` is set (SIGINT/SIGTERM).
+    pub fn run(&mut self, stop: &AtomicBool, mgmt_rx: &Receiver<mgmt::MgmtRequest>) {
+        let mut burst = MbufBurst::new();
+        let mut last_timer = 0u64;
+        while !stop.load(Ordering::Relaxed) {
+            let mut busy = false;
+            for w in 0..self.punt_rings.len() {
+                let ring = self.punt_rings[w].clone();
+                while ring.dequeue_burst(&mut burst) > 0 {
+                    busy = true;
+                    let now = self.now_ms();
+                    let mut frames = Vec::with_capacity(burst.len());
+                    burst.drain_into(|m| frames.push(m));
+                    for m in frames {
+                        self.handle_punt(now, m);
+                    }
+                }
+            }
+            loop {
+                match mgmt_rx.try_recv() {
+                    Ok(req) => {
+                        busy = true;
+                        let resp = self.handle_mgmt(req.request);
+                        let _ = req.reply.send(resp);
+                    }
+                    Err(TryRecvError::Empty) | Err(TryRecvError::Disconnected) => break,
+                }
+            }
+            let now = self.now_ms();
+            if now >= last_timer + 10 {
+                last_timer = now;
+                let actions = self.neighbours.on_timer(now);
+                self.apply(actions);
+                self.routes.maintain();
+            }
+            if !busy {
+                std::thread::sleep(Duration::from_micros(200));
+            }
+        }
+    }
+
+    fn handle_punt(&mut self, now: u64, mut m: Mbuf) {
+        self.control_stats.punts += 1;
+        let Some(punt) = Punt::read(m.data()) else {
+            self.control_stats.bad_punts += 1;
+            return;
+        };
+        m.adj(PUNT_HEADER_LEN as u16);
+        match punt.reason {
+            PuntReason::Arp => {
+                self.control_stats.arp_in += 1;
+                let Some(info) = parse_arp(m.data()) else {
+                    self.control_stats.bad_punts += 1;
+                    return;
+                };
+                let entry = *self.tables.port(punt.port);
+                let actions = self.neighbours.on_arp(
+                    now,
+                    punt.port,
+                    info,
+                    |ip| entry.owns(ip),
+                    |ip| entry.addrs().iter().any(|a| a.contains(ip)),
+                );
+                self.apply(actions);
+            }
+            PuntReason::Resolve => {
+                let actions = self.neighbours.resolve(now, punt.port, punt.arg, m);
+                self.apply(actions);
+            }
+        }
+    }
+
+    fn send(&mut self, port: u16, mut m: Mbuf) {
+        m.set_port(port);
+        if let Err(m) = self.control_tx.enqueue(m) {
+            drop(m);
+            self.control_stats.control_tx_full += 1;
+        }
+    }
+
+    fn apply(&mut self, actions: Vec<Action<Mbuf>>) {
+        for a in actions {
+            match a {
+                Action::Request { port, target, unicast } => {
+                    let entry = *self.tables.port(port);
+                    // Source the request from our address on the target's subnet.
+                    let spa = entry.addrs().iter().find(|a| a.contains(target)).or(entry.addrs().first()).map(|a| a.addr);
+                    let Some(spa) = spa else { continue };
+                    let dst = unicast.unwrap_or([0xff; 6]);
+                    if let Some(m) = self.arp_frame(1, dst, entry.mac, spa, [0; 6], target) {
+                        self.control_stats.arp_requests += 1;
+                        self.send(port, m);
+                    }
+                }
+                Action::Reply { port, to_mac, to_ip, our_ip } => {
+                    let mac = self.tables.port(port).mac;
+                    if let Some(m) = self.arp_frame(2, to_mac, mac, our_ip, to_mac, to_ip) {
+                        self.control_stats.arp_replies += 1;
+                        self.send(port, m);
+                    }
+                }
+                Action::Release { port, mac, packets } => {
+                    for mut m in packets {
+                        m.data_mut()[0..6].copy_from_slice(&mac);
+                        self.control_stats.resolved_sent += 1;
+                        self.send(port, m);
+                    }
+                }
+                Action::Discard { packets } => {
+                    self.control_stats.held_dropped += packets.len() as u64;
+                }
+                Action::MacChanged { port, ip, mac } => {
+                    if let Some(i) = self.routes.next_hop_adjacency(port, ip) {
+                        self.tables.adjacencies.set_mac(i, mac);
+                    }
+                }
+            }
+        }
+    }
+
+    /// An Ethernet + ARP frame (RFC 826) in a fresh mbuf.
+    fn arp_frame(&self, op: u16, eth_dst: [u8; 6], sha: [u8; 6], spa: u32, tha: [u8; 6], tpa: u32) -> Option<Mbuf> {
+        let mut m = self.pool.alloc()?;
+        let b = m.append(42)?;
+        b[0..6].copy_from_slice(&eth_dst);
+        b[6..12].copy_from_slice(&sha);
+        b[12..14].copy_from_slice(&0x0806u16.to_be_bytes());
+        let repr = dataplane::wire::arp::ArpRepr::EthernetIpv4 {
+            operation: dataplane::wire::arp::ArpOperation(op),
+            source_hardware_addr: dataplane::wire::ethernet::EthernetAddress(sha),
+            source_protocol_addr: Ipv4Addr::from(spa).into(),
+            target_hardware_addr: dataplane::wire::ethernet::EthernetAddress(tha),
+            target_protocol_addr: Ipv4Addr::from(tpa).into(),
+        };
+        repr.emit(&mut b[14..42]).ok()?;
+        Some(m)
+    }
+
+    fn handle_mgmt(&mut self, req: mgmt::Request) -> mgmt::Response {
+        use mgmt::{Request, Response};
+        match req {
+            Request::ShowPorts => Response::Ports { ports: self.port_views() },
+            Request::ShowStats => Response::Stats { stats: self.stats_view() },
+            Request::ShowRoutes => Response::Routes { routes: self.route_views() },
+            Request::ShowNeighbours => Response::Neighbours { neighbours: self.neighbour_views() },
+            Request::Metrics => Response::Metrics { ports: self.port_views(), stats: self.stats_view(), gauges: self.gauges() },
+            Request::RouteAdd { prefix, via, port, blackhole } => match self.route_add(&prefix, via.as_deref(), port.as_deref(), blackhole) {
+                Ok(()) => Response::Ok,
+                Err(message) => Response::Error { message },
+            },
+            Request::RouteDel { prefix } => match self.route_del(&prefix) {
+                Ok(()) => Response::Ok,
+                Err(message) => Response::Error { message },
+            },
+        }
+    }
+
+    fn route_add(&mut self, prefix: &str, via: Option<&str>, port: Option<&str>, blackhole: bool) -> Result<(), String> {
+        let (net, len) = crate::config::parse_prefix(prefix).map_err(|e| format!("prefix {prefix:?}: {e}"))?;
+        let via = via
+            .map(|v| v.parse::<Ipv4Addr>().map_err(|_| format!("next hop {v:?} is not an IPv4 address")))
+            .transpose()?;
+        let adj = resolve_route_target(&self.config, &self.port_by_name, via, port, blackhole)?;
+        self.routes.add(u32::from(net), len, adj, RouteSource::Runtime).map_err(|e: RouteError| e.to_string())?;
+        if let Adjacency::NextHop { port, next_hop } = adj {
+            let now = self.now_ms();
+            let actions = self.neighbours.ensure(now, port, next_hop);
+            self.apply(actions);
+            // Already known: publish its MAC to the (possibly new) adjacency.
+            if let (Some(mac), Some(i)) = (self.neighbours.mac(port, next_hop), self.routes.next_hop_adjacency(port, next_hop)) {
+                self.tables.adjacencies.set_mac(i, Some(mac));
+            }
+        }
+        eprintln!("dpvpn: route add {prefix} ({adj:?})");
+        Ok(())
+    }
+
+    fn route_del(&mut self, prefix: &str) -> Result<(), String> {
+        let (net, len) = crate::config::parse_prefix(prefix).map_err(|e| format!("prefix {prefix:?}: {e}"))?;
+        self.routes
+            .remove(u32::from(net), len, &[RouteSource::Runtime, RouteSource::Static])
+            .map_err(|e| e.to_string())?;
+        eprintln!("dpvpn: route del {prefix}");
+        Ok(())
+    }
+
+    fn port_name(&self, id: u16) -> String {
+        if self.tap.map(|t| t.id()) == Some(id) {
+            return self.config.exception.tap.clone();
+        }
+        self.ports.iter().find(|p| p.port.id() == id).map(|p| p.name.clone()).unwrap_or_else(|| format!("port{id}"))
+    }
+
+    fn port_views(&self) -> Vec<mgmt::PortView> {
+        let mut v = Vec::new();
+        let tap_state = self.tap.map(|t| PortState {
+            name: self.config.exception.tap.clone(),
+            device: "net_tap (exception path)".into(),
+            role: "exception",
+            port: t,
+            addresses: vec![],
+        });
+        for p in self.ports.iter().chain(tap_state.iter()) {
+            let stats = p.port.stats().unwrap_or_default();
+            let info = p.port.info().ok();
+            let link = p.port.link();
+            let entry = self.tables.port(p.port.id());
+            v.push(mgmt::PortView {
+                name: p.name.clone(),
+                id: p.port.id(),
+                device: p.device.clone(),
+                driver: info.map(|i| i.driver).unwrap_or_default(),
+                role: p.role.to_string(),
+                mac: fmt_mac(entry.mac),
+                mtu: entry.mtu,
+                link_up: link.up,
+                speed_mbps: link.speed_mbps,
+                addresses: p.addresses.clone(),
+                rx_packets: stats.ipackets,
+                tx_packets: stats.opackets,
+                rx_bytes: stats.ibytes,
+                tx_bytes: stats.obytes,
+                rx_missed: stats.imissed,
+                rx_errors: stats.ierrors,
+                tx_errors: stats.oerrors,
+                rx_nombuf: stats.rx_nombuf,
+            });
+        }
+        v
+    }
+
+    fn stats_view(&self) -> mgmt::StatsView {
+        let counter_views = |c: &WorkerCounters| -> Vec<mgmt::CounterView> {
+            let mut v: Vec<mgmt::CounterView> = Count::ALL
+                .iter()
+                .map(|&k| mgmt::CounterView { name: k.name().into(), kind: "count".into(), value: c.get(k) })
+                .collect();
+            v.extend(DropReason::ALL.iter().map(|&r| mgmt::CounterView {
+                name: format!("drop_{}", r.name()),
+                kind: "drop".into(),
+                value: c.dropped(r),
+            }));
+            v
+        };
+        let workers: Vec<mgmt::WorkerStatsView> = self
+            .lcores
+            .workers
+            .iter()
+            .zip(&self.counters)
+            .map(|(&lcore, c)| mgmt::WorkerStatsView { lcore, counters: counter_views(c) })
+            .collect();
+        let mut totals: Vec<mgmt::CounterView> = Vec::new();
+        for w in &workers {
+            for (i, c) in w.counters.iter().enumerate() {
+                if totals.len() <= i {
+                    totals.push(c.clone());
+                } else {
+                    totals[i].value += c.value;
+                }
+            }
+        }
+        let cs = &self.control_stats;
+        for (name, value) in [
+            ("control_punts", cs.punts),
+            ("control_arp_in", cs.arp_in),
+            ("control_arp_replies", cs.arp_replies),
+            ("control_arp_requests", cs.arp_requests),
+            ("control_resolved_sent", cs.resolved_sent),
+            ("control_held_dropped", cs.held_dropped + self.neighbours.overflow_drops),
+            ("control_tx_ring_full", cs.control_tx_full),
+            ("control_bad_punts", cs.bad_punts),
+        ] {
+            totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
+        }
+        mgmt::StatsView { uptime_s: self.started.elapsed().as_secs(), workers, totals }
+    }
+
+    fn route_views(&self) -> Vec<mgmt::RouteView> {
+        self.routes
+            .routes()
+            .map(|r| {
+                let (action, via, port) = match r.adjacency {
+                    Adjacency::Local => ("local", None, None),
+                    Adjacency::Blackhole => ("blackhole", None, None),
+                    Adjacency::Glean { port } => ("forward", None, Some(self.port_name(port))),
+                    Adjacency::NextHop { port, next_hop } => {
+                        ("forward", Some(Ipv4Addr::from(next_hop).to_string()), Some(self.port_name(port)))
+                    }
+                };
+                mgmt::RouteView {
+                    prefix: prefix_string(r.prefix, r.len),
+                    source: r.source.name().into(),
+                    via,
+                    port,
+                    action: action.into(),
+                }
+            })
+            .collect()
+    }
+
+    fn neighbour_views(&self) -> Vec<mgmt::NeighbourView> {
+        self.neighbours
+            .view(self.now_ms())
+            .into_iter()
+            .map(|n| mgmt::NeighbourView {
+                address: Ipv4Addr::from(n.ip).to_string(),
+                mac: n.mac.map(fmt_mac),
+                port: self.port_name(n.port),
+                state: n.state.name().into(),
+                age_s: n.age_ms / 1000,
+            })
+            .collect()
+    }
+
+    fn gauges(&self) -> Vec<(String, u64)> {
+        vec![
+            ("fib_routes".into(), self.routes.len() as u64),
+            ("fib_tbl8_groups".into(), self.routes.tbl8_in_use() as u64),
+            ("adjacencies".into(), self.routes.adjacencies_in_use() as u64),
+            ("neighbours".into(), self.neighbours.len() as u64),
+            ("mbufs_available".into(), self.pool.avail_count() as u64),
+            ("mbufs_in_use".into(), self.pool.in_use_count() as u64),
+            ("workers".into(), self.counters.len() as u64),
+        ]
+    }
+
+    /// Telemetry: `/dpvpn/stats` gives the summed worker counters.
+    pub fn register_telemetry(&self) {
+        use dpdk_binding::telemetry::{register, Data, Value};
+        let counters = self.counters.clone();
+        let r = register("/dpvpn/stats", "dpvpn worker counters summed over workers", move |_| {
+            let mut v = Vec::new();
+            for &k in Count::ALL {
+                v.push((k.name().to_string(), Value::U64(counters.iter().map(|c| c.get(k)).sum())));
+            }
+            for &r in DropReason::ALL {
+                v.push((format!("drop_{}", r.name()), Value::U64(counters.iter().map(|c| c.dropped(r)).sum())));
+            }
+            Data::Dict(v)
+        });
+        if let Err(e) = r {
+            eprintln!("dpvpn: warning: telemetry command /dpvpn/stats not registered: {e}");
+        }
+    }
+
+    /// Stop workers, print final counters, release ports and the EAL.
+    pub fn shutdown(mut self) {
+        self.stop_workers.store(true, Ordering::Relaxed);
+        if let Some(eal) = &self.eal {
+            for &l in &self.lcores.workers {
+                eal.wait_lcore(l);
+            }
+        }
+        // Drain what the workers left for us.
+        let mut burst = MbufBurst::new();
+        for r in &self.punt_rings {
+            while r.dequeue_burst(&mut burst) > 0 {
+                burst.clear();
+            }
+        }
+        while self.control_tx.dequeue_burst(&mut burst) > 0 {
+            burst.clear();
+        }
+        let actions = self.neighbours.flush(None);
+        self.apply(actions);
+        let stats = self.stats_view();
+        eprintln!("dpvpn: final counters (uptime {} s):", stats.uptime_s);
+        for c in stats.totals.iter().filter(|c| c.value > 0) {
+            eprintln!("  {:<32} {}", c.name, c.value);
+        }
+        for p in self.port_views() {
+            eprintln!(
+                "  port {:<10} rx {} pkts / {} B, tx {} pkts / {} B, missed {}, errors {}/{}",
+                p.name, p.rx_packets, p.rx_bytes, p.tx_packets, p.tx_bytes, p.rx_missed, p.rx_errors, p.tx_errors
+            );
+        }
+        let addrs: Vec<_> = self.config.ports.iter().flat_map(|p| p.addresses.iter().cloned()).collect();
+        for p in self.ports.iter().map(|p| p.port).chain(self.tap) {
+            let _ = p.stop();
+            let _ = p.close();
+        }
+        if self.tap.is_some() {
+            crate::kernel::unconfigure_tap(&addrs);
+        }
+        // Rings and the pool go before the EAL.
+        self.punt_rings.clear();
+        drop(self.eal.take());
+    }
+}
+
+/// Turn a route's target into an adjacency: `via` must be on a port's connected prefix
+/// (and on `port`, if that is given too).
+fn resolve_route_target(
+    config: &Config,
+    port_by_name: &HashMap<String, u16>,
+    via: Option<Ipv4Addr>,
+    port: Option<&str>,
+    blackhole: bool,
+) -> Result<Adjacency, String> {
+    if blackhole {
+        return Ok(Adjacency::Blackhole);
+    }
+    let named = match port {
+        Some(name) => Some(*port_by_name.get(name).ok_or_else(|| format!("no port named `{name}`"))?),
+        None => None,
+    };
+    match via {
+        Some(nh) => {
+            let on = config
+                .ports
+                .iter()
+                .find(|p| p.addresses.iter().any(|a| to_ifaddr(a).contains(u32::from(nh))))
+                .ok_or_else(|| format!("next hop {nh} is not on any port's connected prefix"))?;
+            let id = port_by_name[&on.name];
+            if let Some(n) = named {
+                if n != id {
+                    return Err(format!("next hop {nh} is on port `{}`, not `{}`", on.name, port.unwrap_or("")));
+                }
+            }
+            Ok(Adjacency::NextHop { port: id, next_hop: u32::from(nh) })
+        }
+        None => match named {
+            Some(id) => Ok(Adjacency::Glean { port: id }),
+            None => Err("a route needs `via`, `port` or `blackhole`".into()),
+        },
+    }
+}
+
+fn parse_arp(frame: &[u8]) -> Option<ArpInfo> {
+    use dataplane::wire::arp::{ArpOperation, ArpPacket};
+    let l2 = dataplane::wire::ethernet::parse_l2(frame).ok()?;
+    let arp = ArpPacket::new_checked(&frame[l2.header_len..]).ok()?;
+    if !arp.is_ethernet_ipv4() {
+        return None;
+    }
+    Some(ArpInfo {
+        request: arp.operation() == ArpOperation::REQUEST,
+        sender_mac: arp.source_hardware_addr().0,
+        sender_ip: u32::from(arp.source_protocol_addr()),
+        target_ip: u32::from(arp.target_protocol_addr()),
+    })
+}
+
+pub fn fmt_mac(m: [u8; 6]) -> String {
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+}
