@@ -1,0 +1,401 @@
+//! Lab tests: dpvpn routes real kernel traffic between the namespaces `sub` and `inet`
+//! of the standard lab (scripts/lab.sh), over net_af_packet on veth.
+//!
+//! They need root. They build the lab themselves and take it down afterwards; they
+//! run one at a time (the lab has fixed names). Set DPVPN_SKIP_LAB=1 to skip them
+//! explicitly on a machine without root; they fail, not pass, when they cannot run.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+static LAB: Mutex<()> = Mutex::new(());
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+fn skip() -> bool {
+    if std::env::var_os("DPVPN_SKIP_LAB").is_some() {
+        eprintln!("DPVPN_SKIP_LAB is set: lab test skipped");
+        return true;
+    }
+    let uid = Command::new("id").arg("-u").output().expect("id -u");
+    assert_eq!(String::from_utf8_lossy(&uid.stdout).trim(), "0", "lab tests need root (or set DPVPN_SKIP_LAB=1)");
+    false
+}
+
+fn sh(cmd: &[&str]) -> Output {
+    Command::new(cmd[0]).args(&cmd[1..]).output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"))
+}
+
+fn ns(name: &str, cmd: &[&str]) -> Output {
+    let mut v = vec!["ip", "netns", "exec", name];
+    v.extend_from_slice(cmd);
+    sh(&v)
+}
+
+fn ok(o: &Output, what: &str) -> String {
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(o.status.success(), "{what} failed:\n{out}\n{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+struct Lab {
+    _guard: MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    fn up() -> Lab {
+        let guard = LAB.lock().unwrap_or_else(|e| e.into_inner());
+        ok(&sh(&[repo().join("scripts/lab.sh").to_str().unwrap(), "up"]), "lab up");
+        Lab { _guard: guard }
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        let _ = sh(&["ip", "netns", "exec", "inet", "pkill", "iperf3"]);
+        let _ = sh(&[repo().join("scripts/lab.sh").to_str().unwrap(), "down"]);
+    }
+}
+
+struct Dpvpn {
+    child: Option<Child>,
+    socket: PathBuf,
+    log: PathBuf,
+    dir: PathBuf,
+}
+
+impl Dpvpn {
+    /// Start dpvpn on the lab with `configs/lab.toml`, adjusted to a private socket and
+    /// file prefix, plus `extra` TOML appended to the [dataplane] table.
+    fn start(lcores: &str, dataplane_extra: &str) -> Dpvpn {
+        let dir = std::env::temp_dir().join(format!("dpvpn-lab-{}-{}", std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let socket = dir.join("dpvpn.sock");
+        let text = std::fs::read_to_string(repo().join("configs/lab.toml")).unwrap();
+        let text = text
+            .replace("/run/dpvpn/dpvpn.sock", socket.to_str().unwrap())
+            .replace("[dataplane]", &format!("[dataplane]\n{dataplane_extra}"));
+        let cfg = dir.join("lab.toml");
+        std::fs::write(&cfg, text).unwrap();
+        let log = dir.join("dpvpn.log");
+        let child = Command::new(env!("CARGO_BIN_EXE_dpvpn"))
+            .args(["--lcores", lcores, "--config", cfg.to_str().unwrap()])
+            .stdout(std::fs::File::create(dir.join("stdout.log")).unwrap())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("spawn dpvpn");
+        let mut d = Dpvpn { child: Some(child), socket, log, dir };
+        let t0 = Instant::now();
+        loop {
+            if d.ctl(&["show", "ports"]).status.success() {
+                break;
+            }
+            if let Some(st) = d.child.as_mut().unwrap().try_wait().unwrap() {
+                panic!("dpvpn exited during start-up ({st}):\n{}", d.log_text());
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "dpvpn did not come up:\n{}", d.log_text());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        d
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn ctl(&self, args: &[&str]) -> Output {
+        let mut v = vec!["-s", self.socket.to_str().unwrap()];
+        v.extend_from_slice(args);
+        Command::new(env!("CARGO_BIN_EXE_dpvpnctl")).args(&v).output().unwrap()
+    }
+
+    fn stats(&self) -> serde_json::Value {
+        let o = self.ctl(&["--json", "show", "stats"]);
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("stats json: {e}: {}", String::from_utf8_lossy(&o.stdout)))
+    }
+
+    /// A counter summed over workers (`name` as in `show stats`, e.g. "forwarded" or "drop_runt").
+    fn total(&self, name: &str) -> u64 {
+        let s = self.stats();
+        s["stats"]["totals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no counter {name}"))["value"]
+            .as_u64()
+            .unwrap()
+    }
+
+    fn per_worker(&self, name: &str) -> Vec<u64> {
+        let s = self.stats();
+        s["stats"]["workers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["counters"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["value"].as_u64().unwrap())
+            .collect()
+    }
+
+    fn alive(&mut self) -> bool {
+        self.child.as_mut().unwrap().try_wait().unwrap().is_none()
+    }
+
+    /// SIGTERM, wait, and check a clean exit with final counters.
+    fn stop(mut self) -> String {
+        let mut child = self.child.take().unwrap();
+        sh(&["kill", "-TERM", &child.id().to_string()]);
+        let t0 = Instant::now();
+        let status = loop {
+            if let Some(st) = child.try_wait().unwrap() {
+                break st;
+            }
+            if t0.elapsed() > Duration::from_secs(20) {
+                let _ = child.kill();
+                panic!("dpvpn did not stop on SIGTERM:\n{}", self.log_text());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        };
+        let log = self.log_text();
+        assert!(status.success(), "dpvpn exit status {status}:\n{log}");
+        assert!(log.contains("final counters"), "no final counters printed:\n{log}");
+        log
+    }
+}
+
+impl Drop for Dpvpn {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+            eprintln!("--- dpvpn log ---\n{}", self.log_text());
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64
+}
+
+fn ping(from: &str, to: &str, count: u32) -> Output {
+    ns(from, &["ping", "-c", &count.to_string(), "-i", "0.2", "-W", "2", to])
+}
+
+/// iperf3 TCP from `sub` to `inet` for `secs`; returns bits/s received.
+fn iperf(secs: u32, streams: u32) -> f64 {
+    ok(&ns("inet", &["iperf3", "-s", "-1", "-D"]), "iperf3 server");
+    std::thread::sleep(Duration::from_millis(500));
+    let o = ns(
+        "sub",
+        &["iperf3", "-c", "198.51.100.2", "-t", &secs.to_string(), "-P", &streams.to_string(), "-J", "--connect-timeout", "5000"],
+    );
+    let out = ok(&o, "iperf3 client");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("iperf3 json");
+    let bps = v["end"]["sum_received"]["bits_per_second"].as_f64().expect("bits_per_second");
+    eprintln!("iperf3: {:.1} Mbit/s with {streams} stream(s)", bps / 1e6);
+    bps
+}
+
+#[test]
+fn one_worker_routes_ping_tcp_and_serves_the_kernel() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = Dpvpn::start("0-1", "");
+
+    ok(&ping("sub", "198.51.100.2", 5), "ping sub -> inet through dpvpn");
+    ok(&ping("inet", "192.0.2.2", 3), "ping inet -> sub through dpvpn");
+    assert!(iperf(3, 1) > 1e6, "iperf3 moved less than 1 Mbit/s");
+    let fwd = d.total("forwarded");
+    assert!(fwd > 1000, "forwarded counter {fwd}");
+
+    // Neighbours were learnt on both sides.
+    let n = String::from_utf8_lossy(&d.ctl(&["show", "neighbours"]).stdout).to_string();
+    assert!(n.contains("192.0.2.2") && n.contains("198.51.100.2"), "neighbours:\n{n}");
+
+    // Exception path: the kernel answers ping on dpvpn's addresses...
+    ok(&ping("inet", "198.51.100.1", 3), "ping dpvpn's uplink address");
+    ok(&ping("sub", "192.0.2.1", 3), "ping dpvpn's access address");
+    // ... and TCP to a kernel listener on dpvpn's address works from both namespaces.
+    let listener = TcpListener::bind("198.51.100.1:0").expect("listen on the tap address");
+    let port = listener.local_addr().unwrap().port();
+    let server = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut s, _) = listener.accept().unwrap();
+            let mut line = String::new();
+            BufReader::new(s.try_clone().unwrap()).read_line(&mut line).unwrap();
+            s.write_all(format!("echo {line}").as_bytes()).unwrap();
+        }
+    });
+    for from in ["inet", "sub"] {
+        let script = format!(
+            "import socket; s=socket.create_connection(('198.51.100.1',{port}),timeout=5); s.sendall(b'hello\\n'); print(s.recv(100).decode())"
+        );
+        let out = ok(&ns(from, &["python3", "-c", &script]), "TCP to the kernel listener");
+        assert_eq!(out.trim(), "echo hello", "from {from}");
+    }
+    server.join().unwrap();
+    assert!(d.total("to_kernel") > 0 && d.total("from_kernel") > 0);
+
+    // TTL 1: dpvpn answers time-exceeded from its access address.
+    let o = ns("sub", &["ping", "-c", "1", "-t", "1", "-W", "2", "198.51.100.2"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("192.0.2.1") && out.to_lowercase().contains("time to live exceeded"), "{out}");
+    assert!(d.total("drop_ttl_expired") >= 1);
+    assert!(d.total("icmp_errors") >= 1);
+
+    // No route: net unreachable from dpvpn.
+    let o = ns("sub", &["ping", "-c", "1", "-W", "2", "203.0.113.9"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("192.0.2.1") && out.to_lowercase().contains("unreachable"), "{out}");
+    assert!(d.total("drop_no_route") >= 1);
+
+    // DF over the MTU: fragmentation needed (ping -M do -s 1600 on a 1500 path).
+    ok(&ns("sub", &["ip", "link", "set", "sub-acc", "mtu", "9000"]), "raise sub mtu");
+    let o = ns("sub", &["ping", "-c", "1", "-W", "2", "-M", "do", "-s", "1600", "198.51.100.2"]);
+    let out = String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{out}");
+    assert!(d.total("drop_fragmentation_needed") >= 1, "{out}");
+
+    let log = d.stop();
+    assert!(log.contains("forwarded"), "{log}");
+}
+
+#[test]
+fn two_workers_on_two_cpus_share_the_traffic() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    // Control core and worker 1 share CPU 0, worker 2 has CPU 1.
+    let d = Dpvpn::start("0@0,1@0,2@1", "idle_sleep_us = 50");
+    ok(&ping("sub", "198.51.100.2", 3), "ping through dpvpn");
+    assert!(iperf(4, 8) > 1e6);
+    let rx = d.per_worker("rx_packets");
+    assert_eq!(rx.len(), 2, "{rx:?}");
+    assert!(rx.iter().all(|&n| n > 100), "both workers must receive traffic: {rx:?}");
+    let fwd = d.per_worker("forwarded");
+    assert!(fwd.iter().all(|&n| n > 100), "both workers must forward: {fwd:?}");
+    d.stop();
+}
+
+#[test]
+fn routes_change_at_runtime_under_traffic() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    ok(&ns("inet", &["ip", "addr", "add", "203.0.113.1/32", "dev", "lo"]), "inet extra address");
+    let d = Dpvpn::start("0-1", "");
+    assert!(!ping("sub", "203.0.113.1", 1).status.success(), "reachable before the route exists");
+
+    let add = d.ctl(&["route", "add", "203.0.113.0/24", "via", "198.51.100.2"]);
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    ok(&ping("sub", "203.0.113.1", 3), "ping via the runtime route");
+    let routes = String::from_utf8_lossy(&d.ctl(&["show", "routes"]).stdout).to_string();
+    assert!(routes.contains("203.0.113.0/24") && routes.contains("198.51.100.2"), "{routes}");
+
+    // Churn other routes while TCP runs through the FIB; the transfer must not break.
+    let sock = d.socket.clone();
+    let churn = std::thread::spawn(move || {
+        let mut n = 0;
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(3) {
+            for i in 0..20 {
+                let p = format!("10.{i}.0.0/16");
+                let a = Command::new(env!("CARGO_BIN_EXE_dpvpnctl"))
+                    .args(["-s", sock.to_str().unwrap(), "route", "add", &p, "via", "198.51.100.2"])
+                    .output()
+                    .unwrap();
+                assert!(a.status.success());
+                let r = Command::new(env!("CARGO_BIN_EXE_dpvpnctl"))
+                    .args(["-s", sock.to_str().unwrap(), "route", "del", &p])
+                    .output()
+                    .unwrap();
+                assert!(r.status.success());
+                n += 2;
+            }
+        }
+        n
+    });
+    assert!(iperf(4, 2) > 1e6);
+    let changes = churn.join().unwrap();
+    eprintln!("{changes} route changes under traffic");
+    assert!(changes > 40);
+
+    // Errors are clear and change nothing.
+    let bad = d.ctl(&["route", "add", "10.0.0.0/8", "via", "203.0.113.77"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("not on any port"), "{}", String::from_utf8_lossy(&bad.stderr));
+    let bad = d.ctl(&["route", "del", "192.0.2.0/24"]);
+    assert_eq!(bad.status.code(), Some(1), "connected routes cannot be removed");
+
+    let del = d.ctl(&["route", "del", "203.0.113.0/24"]);
+    assert!(del.status.success());
+    assert!(!ping("sub", "203.0.113.1", 1).status.success(), "reachable after the route was removed");
+    d.stop();
+}
+
+/// Blast random, truncated and malformed frames at both ports; dpvpn counts and
+/// drops them and keeps forwarding.
+#[test]
+fn garbage_frames_are_counted_and_forwarding_continues() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = Dpvpn::start("0-1", "");
+    ok(&ping("sub", "198.51.100.2", 2), "ping before");
+    let ports = String::from_utf8_lossy(&d.ctl(&["--json", "show", "ports"]).stdout).to_string();
+    let v: serde_json::Value = serde_json::from_str(&ports).unwrap();
+    let mac_of = |name: &str| -> String {
+        v["ports"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap()["mac"].as_str().unwrap().to_string()
+    };
+    let script = repo().join("controlplane/tests/garbage.py");
+    for (nsname, dev, mac) in [("sub", "sub-acc", mac_of("access")), ("inet", "inet-up", mac_of("uplink"))] {
+        ok(&ns(nsname, &["python3", script.to_str().unwrap(), dev, &mac, "20000"]), "garbage blaster");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let mut dd = d;
+    assert!(dd.alive(), "dpvpn died:\n{}", dd.log_text());
+    for c in ["drop_runt", "drop_ip4_bad_checksum", "drop_ip4_truncated", "drop_unknown_ethertype", "drop_arp_malformed"] {
+        assert!(dd.total(c) > 0, "counter {c} stayed 0");
+    }
+    ok(&ping("sub", "198.51.100.2", 3), "ping after the garbage");
+    assert!(iperf(2, 1) > 1e6);
+    dd.stop();
+}
+
+#[test]
+fn metrics_endpoint_serves_prometheus_text() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = Dpvpn::start("0-1", "");
+    ok(&ping("sub", "198.51.100.2", 2), "ping");
+    let text = std::fs::read_to_string(repo().join("configs/lab.toml")).unwrap();
+    let addr = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("metrics"))
+        .and_then(|l| l.split('"').nth(1))
+        .expect("metrics address in configs/lab.toml")
+        .to_string();
+    let mut s = TcpStream::connect(&addr).expect("connect to metrics");
+    s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    assert!(body.starts_with("HTTP/1.1 200"), "{body}");
+    assert!(body.contains("dpvpn_port_rx_packets_total{port=\"access\"}"), "{body}");
+    assert!(body.contains("dpvpn_worker_drops_total{"), "{body}");
+    assert!(body.contains("dpvpn_fib_routes"), "{body}");
+    d.stop();
+}
