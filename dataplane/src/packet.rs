@@ -51,6 +51,18 @@ impl HeapPacket {
     pub fn headroom(&self) -> usize {
         self.start
     }
+
+    /// Put `frame` back in with the original headroom, reusing the buffer (no allocation
+    /// when it fits), as a fresh receive would.
+    pub fn reset(&mut self, frame: &[u8]) {
+        let need = HEAP_HEADROOM + frame.len() + 64;
+        if self.buf.len() < need {
+            self.buf.resize(need, 0);
+        }
+        self.buf[HEAP_HEADROOM..HEAP_HEADROOM + frame.len()].copy_from_slice(frame);
+        self.start = HEAP_HEADROOM;
+        self.end = HEAP_HEADROOM + frame.len();
+    }
 }
 
 impl Packet for HeapPacket {
