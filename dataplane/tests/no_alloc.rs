@@ -4,14 +4,12 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-#[path = "stages.rs"]
-#[allow(dead_code)]
-mod stages;
+mod common;
 
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::HeapPacket;
 use dataplane::stages::{process_burst, Ctx, Next, TokenBucket, BURST};
-use stages::*;
+use common::*;
 
 struct Counting;
 static ARMED: AtomicBool = AtomicBool::new(false);
