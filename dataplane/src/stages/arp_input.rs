@@ -13,7 +13,7 @@ use crate::packet::Packet;
 use crate::wire::arp::{ArpOperation, ArpPacket};
 
 #[inline]
-pub fn arp_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
+pub(crate) fn arp_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
     let l3 = meta.l3 as usize;
     let port = ctx.tables.port(rx_port);
     let port_mac = port.mac;

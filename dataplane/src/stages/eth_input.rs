@@ -11,7 +11,7 @@ use crate::packet::Packet;
 use crate::wire::ethernet::{parse_l2, EtherType};
 
 #[inline]
-pub fn eth_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
+pub(crate) fn eth_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
     if !pkt.is_contiguous() {
         return done(meta, Next::Drop(DropReason::MultiSegment));
     }

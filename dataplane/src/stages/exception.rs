@@ -14,7 +14,7 @@ use crate::wire::arp::{ArpOperation, ArpPacket};
 use crate::wire::ethernet::{parse_l2, EtherType, EthernetAddress};
 
 #[inline]
-pub fn to_kernel<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta) -> Next {
+pub(crate) fn to_kernel<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta) -> Next {
     let tables = ctx.tables;
     let Some(tap) = tables.tap else {
         return done(meta, Next::Drop(DropReason::NoExceptionPath));
@@ -31,7 +31,7 @@ pub fn to_kernel<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta) -> Next
 }
 
 #[inline]
-pub fn from_kernel<P: Packet>(ctx: &mut Ctx, tap: u16, pkt: &mut P, meta: &mut Meta) -> Next {
+pub(crate) fn from_kernel<P: Packet>(ctx: &mut Ctx, tap: u16, pkt: &mut P, meta: &mut Meta) -> Next {
     ctx.counters.add(Count::FromKernel, 1);
     let l2 = match parse_l2(pkt.data()) {
         Ok(l2) if l2.outer_vlan.is_none() => l2,

@@ -49,7 +49,7 @@ fn is_icmp_error_type(t: u8) -> bool {
 }
 
 #[inline(never)]
-pub fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta, kind: ErrorKind) -> Next {
+pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta, kind: ErrorKind) -> Next {
     let reason = kind.drop_reason();
     let l3 = meta.l3 as usize;
     let (orig_src, total_len, eligible) = {

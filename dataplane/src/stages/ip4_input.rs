@@ -34,7 +34,7 @@ pub fn martian_destination(a: u32) -> bool {
 }
 
 #[inline]
-pub fn ip4_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta, forwarding: bool) -> Next {
+pub(crate) fn ip4_input<P: Packet>(ctx: &mut Ctx, _rx_port: u16, pkt: &mut P, meta: &mut Meta, forwarding: bool) -> Next {
     let l3 = meta.l3 as usize;
     let frame_len = pkt.len();
     let (total_len, src, dst, ttl, df) = {

@@ -31,7 +31,7 @@ pub(crate) fn normalize_l2<'p, P: Packet>(pkt: &'p mut P, meta: &mut Meta) -> Op
 }
 
 #[inline]
-pub fn ip4_rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, adj_index: u32, dst: u32) -> Next {
+pub(crate) fn ip4_rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, adj_index: u32, dst: u32) -> Next {
     let tables = ctx.tables;
     let Some((adj, cached)) = tables.adjacencies.get(adj_index) else {
         return done(meta, Next::Drop(DropReason::AdjacencyInvalid));

@@ -6,10 +6,12 @@
 //! `#[inline]` function, so the driver compiles into a few tight loops (VPP's node
 //! graph, without the frame copies).
 //!
+//! ```text
 //!     eth_input ─┬─ arp_input ──────────────────────────► Tx (reply) / Punt / Drop
 //!                └─ ip4_input ─┬─ local ─► exception (tap) ─► Tx(tap)
 //!                              ├─ icmp_error ─┐
 //!                              └──────────────┴─► ip4_rewrite ─► Tx(port) / Punt / Drop
+//! ```
 //!
 //! Frames from the kernel (tap) take `from_kernel` instead of `eth_input`.
 
@@ -154,12 +156,6 @@ pub struct Ctx<'a> {
     pub now: u64,
 }
 
-impl Ctx<'_> {
-    #[inline]
-    pub(crate) fn drop(&self, r: DropReason) -> Next {
-        Next::Drop(r)
-    }
-}
 
 /// Run one burst received on `rx_port` through the stages. `next[i]` gets the verdict
 /// for `pkts[i]`; the caller transmits, punts or frees accordingly.

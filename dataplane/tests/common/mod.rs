@@ -5,12 +5,10 @@
 use std::sync::Arc;
 
 use dataplane::adjacency::{Adjacency, AdjacencyTable};
-use dataplane::counters::{Count, DropReason, WorkerCounters};
+use dataplane::counters::WorkerCounters;
 use dataplane::fib::{FibConfig, FibWriter};
 use dataplane::neighbour::NeighbourWriter;
-use dataplane::packet::{HeapPacket, Packet};
 use dataplane::rcu::Qsbr;
-use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntReason, TokenBucket};
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_PORTS};
 
 pub const ACC: u16 = 0;
