@@ -133,7 +133,7 @@ impl WorkerCounters {
 
     /// Owner only: count one drop.
     #[inline]
-    pub fn drop(&self, r: DropReason) {
+    pub fn count_drop(&self, r: DropReason) {
         let a = &self.drops[r as usize];
         a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
     }
@@ -170,8 +170,8 @@ mod tests {
     fn counting() {
         let c = WorkerCounters::new();
         c.add(Count::RxPackets, 3);
-        c.drop(DropReason::NoRoute);
-        c.drop(DropReason::NoRoute);
+        c.count_drop(DropReason::NoRoute);
+        c.count_drop(DropReason::NoRoute);
         assert_eq!(c.get(Count::RxPackets), 3);
         assert_eq!(c.dropped(DropReason::NoRoute), 2);
         assert_eq!(c.total_drops(), 2);

@@ -63,7 +63,7 @@ impl TxBuffers {
         let p = port as usize;
         if p >= MAX_PORTS || self.ports[p].is_none() {
             drop(m);
-            counters.drop(DropReason::Internal);
+            counters.count_drop(DropReason::Internal);
             return;
         }
         if self.bufs[p].is_full() {
@@ -72,7 +72,7 @@ impl TxBuffers {
         counters.add(Count::TxBytes, m.pkt_len() as u64);
         if let Err(m) = self.bufs[p].push(m) {
             drop(m);
-            counters.drop(DropReason::TxFull);
+            counters.count_drop(DropReason::TxFull);
         }
     }
 
@@ -89,7 +89,7 @@ impl TxBuffers {
         let refused = total - sent;
         if refused > 0 {
             for _ in 0..refused {
-                counters.drop(DropReason::TxFull);
+                counters.count_drop(DropReason::TxFull);
             }
             b.clear();
         }
@@ -142,11 +142,11 @@ pub fn run(cfg: WorkerConfig) -> i32 {
                             info.write(h);
                             if let Err(m) = punt.push(m) {
                                 drop(m);
-                                counters.drop(DropReason::PuntRingFull);
+                                counters.count_drop(DropReason::PuntRingFull);
                             }
                         }
                         None => {
-                            counters.drop(DropReason::Internal);
+                            counters.count_drop(DropReason::Internal);
                             let _ = freed.push(m);
                         }
                     },
@@ -162,7 +162,7 @@ pub fn run(cfg: WorkerConfig) -> i32 {
                 let want = punt.len();
                 let sent = cfg.punt.enqueue_burst(&mut punt);
                 for _ in sent..want {
-                    counters.drop(DropReason::PuntRingFull);
+                    counters.count_drop(DropReason::PuntRingFull);
                 }
                 punt.clear();
             }

@@ -72,7 +72,7 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
     }
     // The offending packet is dropped (counted under its reason); its buffer becomes
     // the error.
-    ctx.counters.drop(reason);
+    ctx.counters.count_drop(reason);
     let tables = ctx.tables;
     let src = tables.port(rx_port).primary().unwrap_or(tables.router_id);
     let quote = total_len.min(MAX_QUOTE);

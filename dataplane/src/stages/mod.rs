@@ -203,7 +203,7 @@ pub fn process_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], nex
     }
     for i in 0..n {
         match next[i] {
-            Next::Drop(r) => ctx.counters.drop(r),
+            Next::Drop(r) => ctx.counters.count_drop(r),
             Next::Punt(_) => ctx.counters.add(Count::Punted, 1),
             Next::Tx(_) => {}
         }
