@@ -14,6 +14,7 @@ const FUNCTIONS: &[&str] = &[
     "rte_eal_init",
     "rte_eal_cleanup",
     "rte_eal_process_type",
+    "rte_eal_get_runtime_dir",
     "rte_get_main_lcore",
     "rte_get_next_lcore",
     "rte_lcore_is_enabled",
@@ -97,17 +98,12 @@ const FUNCTIONS: &[&str] = &[
     "rte_tel_data_string",
 ];
 
-/// Packed structs that hold aligned ones (`#[repr(packed)]` around `#[repr(align)]` is
-/// E0588 in Rust), or that bindgen otherwise cannot lay out: opaque byte blobs of the right
-/// size. dpvpn parses these headers itself (`dataplane::wire`), never through `ffi`.
-const OPAQUE: &[&str] = &[
-    "rte_arp_hdr",
-    "rte_arp_ipv4",
-    "rte_l2tpv2_.*",
-    "rte_gtp_.*",
-    "rte_flow_item_l2tpv2",
-    "rte_flow_item_gtp_psc",
-];
+/// Packed structs that hold aligned ones: `#[repr(packed)]` around `#[repr(align)]` is
+/// E0588 in Rust (rte_l2tpv2_combined_msg_hdr), and packed bitfield unions break bindgen's
+/// derives (rte_gtp_psc_generic_hdr). Opaque: byte blobs of the right size. rte_arp_* lays
+/// out fine with clang 14 + bindgen 0.70, but is packed around the 2-aligned rte_ether_addr,
+/// so other clangs may not. dpvpn parses all of these itself (`dataplane::wire`).
+const OPAQUE: &[&str] = &["rte_l2tpv2_.*", "rte_gtp_.*", "rte_arp_.*"];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -21,6 +21,18 @@ offloads_off() { # ns dev
   "${run[@]}" sysctl -qw "net.ipv6.conf.$dev.disable_ipv6=1" || true
 }
 
+# dpvpn reads these veth ends with AF_PACKET, but the root namespace's kernel sees the
+# same frames (a real NIC bound to DPDK is invisible to it). It must not answer them:
+# the kernel owns dpvpn's addresses through the exception tap and would otherwise answer
+# ARP and ping on the veth as well (duplicates). So: no ARP replies (arp_ignore=8), and
+# strict reverse-path filtering, which drops IP arriving here because the kernel's route
+# back to the sender is the tap.
+kernel_hands_off() { # dev
+  sysctl -qw "net.ipv4.conf.$1.arp_ignore=8"
+  sysctl -qw "net.ipv4.conf.$1.rp_filter=1"
+  sysctl -qw "net.ipv4.conf.$1.accept_local=0" || true
+}
+
 down() {
   ip netns del "$SUB" 2>/dev/null || true
   ip netns del "$INET" 2>/dev/null || true
@@ -36,6 +48,7 @@ up() {
   ip link add dpvpn-up type veth peer name inet-up netns "$INET"
   for d in dpvpn-acc dpvpn-up; do
     offloads_off "" "$d"
+    kernel_hands_off "$d"
     ip link set "$d" up
   done
   ip -n "$SUB" link set lo up

@@ -99,6 +99,9 @@ pub struct RouteConfig {
 pub struct ExceptionConfig {
     pub enabled: bool,
     pub tap: String,
+    /// Network namespace for the tap's kernel side (created if missing); `None` keeps it
+    /// in dpvpn's own namespace.
+    pub netns: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -198,11 +201,12 @@ struct RawException {
     #[serde(default = "d_true")]
     enabled: bool,
     tap: Option<Spanned<String>>,
+    netns: Option<Spanned<String>>,
 }
 
 impl Default for RawException {
     fn default() -> Self {
-        RawException { enabled: true, tap: None }
+        RawException { enabled: true, tap: None, netns: None }
     }
 }
 
@@ -546,6 +550,16 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         }
         None => "dpvpn0".into(),
     };
+    let netns = match &raw.exception.netns {
+        Some(n) => {
+            let v = n.get_ref();
+            if v.is_empty() || v.len() > 64 || !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.') {
+                return Err(cx.at(n.span(), "exception.netns", format!("{v:?} is not a valid namespace name")));
+            }
+            Some(v.clone())
+        }
+        None => None,
+    };
     let metrics = match &raw.management.metrics {
         Some(m) => Some(
             m.get_ref()
@@ -563,7 +577,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         dpdk,
         ports,
         routes,
-        exception: ExceptionConfig { enabled: raw.exception.enabled, tap },
+        exception: ExceptionConfig { enabled: raw.exception.enabled, tap, netns },
         management: ManagementConfig {
             socket: raw.management.socket.map(PathBuf::from).unwrap_or_else(|| PathBuf::from("/run/dpvpn/dpvpn.sock")),
             metrics,

@@ -122,7 +122,13 @@ impl Runtime {
         let mut args = config.eal_args(&lcores);
         args.extend(eal_extra.iter().cloned());
         eprintln!("dpvpn: starting EAL: {}", args[1..].join(" "));
-        let eal = Eal::init(&args).map_err(err("EAL initialisation failed"))?;
+        let eal = Eal::init(&args).map_err(|e| {
+            if e.errno == 0 {
+                StartError("EAL initialisation failed (the EAL's messages above say why)".into())
+            } else {
+                StartError(format!("EAL initialisation failed: {e}"))
+            }
+        })?;
         if eal.main_lcore() != lcores.control {
             return Err(StartError(format!(
                 "EAL chose lcore {} as main, expected the control lcore {}",
@@ -227,8 +233,13 @@ impl Runtime {
             e.mac = mac;
             e.mtu = mtu;
             entries[id as usize] = e;
-            crate::kernel::configure_tap(&config.exception.tap, &all_addrs, mtu).map_err(err("exception tap"))?;
-            eprintln!("dpvpn: exception path: kernel interface {} (port id {id})", config.exception.tap);
+            crate::kernel::configure_tap(&config.exception.tap, config.exception.netns.as_deref(), &all_addrs, mtu)
+                .map_err(err("exception tap"))?;
+            eprintln!(
+                "dpvpn: exception path: kernel interface {} (port id {id}){}",
+                config.exception.tap,
+                config.exception.netns.as_ref().map(|n| format!(" in network namespace {n}")).unwrap_or_default()
+            );
             tap = Some(port);
         }
 
@@ -744,7 +755,7 @@ impl Runtime {
             let _ = p.close();
         }
         if self.tap.is_some() {
-            crate::kernel::unconfigure_tap(&addrs);
+            crate::kernel::unconfigure_tap(self.config.exception.netns.as_deref(), &addrs);
         }
         // Rings and the pool go before the EAL.
         self.punt_rings.clear();

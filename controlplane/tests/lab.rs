@@ -6,7 +6,7 @@
 //! explicitly on a machine without root; they fail, not pass, when they cannot run.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Mutex, MutexGuard};
@@ -180,6 +180,14 @@ impl Drop for Dpvpn {
     }
 }
 
+/// A TCP echo server on dpvpn's uplink address: two connections, then exit.
+const ECHO_SERVER: &str = "import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('198.51.100.1', 7777)); s.listen(2); print('listening', flush=True)
+for _ in range(2):
+    c, _ = s.accept(); c.sendall(b'echo ' + c.recv(100)); c.close()
+";
+
 fn rand_suffix() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64
 }
@@ -224,25 +232,22 @@ fn one_worker_routes_ping_tcp_and_serves_the_kernel() {
     // Exception path: the kernel answers ping on dpvpn's addresses...
     ok(&ping("inet", "198.51.100.1", 3), "ping dpvpn's uplink address");
     ok(&ping("sub", "192.0.2.1", 3), "ping dpvpn's access address");
-    // ... and TCP to a kernel listener on dpvpn's address works from both namespaces.
-    let listener = TcpListener::bind("198.51.100.1:0").expect("listen on the tap address");
-    let port = listener.local_addr().unwrap().port();
-    let server = std::thread::spawn(move || {
-        for _ in 0..2 {
-            let (mut s, _) = listener.accept().unwrap();
-            let mut line = String::new();
-            BufReader::new(s.try_clone().unwrap()).read_line(&mut line).unwrap();
-            s.write_all(format!("echo {line}").as_bytes()).unwrap();
-        }
-    });
+    // ... and TCP to a kernel listener on dpvpn's address (in the exception namespace
+    // `dpvpn` of configs/lab.toml) works from both sides.
+    let server = Command::new("ip")
+        .args(["netns", "exec", "dpvpn", "python3", "-c", ECHO_SERVER])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("echo server");
+    let mut server_out = BufReader::new(server.stdout.unwrap());
+    let mut ready = String::new();
+    server_out.read_line(&mut ready).unwrap();
+    assert_eq!(ready.trim(), "listening");
     for from in ["inet", "sub"] {
-        let script = format!(
-            "import socket; s=socket.create_connection(('198.51.100.1',{port}),timeout=5); s.sendall(b'hello\\n'); print(s.recv(100).decode())"
-        );
-        let out = ok(&ns(from, &["python3", "-c", &script]), "TCP to the kernel listener");
+        let script = "import socket; s=socket.create_connection(('198.51.100.1',7777),timeout=5); s.sendall(b'hello\\n'); print(s.recv(100).decode())";
+        let out = ok(&ns(from, &["python3", "-c", script]), "TCP to the kernel listener");
         assert_eq!(out.trim(), "echo hello", "from {from}");
     }
-    server.join().unwrap();
     assert!(d.total("to_kernel") > 0 && d.total("from_kernel") > 0);
 
     // TTL 1: dpvpn answers time-exceeded from its access address.

@@ -18,7 +18,7 @@ type Job = Box<dyn FnOnce() -> i32 + Send + 'static>;
 extern "C" fn trampoline(arg: *mut c_void) -> c_int {
     // SAFETY: `arg` is the Box<Job> leaked by `launch`, handed over exactly once.
     let job: Box<Job> = unsafe { Box::from_raw(arg as *mut Job) };
-    match std::panic::catch_unwind(AssertUnwindSafe(move || job())) {
+    match std::panic::catch_unwind(AssertUnwindSafe(job)) {
         Ok(v) => v,
         Err(e) => {
             let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned());
@@ -66,8 +66,13 @@ impl Eal {
         v
     }
 
+    /// The NUMA socket of `lcore`; -1 for an id beyond RTE_MAX_LCORE.
     pub fn lcore_socket(&self, lcore: u32) -> i32 {
-        // SAFETY: EAL initialised; any lcore id is accepted.
+        if lcore >= ffi::RTE_MAX_LCORE {
+            return -1;
+        }
+        // SAFETY: EAL initialised; 22.11 indexes lcore_config[] unchecked, so the id was
+        // bounds-checked above.
         let s = unsafe { ffi::rte_lcore_to_socket_id(lcore) };
         if s == u32::MAX {
             -1
@@ -83,10 +88,18 @@ impl Eal {
 
     /// Run `f` on worker `lcore`; its return value comes back from [`Eal::wait_lcore`].
     /// A panic in `f` is caught there (it must not unwind into C) and returns -1.
+    /// `lcore` must be an enabled worker (not the main lcore): anything else is EINVAL.
     pub fn launch<F: FnOnce() -> i32 + Send + 'static>(&self, lcore: u32, f: F) -> Result<()> {
+        if !self.is_worker(lcore) {
+            return Err(DpdkError {
+                op: crate::intern(format!("rte_eal_remote_launch: lcore {lcore} is not a worker lcore of this EAL")),
+                errno: libc::EINVAL,
+            });
+        }
         let job: Box<Job> = Box::new(Box::new(f));
         let arg = Box::into_raw(job) as *mut c_void;
-        // SAFETY: the trampoline takes ownership of arg exactly once.
+        // SAFETY: lcore is an enabled worker (checked above); the trampoline takes
+        // ownership of arg exactly once.
         let r = unsafe { ffi::rte_eal_remote_launch(Some(trampoline), arg, lcore) };
         if r != 0 {
             // SAFETY: not launched: take it back.
@@ -96,12 +109,30 @@ impl Eal {
         Ok(())
     }
 
+    /// Wait for the job launched on `lcore` and return its value (0 if none was
+    /// launched, -1 if it panicked). `-EINVAL` if `lcore` is not a worker.
     pub fn wait_lcore(&self, lcore: u32) -> i32 {
-        // SAFETY: EAL initialised.
+        if !self.is_worker(lcore) {
+            return -libc::EINVAL;
+        }
+        // SAFETY: EAL initialised; lcore is an enabled worker (22.11 does not bounds-check).
         unsafe { ffi::rte_eal_wait_lcore(lcore) }
     }
 
-    /// Allow `dpdk-dumpcap` (a secondary process) to capture on our ports.
+    /// Whether `lcore` is one of the EAL's worker lcores.
+    pub fn is_worker(&self, lcore: u32) -> bool {
+        // SAFETY: rte_lcore_is_enabled bounds-checks its argument.
+        lcore != self.main_lcore() && unsafe { ffi::rte_lcore_is_enabled(lcore) } != 0
+    }
+
+    /// How many lcores the EAL runs (main + workers).
+    pub fn lcore_count(&self) -> u32 {
+        // SAFETY: EAL initialised.
+        unsafe { ffi::rte_lcore_count() }
+    }
+
+    /// Allow `dpdk-dumpcap` (a secondary process) to capture on our ports. Fails with
+    /// ENOTSUP under `--no-shconf`, where there is no multi-process channel.
     pub fn pdump_init(&self) -> Result<()> {
         // SAFETY: EAL initialised.
         let r = unsafe { ffi::rte_pdump_init() };
@@ -111,6 +142,15 @@ impl Eal {
         Ok(())
     }
 
+    /// The EAL's runtime directory (`/var/run/dpdk/<file-prefix>` for root): where the
+    /// telemetry socket `dpdk_telemetry.v2` lives.
+    pub fn runtime_dir(&self) -> std::path::PathBuf {
+        // SAFETY: EAL initialised; returns a NUL-terminated static buffer.
+        let p = unsafe { std::ffi::CStr::from_ptr(ffi::rte_eal_get_runtime_dir()) };
+        std::path::PathBuf::from(p.to_string_lossy().into_owned())
+    }
+
+    /// The DPDK version string ("DPDK 22.11.11").
     pub fn version() -> String {
         // SAFETY: returns a static string.
         unsafe { std::ffi::CStr::from_ptr(ffi::rte_version()) }.to_string_lossy().into_owned()

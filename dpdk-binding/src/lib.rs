@@ -60,6 +60,26 @@ impl std::error::Error for DpdkError {}
 
 pub type Result<T> = std::result::Result<T, DpdkError>;
 
+/// A `'static` copy of an error context built at run time (a device or port name, a
+/// queue limit). `DpdkError` is `Copy` with a `&'static str`, so the text is kept for the
+/// life of the process; equal texts are kept once, so a retry loop does not grow memory.
+/// Only error paths of setup calls use this, never the data path.
+pub(crate) fn intern(s: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SEEN: OnceLock<Mutex<HashSet<&'static str>>> = OnceLock::new();
+    let mut seen = SEEN
+        .get_or_init(|| Mutex::new(HashSet::new()))
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(&k) = seen.get(s.as_str()) {
+        return k;
+    }
+    let k: &'static str = Box::leak(s.into_boxed_str());
+    seen.insert(k);
+    k
+}
+
 pub(crate) fn cstring(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(s.replace('\0', "")).expect("no NUL")
 }

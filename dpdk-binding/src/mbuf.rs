@@ -4,7 +4,10 @@ use std::ptr::NonNull;
 
 use crate::{cstring, ffi, DpdkError, Eal, Result};
 
-/// A pktmbuf pool. Freed on drop: drop it only after every mbuf is back.
+/// A pktmbuf pool. Freed on drop if every mbuf is back; if some are still out (held by
+/// the program, a ring, or a port's RX descriptors: stop and close ports first) the pool
+/// is leaked instead, with a warning, because freeing it would let those mbufs' frees
+/// write into freed memory.
 pub struct Mempool {
     ptr: NonNull<ffi::rte_mempool>,
 }
@@ -44,7 +47,12 @@ impl Mempool {
 
 impl Drop for Mempool {
     fn drop(&mut self) {
-        // SAFETY: we own the pool.
+        let out = self.in_use_count();
+        if out > 0 {
+            eprintln!("dpdk-binding: mempool dropped with {out} mbufs still out; leaking it");
+            return;
+        }
+        // SAFETY: we own the pool and no mbuf of it is out.
         unsafe { ffi::rte_mempool_free(self.ptr.as_ptr()) };
     }
 }
@@ -188,9 +196,16 @@ impl Mbuf {
         p
     }
     /// # Safety
-    /// `p` must be a valid mbuf nobody else owns.
+    /// `p` must be a valid mbuf nobody else owns. Panics if it is null.
     pub unsafe fn from_raw(p: *mut ffi::rte_mbuf) -> Mbuf {
         Mbuf(NonNull::new(p).expect("non-null mbuf"))
+    }
+    /// # Safety
+    /// As `from_raw`, and `p` is not null (slots of a burst below its length).
+    #[inline]
+    unsafe fn from_slot(p: *mut ffi::rte_mbuf) -> Mbuf {
+        // SAFETY: the caller promises p is a non-null owned mbuf.
+        Mbuf(unsafe { NonNull::new_unchecked(p) })
     }
 }
 
@@ -252,7 +267,7 @@ impl MbufBurst {
         }
         self.len -= 1;
         // SAFETY: slots below len hold owned mbufs; this one leaves the burst.
-        Some(unsafe { Mbuf::from_raw(self.bufs[self.len]) })
+        Some(unsafe { Mbuf::from_slot(self.bufs[self.len]) })
     }
     #[inline]
     pub fn as_slice(&self) -> &[Mbuf] {
@@ -275,16 +290,17 @@ impl MbufBurst {
         self.bufs.copy_within(i + 1..self.len, i);
         self.len -= 1;
         // SAFETY: p was owned by the burst and has left it.
-        unsafe { Mbuf::from_raw(p) }
+        unsafe { Mbuf::from_slot(p) }
     }
-    /// Hand every mbuf to `f`, in order; the burst is empty afterwards.
+    /// Hand every mbuf to `f`, in order; the burst is empty afterwards (if `f` panics,
+    /// the mbufs not yet handed out are leaked, never freed twice).
     #[inline]
     pub fn drain_into(&mut self, mut f: impl FnMut(Mbuf)) {
         let n = self.len;
         self.len = 0;
         for i in 0..n {
             // SAFETY: slots below the old len held owned mbufs; each is handed out once.
-            f(unsafe { Mbuf::from_raw(self.bufs[i]) });
+            f(unsafe { Mbuf::from_slot(self.bufs[i]) });
         }
     }
     /// Free everything (one bulk call).

@@ -77,23 +77,33 @@ impl Port {
         // SAFETY: EAL initialised; valid C string.
         let r = unsafe { ffi::rte_dev_probe(c.as_ptr()) };
         if r < 0 {
-            return Err(DpdkError::neg("rte_dev_probe", r));
+            return Err(DpdkError {
+                op: crate::intern(format!("rte_dev_probe({devargs})")),
+                errno: -r,
+            });
         }
         Self::by_name(eal, &name).or_else(|e| {
             // A PCI device given without its domain.
             if !name.starts_with("0000:") && name.matches(':').count() == 1 {
                 Self::by_name(eal, &format!("0000:{name}"))
             } else {
-                Err(e)
+                Err(DpdkError {
+                    op: crate::intern(format!("rte_dev_probe({devargs}) made no ethdev port named {name}")),
+                    errno: e.errno,
+                })
             }
         })
     }
 
+    /// The port DPDK knows by `name` (a vdev name such as "net_null0", or a PCI address).
     pub fn by_name(_eal: &Eal, name: &str) -> Result<Port> {
         let c = cstring(name);
         let mut id = 0u16;
         // SAFETY: valid C string and out pointer.
-        check("rte_eth_dev_get_port_by_name", unsafe { ffi::rte_eth_dev_get_port_by_name(c.as_ptr(), &mut id) })?;
+        let r = unsafe { ffi::rte_eth_dev_get_port_by_name(c.as_ptr(), &mut id) };
+        if r < 0 {
+            return Err(DpdkError { op: crate::intern(format!("no ethdev port named {name}")), errno: -r });
+        }
         Ok(Port { id })
     }
 
@@ -140,18 +150,27 @@ impl Port {
         })
     }
 
-    /// Configure queues, set the MTU (where the driver supports it), set up every queue.
+    /// `rte_eth_dev_configure` with the queue counts (an error names the device's maximum
+    /// if there are too many), then the MTU if given (a driver without MTU control, such
+    /// as net_null, is left as it is), then every RX queue (buffers from `pool`, on the
+    /// port's socket) and TX queue. `rx_desc`/`tx_desc` of 0 take the driver's defaults.
+    /// The port must be stopped. `pool` must outlive the port's use (stop and close first).
     pub fn configure(&self, conf: &PortConfig, pool: &Mempool) -> Result<()> {
         let info = self.raw_info()?;
-        if conf.rx_queues > info.max_rx_queues || conf.tx_queues > info.max_tx_queues {
-            return Err(DpdkError {
-                op: if conf.rx_queues > info.max_rx_queues {
-                    "rte_eth_dev_configure: more RX queues than the device has"
-                } else {
-                    "rte_eth_dev_configure: more TX queues than the device has"
-                },
-                errno: libc::EINVAL,
-            });
+        for (what, want, max) in [
+            ("RX", conf.rx_queues, info.max_rx_queues),
+            ("TX", conf.tx_queues, info.max_tx_queues),
+        ] {
+            if want > max {
+                return Err(DpdkError {
+                    op: crate::intern(format!(
+                        "rte_eth_dev_configure: port {} ({}) asked for {want} {what} queues, the device has at most {max}",
+                        self.id,
+                        self.name()
+                    )),
+                    errno: libc::EINVAL,
+                });
+            }
         }
         let eth_conf = ffi::rte_eth_conf::default();
         // SAFETY: valid port, conf struct lives across the call.
@@ -210,7 +229,7 @@ impl Port {
                 ffi::rte_eth_promiscuous_disable(self.id)
             }
         };
-        check("rte_eth_promiscuous_enable", r)
+        check(if on { "rte_eth_promiscuous_enable" } else { "rte_eth_promiscuous_disable" }, r)
     }
 
     pub fn mac(&self) -> Result<[u8; 6]> {
@@ -258,21 +277,27 @@ impl Port {
         })
     }
 
+    /// Extended statistics, by name. Not for the data path (it allocates).
     pub fn xstats(&self) -> Result<Vec<(String, u64)>> {
         // SAFETY: NULL/0 asks for the count.
         let n = unsafe { ffi::rte_eth_xstats_get_names(self.id, std::ptr::null_mut(), 0) };
         check("rte_eth_xstats_get_names", n)?;
-        let mut names = vec![ffi::rte_eth_xstat_name::default(); n as usize];
-        let mut vals = vec![ffi::rte_eth_xstat::default(); n as usize];
+        let n = n as usize;
+        let mut names = vec![ffi::rte_eth_xstat_name::default(); n];
+        let mut vals = vec![ffi::rte_eth_xstat::default(); n];
         // SAFETY: arrays of n entries.
         let got = unsafe { ffi::rte_eth_xstats_get_names(self.id, names.as_mut_ptr(), n as u32) };
         check("rte_eth_xstats_get_names", got)?;
         // SAFETY: as above.
         let got2 = unsafe { ffi::rte_eth_xstats_get(self.id, vals.as_mut_ptr(), n as u32) };
         check("rte_eth_xstats_get", got2)?;
+        // A count above n means the arrays were too small and were not filled.
+        if got as usize > n || got2 as usize > n {
+            return Err(DpdkError { op: "rte_eth_xstats_get: the number of xstats changed", errno: libc::EAGAIN });
+        }
         Ok(vals
             .iter()
-            .take(got2.min(got) as usize)
+            .take(got2 as usize)
             .filter_map(|v| {
                 let name = names.get(v.id as usize)?;
                 // SAFETY: NUL-terminated fixed array.
