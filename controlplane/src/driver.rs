@@ -757,9 +757,14 @@ impl Runtime {
         if self.tap.is_some() {
             crate::kernel::unconfigure_tap(self.config.exception.netns.as_deref(), &addrs);
         }
-        // Rings and the pool go before the EAL.
-        self.punt_rings.clear();
-        drop(self.eal.take());
+        // Everything that lives in DPDK memory goes before the EAL: held packets, rings,
+        // the pool; then rte_eal_cleanup.
+        let Runtime { eal, pool, control_tx, punt_rings, neighbours, .. } = self;
+        drop(neighbours);
+        drop(punt_rings);
+        drop(control_tx);
+        drop(pool);
+        drop(eal);
     }
 }
 
