@@ -38,7 +38,7 @@ def ip_header(total_len, ihl=5, version=4, good_checksum=True, proto=17):
 
 
 kinds = []
-kinds.append(lambda: rb(rng.randint(1, 13)))  # runt: not even an Ethernet header
+kinds.append(lambda: rb(rng.randint(1, 13)))  # runt: the kernel refuses these (< 14 bytes)
 kinds.append(lambda: mac + src + b"\x08\x00" + rb(rng.randint(0, 19)))  # IPv4 truncated
 kinds.append(lambda: mac + src + b"\x08\x00" + ip_header(60, good_checksum=False) + rb(40))  # bad checksum
 kinds.append(lambda: mac + src + b"\x08\x00" + ip_header(60, version=6) + rb(40))  # bad version
