@@ -117,7 +117,9 @@ fn main() {
     let dpdk = pkg_config::Config::new()
         .atleast_version("22.11")
         .probe("libdpdk")
-        .expect("DPDK 22.11 or newer not found by pkg-config (apt-get install libdpdk-dev pkg-config)");
+        .expect(
+            "DPDK 22.11 or newer not found by pkg-config (apt-get install libdpdk-dev pkg-config)",
+        );
 
     // Everything pkg-config says a compiler needs: include paths, `-include rte_config.h`,
     // DPDK's baseline `-march`. The pkg-config crate keeps only -I/-D, so ask the tool itself.
@@ -178,7 +180,11 @@ fn main() {
     cc.compile("dpdk_binding_wrappers");
 
     // For crates that `links = "dpdk"` consumers might build C against.
-    let incs: Vec<String> = dpdk.include_paths.iter().map(|p| p.display().to_string()).collect();
+    let incs: Vec<String> = dpdk
+        .include_paths
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
     println!("cargo:include={}", incs.join(":"));
     println!("cargo:version={}", dpdk.version);
 }

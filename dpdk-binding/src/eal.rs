@@ -9,6 +9,7 @@ use crate::{cstring, ffi, DpdkError, Result};
 static INITIALISED: AtomicBool = AtomicBool::new(false);
 
 /// The initialised EAL. One per process; `rte_eal_cleanup` on drop.
+#[derive(Debug)]
 pub struct Eal {
     _private: (),
 }
@@ -21,8 +22,15 @@ extern "C" fn trampoline(arg: *mut c_void) -> c_int {
     match std::panic::catch_unwind(AssertUnwindSafe(job)) {
         Ok(v) => v,
         Err(e) => {
-            let msg = e.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| e.downcast_ref::<String>().cloned());
-            eprintln!("dpdk-binding: lcore {} panicked: {}", lcore_id(), msg.unwrap_or_default());
+            let msg = e
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| e.downcast_ref::<String>().cloned());
+            eprintln!(
+                "dpdk-binding: lcore {} panicked: {}",
+                lcore_id(),
+                msg.unwrap_or_default()
+            );
             -1
         }
     }
@@ -32,7 +40,10 @@ impl Eal {
     /// `rte_eal_init` with `args` (args[0] is the program name).
     pub fn init<S: AsRef<str>>(args: &[S]) -> Result<Eal> {
         if INITIALISED.swap(true, Ordering::SeqCst) {
-            return Err(DpdkError { op: "rte_eal_init (the EAL initialises once per process)", errno: libc::EALREADY });
+            return Err(DpdkError {
+                op: "rte_eal_init (the EAL initialises once per process)",
+                errno: libc::EALREADY,
+            });
         }
         // The EAL keeps pointers into argv: leak it.
         let owned: Vec<std::ffi::CString> = args.iter().map(|a| cstring(a.as_ref())).collect();
@@ -92,7 +103,9 @@ impl Eal {
     pub fn launch<F: FnOnce() -> i32 + Send + 'static>(&self, lcore: u32, f: F) -> Result<()> {
         if !self.is_worker(lcore) {
             return Err(DpdkError {
-                op: crate::intern(format!("rte_eal_remote_launch: lcore {lcore} is not a worker lcore of this EAL")),
+                op: crate::intern(format!(
+                    "rte_eal_remote_launch: lcore {lcore} is not a worker lcore of this EAL"
+                )),
                 errno: libc::EINVAL,
             });
         }
@@ -153,7 +166,9 @@ impl Eal {
     /// The DPDK version string ("DPDK 22.11.11").
     pub fn version() -> String {
         // SAFETY: returns a static string.
-        unsafe { std::ffi::CStr::from_ptr(ffi::rte_version()) }.to_string_lossy().into_owned()
+        unsafe { std::ffi::CStr::from_ptr(ffi::rte_version()) }
+            .to_string_lossy()
+            .into_owned()
     }
 }
 
@@ -175,7 +190,10 @@ pub fn rdtsc() -> u64 {
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0)
     }
 }
 

@@ -14,7 +14,13 @@
 
 pub mod ffi {
     //! bindgen output over `src/wrapper.h`.
-    #![allow(non_upper_case_globals, non_camel_case_types, non_snake_case, dead_code, clippy::all)]
+    #![allow(
+        non_upper_case_globals,
+        non_camel_case_types,
+        non_snake_case,
+        dead_code,
+        clippy::all
+    )]
     include!(concat!(env!("OUT_DIR"), "/bindings.rs"));
 }
 
@@ -44,7 +50,10 @@ impl DpdkError {
     /// From a call that reported its error in rte_errno.
     pub(crate) fn last(op: &'static str) -> DpdkError {
         // SAFETY: reads this thread's rte_errno.
-        DpdkError { op, errno: unsafe { ffi::dpvpn_rte_errno() } }
+        DpdkError {
+            op,
+            errno: unsafe { ffi::dpvpn_rte_errno() },
+        }
     }
 }
 
@@ -52,7 +61,13 @@ impl std::fmt::Display for DpdkError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // SAFETY: rte_strerror returns a pointer to a static or thread-local string.
         let msg = unsafe { std::ffi::CStr::from_ptr(ffi::rte_strerror(self.errno)) };
-        write!(f, "{}: {} (errno {})", self.op, msg.to_string_lossy(), self.errno)
+        write!(
+            f,
+            "{}: {} (errno {})",
+            self.op,
+            msg.to_string_lossy(),
+            self.errno
+        )
     }
 }
 

@@ -18,11 +18,23 @@ unsafe impl Send for Mempool {}
 unsafe impl Sync for Mempool {}
 
 impl Mempool {
-    pub fn pktmbuf(_eal: &Eal, name: &str, n: u32, cache: u32, priv_size: u16, data_room: u16, socket: i32) -> Result<Mempool> {
+    pub fn pktmbuf(
+        _eal: &Eal,
+        name: &str,
+        n: u32,
+        cache: u32,
+        priv_size: u16,
+        data_room: u16,
+        socket: i32,
+    ) -> Result<Mempool> {
         let c = cstring(name);
         // SAFETY: EAL initialised (witnessed by &Eal); name is a valid C string.
-        let p = unsafe { ffi::rte_pktmbuf_pool_create(c.as_ptr(), n, cache, priv_size, data_room, socket) };
-        NonNull::new(p).map(|ptr| Mempool { ptr }).ok_or_else(|| DpdkError::last("rte_pktmbuf_pool_create"))
+        let p = unsafe {
+            ffi::rte_pktmbuf_pool_create(c.as_ptr(), n, cache, priv_size, data_room, socket)
+        };
+        NonNull::new(p)
+            .map(|ptr| Mempool { ptr })
+            .ok_or_else(|| DpdkError::last("rte_pktmbuf_pool_create"))
     }
 
     pub fn alloc(&self) -> Option<Mbuf> {
@@ -82,14 +94,24 @@ impl Mbuf {
     pub fn data(&self) -> &[u8] {
         let m = self.m();
         // SAFETY: buf_addr + data_off .. + data_len lies inside the mbuf's buffer.
-        unsafe { std::slice::from_raw_parts((m.buf_addr as *const u8).add(m.data_off as usize), m.data_len as usize) }
+        unsafe {
+            std::slice::from_raw_parts(
+                (m.buf_addr as *const u8).add(m.data_off as usize),
+                m.data_len as usize,
+            )
+        }
     }
 
     #[inline]
     pub fn data_mut(&mut self) -> &mut [u8] {
         let m = self.m();
         // SAFETY: as in `data`, and we hold the mbuf exclusively.
-        unsafe { std::slice::from_raw_parts_mut((m.buf_addr as *mut u8).add(m.data_off as usize), m.data_len as usize) }
+        unsafe {
+            std::slice::from_raw_parts_mut(
+                (m.buf_addr as *mut u8).add(m.data_off as usize),
+                m.data_len as usize,
+            )
+        }
     }
 
     #[inline]
@@ -237,7 +259,10 @@ impl Default for MbufBurst {
 
 impl MbufBurst {
     pub const fn new() -> Self {
-        MbufBurst { bufs: [std::ptr::null_mut(); BURST_MAX], len: 0 }
+        MbufBurst {
+            bufs: [std::ptr::null_mut(); BURST_MAX],
+            len: 0,
+        }
     }
     #[inline]
     pub fn len(&self) -> usize {
@@ -315,7 +340,10 @@ impl MbufBurst {
     #[inline]
     pub(crate) fn free_space(&mut self) -> (*mut *mut ffi::rte_mbuf, usize) {
         // SAFETY: len <= BURST_MAX.
-        (unsafe { self.bufs.as_mut_ptr().add(self.len) }, BURST_MAX - self.len)
+        (
+            unsafe { self.bufs.as_mut_ptr().add(self.len) },
+            BURST_MAX - self.len,
+        )
     }
     #[inline]
     pub(crate) fn grew(&mut self, n: usize) {
@@ -340,5 +368,35 @@ impl MbufBurst {
 impl Drop for MbufBurst {
     fn drop(&mut self) {
         self.clear();
+    }
+}
+
+impl std::fmt::Debug for Mempool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // SAFETY: name is a NUL-terminated array inside the live pool.
+        let name = unsafe { std::ffi::CStr::from_ptr(self.ptr.as_ref().name.as_ptr()) };
+        f.debug_struct("Mempool")
+            .field("name", &name)
+            .field("avail", &self.avail_count())
+            .field("in_use", &self.in_use_count())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Mbuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mbuf")
+            .field("port", &self.port())
+            .field("pkt_len", &self.pkt_len())
+            .field("data_len", &self.data_len())
+            .field("nb_segs", &self.nb_segs())
+            .field("headroom", &self.headroom())
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for MbufBurst {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
     }
 }

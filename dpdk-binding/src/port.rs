@@ -6,8 +6,15 @@
 use std::ffi::{c_char, CStr};
 use std::mem::MaybeUninit;
 
-use crate::{cstring, ffi, DpdkError, Eal, Mempool, MbufBurst, Result};
+use crate::{cstring, ffi, DpdkError, Eal, MbufBurst, Mempool, Result};
 
+/// An ethdev port, by id. `Copy`, `Send` and `Sync`: it is only a number.
+///
+/// Queue ownership is the caller's job: `rx_burst`/`tx_burst` on one queue must only ever
+/// run on one thread at a time (DPDK's burst calls are not thread-safe per queue). dpvpn
+/// gives every worker lcore its own RX and TX queue index on every port and the control
+/// core its own TX queue; setup calls (`configure`, `start`, `stop`, `close`) belong to the
+/// control core, with the workers not polling the port.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Port {
     id: u16,
@@ -77,8 +84,14 @@ impl Port {
         // SAFETY: EAL initialised; valid C string.
         let r = unsafe { ffi::rte_dev_probe(c.as_ptr()) };
         if r < 0 {
+            // 22.11 answers EFAULT when no bus claims the name (rte_devargs_parse).
+            let why = if r == -libc::EFAULT {
+                ": no bus or driver knows this device name"
+            } else {
+                ""
+            };
             return Err(DpdkError {
-                op: crate::intern(format!("rte_dev_probe({devargs})")),
+                op: crate::intern(format!("rte_dev_probe({devargs}){why}")),
                 errno: -r,
             });
         }
@@ -88,7 +101,9 @@ impl Port {
                 Self::by_name(eal, &format!("0000:{name}"))
             } else {
                 Err(DpdkError {
-                    op: crate::intern(format!("rte_dev_probe({devargs}) made no ethdev port named {name}")),
+                    op: crate::intern(format!(
+                        "rte_dev_probe({devargs}) made no ethdev port named {name}"
+                    )),
                     errno: e.errno,
                 })
             }
@@ -102,7 +117,10 @@ impl Port {
         // SAFETY: valid C string and out pointer.
         let r = unsafe { ffi::rte_eth_dev_get_port_by_name(c.as_ptr(), &mut id) };
         if r < 0 {
-            return Err(DpdkError { op: crate::intern(format!("no ethdev port named {name}")), errno: -r });
+            return Err(DpdkError {
+                op: crate::intern(format!("no ethdev port named {name}")),
+                errno: -r,
+            });
         }
         Ok(Port { id })
     }
@@ -118,13 +136,17 @@ impl Port {
             return format!("port{}", self.id);
         }
         // SAFETY: NUL-terminated by DPDK.
-        unsafe { CStr::from_ptr(buf.as_ptr()) }.to_string_lossy().into_owned()
+        unsafe { CStr::from_ptr(buf.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn raw_info(&self) -> Result<ffi::rte_eth_dev_info> {
         let mut info = MaybeUninit::<ffi::rte_eth_dev_info>::zeroed();
         // SAFETY: out pointer to a zeroed struct.
-        check("rte_eth_dev_info_get", unsafe { ffi::rte_eth_dev_info_get(self.id, info.as_mut_ptr()) })?;
+        check("rte_eth_dev_info_get", unsafe {
+            ffi::rte_eth_dev_info_get(self.id, info.as_mut_ptr())
+        })?;
         // SAFETY: filled by DPDK (and zero-initialised before).
         Ok(unsafe { info.assume_init() })
     }
@@ -135,7 +157,9 @@ impl Port {
             String::new()
         } else {
             // SAFETY: static driver name string.
-            unsafe { CStr::from_ptr(i.driver_name) }.to_string_lossy().into_owned()
+            unsafe { CStr::from_ptr(i.driver_name) }
+                .to_string_lossy()
+                .into_owned()
         };
         // SAFETY: port id checked by info_get above.
         let socket = unsafe { ffi::rte_eth_dev_socket_id(self.id) };
@@ -186,14 +210,27 @@ impl Port {
         }
         let (mut rxd, mut txd) = (conf.rx_desc, conf.tx_desc);
         // SAFETY: valid port and out pointers.
-        check("rte_eth_dev_adjust_nb_rx_tx_desc", unsafe { ffi::rte_eth_dev_adjust_nb_rx_tx_desc(self.id, &mut rxd, &mut txd) })?;
+        check("rte_eth_dev_adjust_nb_rx_tx_desc", unsafe {
+            ffi::rte_eth_dev_adjust_nb_rx_tx_desc(self.id, &mut rxd, &mut txd)
+        })?;
         // SAFETY: valid port.
         let socket = unsafe { ffi::rte_eth_dev_socket_id(self.id) };
-        let socket = if socket < 0 { ffi::SOCKET_ID_ANY } else { socket };
+        let socket = if socket < 0 {
+            ffi::SOCKET_ID_ANY
+        } else {
+            socket
+        };
         for q in 0..conf.rx_queues {
             // SAFETY: valid port/queue; NULL rxconf means driver defaults; pool outlives the port's use.
             check("rte_eth_rx_queue_setup", unsafe {
-                ffi::rte_eth_rx_queue_setup(self.id, q, rxd, socket as u32, std::ptr::null(), pool.as_ptr())
+                ffi::rte_eth_rx_queue_setup(
+                    self.id,
+                    q,
+                    rxd,
+                    socket as u32,
+                    std::ptr::null(),
+                    pool.as_ptr(),
+                )
             })?;
         }
         for q in 0..conf.tx_queues {
@@ -207,17 +244,23 @@ impl Port {
 
     pub fn start(&self) -> Result<()> {
         // SAFETY: valid port.
-        check("rte_eth_dev_start", unsafe { ffi::rte_eth_dev_start(self.id) })
+        check("rte_eth_dev_start", unsafe {
+            ffi::rte_eth_dev_start(self.id)
+        })
     }
 
     pub fn stop(&self) -> Result<()> {
         // SAFETY: valid port.
-        check("rte_eth_dev_stop", unsafe { ffi::rte_eth_dev_stop(self.id) })
+        check("rte_eth_dev_stop", unsafe {
+            ffi::rte_eth_dev_stop(self.id)
+        })
     }
 
     pub fn close(&self) -> Result<()> {
         // SAFETY: valid port.
-        check("rte_eth_dev_close", unsafe { ffi::rte_eth_dev_close(self.id) })
+        check("rte_eth_dev_close", unsafe {
+            ffi::rte_eth_dev_close(self.id)
+        })
     }
 
     pub fn set_promiscuous(&self, on: bool) -> Result<()> {
@@ -229,26 +272,39 @@ impl Port {
                 ffi::rte_eth_promiscuous_disable(self.id)
             }
         };
-        check(if on { "rte_eth_promiscuous_enable" } else { "rte_eth_promiscuous_disable" }, r)
+        check(
+            if on {
+                "rte_eth_promiscuous_enable"
+            } else {
+                "rte_eth_promiscuous_disable"
+            },
+            r,
+        )
     }
 
     pub fn mac(&self) -> Result<[u8; 6]> {
         let mut a = ffi::rte_ether_addr::default();
         // SAFETY: out pointer.
-        check("rte_eth_macaddr_get", unsafe { ffi::rte_eth_macaddr_get(self.id, &mut a) })?;
+        check("rte_eth_macaddr_get", unsafe {
+            ffi::rte_eth_macaddr_get(self.id, &mut a)
+        })?;
         Ok(a.addr_bytes)
     }
 
     pub fn set_mac(&self, mac: [u8; 6]) -> Result<()> {
         let mut a = ffi::rte_ether_addr { addr_bytes: mac };
         // SAFETY: valid pointer.
-        check("rte_eth_dev_default_mac_addr_set", unsafe { ffi::rte_eth_dev_default_mac_addr_set(self.id, &mut a) })
+        check("rte_eth_dev_default_mac_addr_set", unsafe {
+            ffi::rte_eth_dev_default_mac_addr_set(self.id, &mut a)
+        })
     }
 
     pub fn mtu(&self) -> Result<u16> {
         let mut m = 0u16;
         // SAFETY: out pointer.
-        check("rte_eth_dev_get_mtu", unsafe { ffi::rte_eth_dev_get_mtu(self.id, &mut m) })?;
+        check("rte_eth_dev_get_mtu", unsafe {
+            ffi::rte_eth_dev_get_mtu(self.id, &mut m)
+        })?;
         Ok(m)
     }
 
@@ -258,13 +314,19 @@ impl Port {
         if unsafe { ffi::rte_eth_link_get_nowait(self.id, &mut l) } < 0 {
             return LinkInfo::default();
         }
-        LinkInfo { up: l.link_status() != 0, speed_mbps: l.link_speed, full_duplex: l.link_duplex() != 0 }
+        LinkInfo {
+            up: l.link_status() != 0,
+            speed_mbps: l.link_speed,
+            full_duplex: l.link_duplex() != 0,
+        }
     }
 
     pub fn stats(&self) -> Result<PortStats> {
         let mut s = ffi::rte_eth_stats::default();
         // SAFETY: out pointer.
-        check("rte_eth_stats_get", unsafe { ffi::rte_eth_stats_get(self.id, &mut s) })?;
+        check("rte_eth_stats_get", unsafe {
+            ffi::rte_eth_stats_get(self.id, &mut s)
+        })?;
         Ok(PortStats {
             ipackets: s.ipackets,
             opackets: s.opackets,
@@ -293,7 +355,10 @@ impl Port {
         check("rte_eth_xstats_get", got2)?;
         // A count above n means the arrays were too small and were not filled.
         if got as usize > n || got2 as usize > n {
-            return Err(DpdkError { op: "rte_eth_xstats_get: the number of xstats changed", errno: libc::EAGAIN });
+            return Err(DpdkError {
+                op: "rte_eth_xstats_get: the number of xstats changed",
+                errno: libc::EAGAIN,
+            });
         }
         Ok(vals
             .iter()
@@ -301,7 +366,9 @@ impl Port {
             .filter_map(|v| {
                 let name = names.get(v.id as usize)?;
                 // SAFETY: NUL-terminated fixed array.
-                let s = unsafe { CStr::from_ptr(name.name.as_ptr()) }.to_string_lossy().into_owned();
+                let s = unsafe { CStr::from_ptr(name.name.as_ptr()) }
+                    .to_string_lossy()
+                    .into_owned();
                 Some((s, v.value))
             })
             .collect())

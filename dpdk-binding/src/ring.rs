@@ -5,6 +5,11 @@ use std::ptr::NonNull;
 
 use crate::{cstring, ffi, DpdkError, Eal, Mbuf, MbufBurst, Result};
 
+/// A ring of mbufs (`rte_ring`). `Send` + `Sync`, so it can be shared (`Arc<Ring>`)
+/// between the lcores it connects. A ring created `single_producer` (or `single_consumer`)
+/// must only be enqueued to (dequeued from) by one thread at a time: that is the promise
+/// the flag makes to DPDK, and this type does not check it. The punt path keeps it by
+/// giving each worker its own ring. Dropping a ring frees the mbufs still in it.
 pub struct Ring {
     ptr: NonNull<ffi::rte_ring>,
 }
@@ -17,7 +22,14 @@ unsafe impl Sync for Ring {}
 
 impl Ring {
     /// `count` must be a power of two; the ring holds count − 1 mbufs.
-    pub fn new(_eal: &Eal, name: &str, count: u32, single_producer: bool, single_consumer: bool, socket: i32) -> Result<Ring> {
+    pub fn new(
+        _eal: &Eal,
+        name: &str,
+        count: u32,
+        single_producer: bool,
+        single_consumer: bool,
+        socket: i32,
+    ) -> Result<Ring> {
         let mut flags = 0;
         if single_producer {
             flags |= ffi::RING_F_SP_ENQ;
@@ -28,7 +40,9 @@ impl Ring {
         let c = cstring(name);
         // SAFETY: EAL initialised; valid name.
         let p = unsafe { ffi::rte_ring_create(c.as_ptr(), count, socket, flags) };
-        NonNull::new(p).map(|ptr| Ring { ptr }).ok_or_else(|| DpdkError::last("rte_ring_create"))
+        NonNull::new(p)
+            .map(|ptr| Ring { ptr })
+            .ok_or_else(|| DpdkError::last("rte_ring_create"))
     }
 
     /// Move as many as fit from the front of `burst`; the rest stay, moved to the front.
@@ -39,7 +53,14 @@ impl Ring {
             return 0;
         }
         // SAFETY: ptr holds len owned mbufs; the ring takes those it accepts.
-        let n = unsafe { ffi::rte_ring_enqueue_burst(self.ptr.as_ptr(), ptr as *const *mut c_void, len as u32, std::ptr::null_mut()) };
+        let n = unsafe {
+            ffi::rte_ring_enqueue_burst(
+                self.ptr.as_ptr(),
+                ptr as *const *mut c_void,
+                len as u32,
+                std::ptr::null_mut(),
+            )
+        };
         burst.consumed(n as usize);
         n as usize
     }
@@ -49,7 +70,9 @@ impl Ring {
         let p = m.into_raw() as *mut c_void;
         let arr = [p];
         // SAFETY: one owned mbuf.
-        let n = unsafe { ffi::rte_ring_enqueue_burst(self.ptr.as_ptr(), arr.as_ptr(), 1, std::ptr::null_mut()) };
+        let n = unsafe {
+            ffi::rte_ring_enqueue_burst(self.ptr.as_ptr(), arr.as_ptr(), 1, std::ptr::null_mut())
+        };
         if n == 1 {
             Ok(())
         } else {
@@ -66,7 +89,14 @@ impl Ring {
             return 0;
         }
         // SAFETY: room for `free` pointers; the ring only holds mbufs we put there.
-        let n = unsafe { ffi::rte_ring_dequeue_burst(self.ptr.as_ptr(), ptr as *mut *mut c_void, free as u32, std::ptr::null_mut()) };
+        let n = unsafe {
+            ffi::rte_ring_dequeue_burst(
+                self.ptr.as_ptr(),
+                ptr as *mut *mut c_void,
+                free as u32,
+                std::ptr::null_mut(),
+            )
+        };
         burst.grew(n as usize);
         n as usize
     }
@@ -90,5 +120,14 @@ impl Drop for Ring {
         }
         // SAFETY: we own the ring and it is empty.
         unsafe { ffi::rte_ring_free(self.ptr.as_ptr()) };
+    }
+}
+
+impl std::fmt::Debug for Ring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ring")
+            .field("count", &self.count())
+            .field("free", &self.free_count())
+            .finish()
     }
 }

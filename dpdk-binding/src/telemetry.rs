@@ -44,11 +44,21 @@ fn lossy(p: *const c_char) -> String {
     unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
 }
 
-extern "C" fn trampoline(cmd: *const c_char, params: *const c_char, d: *mut ffi::rte_tel_data) -> c_int {
+extern "C" fn trampoline(
+    cmd: *const c_char,
+    params: *const c_char,
+    d: *mut ffi::rte_tel_data,
+) -> c_int {
     let (cmd, params) = (lossy(cmd), lossy(params));
     // Clone the handler out so that it runs without the registry lock (it may register).
-    let handler = registry().lock().unwrap_or_else(|e| e.into_inner()).get(&cmd).cloned();
-    let Some(handler) = handler else { return -libc::ENOENT };
+    let handler = registry()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&cmd)
+        .cloned();
+    let Some(handler) = handler else {
+        return -libc::ENOENT;
+    };
     // A panic must not unwind into DPDK's telemetry thread.
     let data = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(&params))) {
         Ok(data) => data,
@@ -69,10 +79,18 @@ extern "C" fn trampoline(cmd: *const c_char, params: *const c_char, d: *mut ffi:
                         Value::U64(x) => ffi::rte_tel_data_add_dict_u64(d, k.as_ptr(), x),
                         Value::I64(x) => match c_int::try_from(x) {
                             Ok(x) => ffi::rte_tel_data_add_dict_int(d, k.as_ptr(), x),
-                            Err(_) if x >= 0 => ffi::rte_tel_data_add_dict_u64(d, k.as_ptr(), x as u64),
-                            Err(_) => ffi::rte_tel_data_add_dict_string(d, k.as_ptr(), cstring(&x.to_string()).as_ptr()),
+                            Err(_) if x >= 0 => {
+                                ffi::rte_tel_data_add_dict_u64(d, k.as_ptr(), x as u64)
+                            }
+                            Err(_) => ffi::rte_tel_data_add_dict_string(
+                                d,
+                                k.as_ptr(),
+                                cstring(&x.to_string()).as_ptr(),
+                            ),
                         },
-                        Value::Str(s) => ffi::rte_tel_data_add_dict_string(d, k.as_ptr(), cstring(&s).as_ptr()),
+                        Value::Str(s) => {
+                            ffi::rte_tel_data_add_dict_string(d, k.as_ptr(), cstring(&s).as_ptr())
+                        }
                     };
                 }
             }
@@ -93,7 +111,11 @@ extern "C" fn trampoline(cmd: *const c_char, params: *const c_char, d: *mut ffi:
 /// Register `cmd` (e.g. "/dpvpn/stats": a leading '/', then letters, digits, '_' and '/',
 /// under 56 bytes) with DPDK telemetry; `handler` gets the parameters after the comma.
 /// Registering a command again replaces its handler. Works before or after `Eal::init`.
-pub fn register(cmd: &str, help: &str, handler: impl Fn(&str) -> Data + Send + Sync + 'static) -> crate::Result<()> {
+pub fn register(
+    cmd: &str,
+    help: &str,
+    handler: impl Fn(&str) -> Data + Send + Sync + 'static,
+) -> crate::Result<()> {
     let mut reg = registry().lock().unwrap_or_else(|e| e.into_inner());
     if let Some(h) = reg.get_mut(cmd) {
         *h = Arc::new(handler);

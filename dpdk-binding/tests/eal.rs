@@ -7,13 +7,24 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dpdk_binding::telemetry::{self, Data, Value};
-use dpdk_binding::{ffi, lcore_id, rdtsc, Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig, Ring, BURST_MAX};
+use dpdk_binding::{
+    ffi, lcore_id, rdtsc, Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig, Ring, BURST_MAX,
+};
 
 const SOCKET_ANY: i32 = ffi::SOCKET_ID_ANY;
 
 fn eal_args() -> Vec<String> {
     let mut a: Vec<String> = [
-        "test", "--no-huge", "-m", "512", "--no-shconf", "--no-pci", "-l", "0-1", "--log-level", "warning",
+        "test",
+        "--no-huge",
+        "-m",
+        "512",
+        "--no-shconf",
+        "--no-pci",
+        "-l",
+        "0-1",
+        "--log-level",
+        "warning",
     ]
     .iter()
     .map(|s| s.to_string())
@@ -25,13 +36,27 @@ fn eal_args() -> Vec<String> {
     a
 }
 
+/// Removes this run's (by then empty) runtime directory, also when a case fails.
+struct RuntimeDir(std::path::PathBuf);
+
+impl Drop for RuntimeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[test]
 fn eal_cases() {
     let eal = Eal::init(&eal_args()).expect("EAL init (needs root)");
+    let _cleanup = RuntimeDir(eal.runtime_dir());
+    assert!(eal
+        .runtime_dir()
+        .ends_with(format!("dpdk-binding-test-{}", std::process::id())));
     second_init_fails();
     lcores_and_clock(&eal);
 
-    let pool = Mempool::pktmbuf(&eal, "test_pool", 2047, 32, 0, 2048 + 128, SOCKET_ANY).expect("mempool");
+    let pool =
+        Mempool::pktmbuf(&eal, "test_pool", 2047, 32, 0, 2048 + 128, SOCKET_ANY).expect("mempool");
     mempool_counts(&pool);
     mbuf_edits(&pool);
     bursts(&pool);
@@ -50,10 +75,13 @@ fn eal_cases() {
 }
 
 fn second_init_fails() {
-    let e = Eal::init(&eal_args()).err().expect("a second Eal::init must fail");
+    let e = Eal::init(&eal_args()).expect_err("a second Eal::init must fail");
     assert_eq!(e.errno, libc::EALREADY);
     let text = e.to_string();
-    assert!(text.contains("rte_eal_init") && text.contains("errno"), "{text}");
+    assert!(
+        text.contains("rte_eal_init") && text.contains("errno"),
+        "{text}"
+    );
 }
 
 fn lcores_and_clock(eal: &Eal) {
@@ -64,7 +92,11 @@ fn lcores_and_clock(eal: &Eal) {
     assert!(eal.is_worker(1) && !eal.is_worker(0) && !eal.is_worker(2) && !eal.is_worker(100_000));
     assert!(eal.lcore_socket(0) >= 0);
     assert_eq!(eal.lcore_socket(100_000), -1);
-    assert_eq!(lcore_id(), 0, "the thread that ran rte_eal_init is the main lcore");
+    assert_eq!(
+        lcore_id(),
+        0,
+        "the thread that ran rte_eal_init is the main lcore"
+    );
     let hz = eal.tsc_hz();
     assert!(hz > 100_000_000, "tsc_hz {hz}");
     // The TSC agrees with the wall clock to within 20%.
@@ -165,7 +197,9 @@ fn bursts(pool: &Mempool) {
     let mut b = numbered(pool, BURST_MAX);
     assert!(b.is_full() && b.len() == BURST_MAX);
     let extra = pool.alloc().unwrap();
-    let back = b.push(extra).err().expect("push onto a full burst hands the mbuf back");
+    let back = b
+        .push(extra)
+        .expect_err("push onto a full burst hands the mbuf back");
     drop(back);
     assert_eq!(pool.in_use_count(), BURST_MAX as u32);
 
@@ -192,13 +226,23 @@ fn bursts(pool: &Mempool) {
     assert_eq!(pool.in_use_count(), 0, "drain_into handed out ownership");
 
     drop(numbered(pool, 20));
-    assert_eq!(pool.in_use_count(), 0, "dropping a burst frees what it holds");
+    assert_eq!(
+        pool.in_use_count(),
+        0,
+        "dropping a burst frees what it holds"
+    );
 }
 
 fn rings(eal: &Eal, pool: &Mempool) {
     let ring = Ring::new(eal, "test_ring", 64, true, true, SOCKET_ANY).expect("ring");
-    assert!(Ring::new(eal, "test_ring", 64, true, true, SOCKET_ANY).is_err(), "names are unique");
-    assert!(Ring::new(eal, "test_ring_odd", 100, true, true, SOCKET_ANY).is_err(), "count must be a power of two");
+    assert!(
+        Ring::new(eal, "test_ring", 64, true, true, SOCKET_ANY).is_err(),
+        "names are unique"
+    );
+    assert!(
+        Ring::new(eal, "test_ring_odd", 100, true, true, SOCKET_ANY).is_err(),
+        "count must be a power of two"
+    );
     assert_eq!((ring.count(), ring.free_count()), (0, 63));
 
     // A ring of 64 holds 63: the last one stays in the burst, at the front.
@@ -207,14 +251,18 @@ fn rings(eal: &Eal, pool: &Mempool) {
     assert_eq!(ports_of(&b), vec![63]);
     assert_eq!((ring.count(), ring.free_count()), (63, 0));
     let m = b.pop().unwrap();
-    let m = ring.enqueue(m).err().expect("a full ring refuses");
+    let m = ring.enqueue(m).expect_err("a full ring refuses");
     assert_eq!(m.port(), 63);
     drop(m);
 
     let mut out = MbufBurst::new();
     assert_eq!(ring.dequeue_burst(&mut out), 63);
     assert_eq!(ports_of(&out), (0..63).collect::<Vec<u16>>(), "FIFO");
-    assert_eq!(ring.dequeue_burst(&mut out), 0, "a full burst takes nothing");
+    assert_eq!(
+        ring.dequeue_burst(&mut out),
+        0,
+        "a full burst takes nothing"
+    );
     out.clear();
     assert_eq!(ring.dequeue_burst(&mut out), 0);
     assert!(ring.enqueue(pool.alloc().unwrap()).is_ok());
@@ -234,7 +282,11 @@ fn null_ports(eal: &Eal, pool: &Mempool) {
     let p0 = Port::attach(eal, "net_null0").expect("attach net_null0");
     let p1 = Port::attach(eal, "net_null1,size=128").expect("attach net_null1");
     assert_ne!(p0.id(), p1.id());
-    assert_eq!(Port::attach(eal, "net_null0").unwrap(), p0, "attaching again returns the port");
+    assert_eq!(
+        Port::attach(eal, "net_null0").unwrap(),
+        p0,
+        "attaching again returns the port"
+    );
     assert_eq!(Port::by_name(eal, "net_null1").unwrap(), p1);
     assert_eq!(p0.name(), "net_null0");
     let e = Port::by_name(eal, "net_null9").unwrap_err();
@@ -242,17 +294,45 @@ fn null_ports(eal: &Eal, pool: &Mempool) {
 
     let info = p0.info().unwrap();
     assert_eq!(info.driver, "net_null");
-    assert!(info.max_rx_queues >= 2 && info.max_tx_queues >= 2, "{:?}", info);
+    assert!(
+        info.max_rx_queues >= 2 && info.max_tx_queues >= 2,
+        "{:?}",
+        info
+    );
 
-    let too_many = PortConfig { rx_queues: u16::MAX, tx_queues: 1, mtu: None, rx_desc: 0, tx_desc: 0 };
+    let too_many = PortConfig {
+        rx_queues: u16::MAX,
+        tx_queues: 1,
+        mtu: None,
+        rx_desc: 0,
+        tx_desc: 0,
+    };
     let e = p0.configure(&too_many, pool).unwrap_err();
-    assert!(e.to_string().contains(&info.max_rx_queues.to_string()), "the error names the maximum: {e}");
+    eprintln!("configure too many: {e}");
+    assert!(
+        e.to_string().contains(&info.max_rx_queues.to_string()),
+        "the error names the maximum: {e}"
+    );
 
-    let conf = PortConfig { rx_queues: 2, tx_queues: 2, mtu: Some(1500), rx_desc: 256, tx_desc: 256 };
+    let conf = PortConfig {
+        rx_queues: 2,
+        tx_queues: 2,
+        mtu: Some(1500),
+        rx_desc: 256,
+        tx_desc: 256,
+    };
     for p in [p0, p1] {
         p.configure(&conf, pool).expect("configure");
         p.start().expect("start");
-        p.set_promiscuous(true).or_else(|e| if e.errno == libc::ENOTSUP { Ok(()) } else { Err(e) }).unwrap();
+        p.set_promiscuous(true)
+            .or_else(|e| {
+                if e.errno == libc::ENOTSUP {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            })
+            .unwrap();
     }
     let (mac0, mac1) = (p0.mac().unwrap(), p1.mac().unwrap());
     assert_eq!(mac0[0] & 1, 0, "unicast MAC {mac0:02x?}");
@@ -264,7 +344,10 @@ fn null_ports(eal: &Eal, pool: &Mempool) {
     // net_null makes packets out of the pool on RX and frees them on TX.
     let mut b = MbufBurst::new();
     assert_eq!(p0.rx_burst(0, &mut b), BURST_MAX);
-    assert!(b.as_slice().iter().all(|m| m.pkt_len() == 64), "net_null's default size");
+    assert!(
+        b.as_slice().iter().all(|m| m.pkt_len() == 64),
+        "net_null's default size"
+    );
     assert_eq!(p0.rx_burst(1, &mut b), 0, "no room left in the burst");
     assert_eq!(pool.in_use_count(), BURST_MAX as u32);
     assert_eq!(p1.tx_burst(1, &mut b), BURST_MAX);
@@ -272,22 +355,32 @@ fn null_ports(eal: &Eal, pool: &Mempool) {
     assert_eq!(pool.in_use_count(), 0);
     let mut b = MbufBurst::new();
     assert_eq!(p1.rx_burst(0, &mut b), BURST_MAX);
-    assert!(b.as_slice().iter().all(|m| m.pkt_len() == 128), "devargs size=128 reached the driver");
+    assert!(
+        b.as_slice().iter().all(|m| m.pkt_len() == 128),
+        "devargs size=128 reached the driver"
+    );
     b.clear();
 
     let s0 = p0.stats().unwrap();
     let s1 = p1.stats().unwrap();
     assert_eq!(s0.ipackets, BURST_MAX as u64);
     assert_eq!(s1.opackets, BURST_MAX as u64);
-    assert_eq!(s1.obytes, 64 * BURST_MAX as u64);
+    // (net_null in 22.11 counts packets, not bytes: obytes/ibytes stay 0.)
     let xs = p1.xstats().unwrap();
-    assert!(xs.iter().any(|(n, v)| n == "tx_good_packets" && *v == BURST_MAX as u64), "{xs:?}");
+    assert!(
+        xs.iter()
+            .any(|(n, v)| n == "tx_good_packets" && *v == BURST_MAX as u64),
+        "{xs:?}"
+    );
 
     for p in [p0, p1] {
         p.stop().expect("stop");
         p.close().expect("close");
     }
-    assert!(Port::by_name(eal, "net_null0").is_err(), "closed ports are gone");
+    assert!(
+        Port::by_name(eal, "net_null0").is_err(),
+        "closed ports are gone"
+    );
     assert_eq!(pool.in_use_count(), 0);
 }
 
@@ -295,7 +388,17 @@ fn null_ports(eal: &Eal, pool: &Mempool) {
 fn ring_port_loopback(eal: &Eal, pool: &Mempool) {
     let p = Port::attach(eal, "net_ring0").expect("attach net_ring0");
     assert_eq!(p.info().unwrap().driver, "net_ring");
-    p.configure(&PortConfig { rx_queues: 1, tx_queues: 1, mtu: None, rx_desc: 0, tx_desc: 0 }, pool).unwrap();
+    p.configure(
+        &PortConfig {
+            rx_queues: 1,
+            tx_queues: 1,
+            mtu: None,
+            rx_desc: 0,
+            tx_desc: 0,
+        },
+        pool,
+    )
+    .unwrap();
     p.start().unwrap();
 
     let mut b = MbufBurst::new();
@@ -321,6 +424,7 @@ fn ring_port_loopback(eal: &Eal, pool: &Mempool) {
 
 fn bogus_devices(eal: &Eal) {
     let e = Port::attach(eal, "net_bogus0").unwrap_err();
+    eprintln!("attach net_bogus0: {e}");
     assert!(e.to_string().contains("net_bogus0"), "{e}");
     let e = Port::attach(eal, "net_af_packet7,iface=no-such-veth").unwrap_err();
     assert!(e.to_string().contains("net_af_packet7"), "{e}");
@@ -328,14 +432,18 @@ fn bogus_devices(eal: &Eal) {
 
 fn launch(eal: &Eal, pool: &Arc<Mempool>) {
     assert!(eal.launch(0, || 0).is_err(), "not on the main lcore");
-    assert!(eal.launch(7, || 0).is_err(), "not on an lcore the EAL does not run");
+    assert!(
+        eal.launch(7, || 0).is_err(),
+        "not on an lcore the EAL does not run"
+    );
     assert_eq!(eal.wait_lcore(7), -libc::EINVAL);
 
     eal.launch(1, || lcore_id() as i32 + 41).unwrap();
     assert_eq!(eal.wait_lcore(1), 42);
 
     // A panic stays on the worker: -1, and the lcore can be used again.
-    eal.launch(1, || panic!("deliberate panic in a worker")).unwrap();
+    eal.launch(1, || panic!("deliberate panic in a worker"))
+        .unwrap();
     assert_eq!(eal.wait_lcore(1), -1);
 
     // A worker hands packets to the main lcore through a ring, as the punt path does.
@@ -372,7 +480,10 @@ fn telemetry_commands(eal: &Eal) {
     })
     .expect("register");
     telemetry::register("/dpvpn/array", "array", |_| Data::U64Array(vec![1, 2, 3])).unwrap();
-    telemetry::register("/dpvpn/panics", "panics", |_| panic!("deliberate panic in a telemetry handler")).unwrap();
+    telemetry::register("/dpvpn/panics", "panics", |_| {
+        panic!("deliberate panic in a telemetry handler")
+    })
+    .unwrap();
     // Registering again replaces the handler.
     telemetry::register("/dpvpn/array", "array", |_| Data::U64Array(vec![4, 5])).unwrap();
     assert!(telemetry::register("no-slash", "bad", |_| Data::Str(String::new())).is_err());
@@ -390,16 +501,30 @@ for cmd in sys.argv[2:]:
     print(s.recv(16384).decode())
 "#;
     let out = std::process::Command::new("/usr/bin/python3")
-        .args(["-c", script, sock.to_str().unwrap(), "/dpvpn/test,hello", "/dpvpn/array", "/dpvpn/panics"])
+        .args([
+            "-c",
+            script,
+            sock.to_str().unwrap(),
+            "/dpvpn/test,hello",
+            "/dpvpn/array",
+            "/dpvpn/panics",
+        ])
         .output()
         .expect("python3");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{text} {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{text} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        r#"{"/dpvpn/test": {"params": "hello", "small": -5, "big": 1099511627776, "negbig": "-1099511627776", "u": 18446744073709551615}}"#
+        r#"{"/dpvpn/test":{"params":"hello","small":-5,"big":1099511627776,"negbig":"-1099511627776","u":18446744073709551615}}"#
     );
-    assert_eq!(lines[1], r#"{"/dpvpn/array": [4, 5]}"#);
-    assert_eq!(lines[2], r#"{"/dpvpn/panics": null}"#, "a panicking handler answers null, the process lives");
+    assert_eq!(lines[1], r#"{"/dpvpn/array":[4,5]}"#);
+    assert_eq!(
+        lines[2], r#"{"/dpvpn/panics":null}"#,
+        "a panicking handler answers null, the process lives"
+    );
 }
