@@ -74,6 +74,10 @@ impl Dpvpn {
     /// Start dpvpn on the lab with `configs/lab.toml`, adjusted to a private socket and
     /// file prefix, plus `extra` TOML appended to the [dataplane] table.
     fn start(lcores: &str, dataplane_extra: &str) -> Dpvpn {
+        Self::start_with(lcores, dataplane_extra, |t| t)
+    }
+
+    fn start_with(lcores: &str, dataplane_extra: &str, edit: impl Fn(String) -> String) -> Dpvpn {
         let dir = std::env::temp_dir().join(format!("dpvpn-lab-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
         let socket = dir.join("dpvpn.sock");
@@ -81,6 +85,7 @@ impl Dpvpn {
         let text = text
             .replace("/run/dpvpn/dpvpn.sock", socket.to_str().unwrap())
             .replace("[dataplane]", &format!("[dataplane]\n{dataplane_extra}"));
+        let text = edit(text);
         let cfg = dir.join("lab.toml");
         std::fs::write(&cfg, text).unwrap();
         let log = dir.join("dpvpn.log");
@@ -417,5 +422,71 @@ fn metrics_endpoint_serves_prometheus_text() {
     assert!(body.contains("dpvpn_port_rx_packets_total{port=\"access\"}"), "{body}");
     assert!(body.contains("dpvpn_worker_drops_total{"), "{body}");
     assert!(body.contains("dpvpn_fib_routes"), "{body}");
+    d.stop();
+}
+
+/// `dpdk-telemetry.py` lists dpvpn's ports and counters, and `dpdk-dumpcap` captures on
+/// a port. Capture needs dpvpn on hugepages (a secondary process cannot attach to
+/// `--no-huge` memory): the test reserves them and gives them back.
+#[test]
+fn telemetry_and_packet_capture() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let nr = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
+    let before: u64 = std::fs::read_to_string(nr).unwrap().trim().parse().unwrap();
+    struct Restore(&'static str, u64);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = std::fs::write(self.0, self.1.to_string());
+        }
+    }
+    let _restore = Restore(nr, before);
+    std::fs::write(nr, before.max(600).to_string()).unwrap();
+    if !Path::new("/dev/hugepages").exists() || !sh(&["mountpoint", "-q", "/dev/hugepages"]).status.success() {
+        std::fs::create_dir_all("/dev/hugepages").unwrap();
+        ok(&sh(&["mount", "-t", "hugetlbfs", "none", "/dev/hugepages"]), "mount hugetlbfs");
+    }
+    let prefix = format!("dpvpn-lab-huge-{}", std::process::id());
+    let p2 = prefix.clone();
+    let d = Dpvpn::start_with("0-1", "", move |t| {
+        t.replace("no_huge = true", "no_huge = false")
+            .replace("file_prefix = \"dpvpn-lab\"", &format!("file_prefix = \"{p2}\""))
+            .replace("127.0.0.1:9464", "127.0.0.1:0")
+    });
+    ok(&ping("sub", "198.51.100.2", 2), "ping");
+
+    let mut t = Command::new("dpdk-telemetry.py")
+        .args(["-f", &prefix])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("dpdk-telemetry.py");
+    t.stdin.take().unwrap().write_all(b"/ethdev/list\n/ethdev/stats,0\n/dpvpn/stats\n").unwrap();
+    let out = t.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains(r#"{"/ethdev/list": [0, 1, 2]}"#), "{text}");
+    assert!(text.contains(r#""/ethdev/stats": {"ipackets":"#), "{text}");
+    let line = text.lines().find(|l| l.contains("/dpvpn/stats")).unwrap_or_else(|| panic!("no /dpvpn/stats: {text}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert!(v["/dpvpn/stats"]["forwarded"].as_u64().unwrap() >= 4, "{line}");
+
+    let cap = std::env::temp_dir().join(format!("dpvpn-cap-{}.pcapng", std::process::id()));
+    let pinger = Command::new("ip")
+        .args(["netns", "exec", "sub", "ping", "-c", "20", "-i", "0.2", "198.51.100.2"])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let o = Command::new("timeout")
+        .args(["20", "dpdk-dumpcap", &format!("--file-prefix={prefix}"), "-i", "net_af_packet0", "-c", "6", "-w"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let _ = pinger.wait_with_output();
+    assert!(o.status.success(), "dumpcap: {}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    let r = ok(&sh(&["tshark", "-r", cap.to_str().unwrap()]), "tshark reads the capture");
+    assert!(r.matches("192.0.2.2 → 198.51.100.2 ICMP").count() >= 1, "{r}");
+    let _ = std::fs::remove_file(&cap);
     d.stop();
 }
