@@ -14,7 +14,7 @@ scripts/deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 echo "== building (release)"
 cargo build --release -q -p controlplane --bins
-BIN=target/release
+BIN=${CARGO_TARGET_DIR:-target}/release
 LCORES=${LCORES:-0-1}
 SOCK=/run/dpvpn/dpvpn.sock
 LOG=$(mktemp /tmp/dpvpn-demo.XXXXXX.log)
