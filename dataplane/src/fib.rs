@@ -224,6 +224,16 @@ impl FibWriter {
         if self.free_groups.is_empty() {
             self.maintain();
         }
+        if self.free_groups.is_empty() && self.next_group >= self.max_groups && !self.deferred.is_empty() {
+            // Only groups still in their grace period are left: wait for the readers
+            // (workers pass a quiescent point every loop, within microseconds), bounded
+            // so that a stuck reader shows up as "full" rather than a hung control core.
+            let t0 = std::time::Instant::now();
+            while self.free_groups.is_empty() && t0.elapsed() < std::time::Duration::from_millis(100) {
+                std::thread::yield_now();
+                self.maintain();
+            }
+        }
         let g = match self.free_groups.pop() {
             Some(g) => g,
             None if self.next_group < self.max_groups => {
