@@ -171,6 +171,9 @@ impl Runtime {
                 tx_desc: d.tx_desc,
             };
             port.configure(&conf, &pool).map_err(err(format!("{what}: cannot configure {queues} queue pair(s)")))?;
+            if let Some(mac) = pc.mac {
+                port.set_mac(mac).map_err(err(format!("{what}: cannot set MAC {}", fmt_mac(mac))))?;
+            }
             port.start().map_err(err(format!("{what}: cannot start")))?;
             let _ = port.set_promiscuous(true);
             let mac = port.mac().map_err(err(format!("{what}: cannot read its MAC")))?;
