@@ -405,8 +405,13 @@ fn metrics_endpoint_serves_prometheus_text() {
         return;
     }
     let _lab = Lab::up();
-    let d = Dpvpn::start("0-1", "");
+    // Also: a configured MAC is what the port uses on the wire.
+    let d = Dpvpn::start_with("0-1", "", |t| t.replace("name = \"access\"", "name = \"access\"\nmac = \"02:00:00:00:ac:01\""));
     ok(&ping("sub", "198.51.100.2", 2), "ping");
+    let ports = String::from_utf8_lossy(&d.ctl(&["show", "ports"]).stdout).to_string();
+    assert!(ports.contains("02:00:00:00:ac:01"), "{ports}");
+    let neigh = ok(&ns("sub", &["ip", "neigh", "show", "192.0.2.1"]), "sub's neighbour table");
+    assert!(neigh.contains("02:00:00:00:ac:01"), "sub resolved dpvpn to {neigh}");
     let text = std::fs::read_to_string(repo().join("configs/lab.toml")).unwrap();
     let addr = text
         .lines()
