@@ -65,9 +65,14 @@ pub struct FibConfig {
     pub max_tbl8_groups: u32,
 }
 
+impl FibConfig {
+    /// Enough for a million routes with a realistic length mix (~110k split /24s).
+    pub const DEFAULT_MAX_TBL8_GROUPS: u32 = 1 << 17;
+}
+
 impl Default for FibConfig {
     fn default() -> Self {
-        FibConfig { max_tbl8_groups: 1 << 17 }
+        FibConfig { max_tbl8_groups: Self::DEFAULT_MAX_TBL8_GROUPS }
     }
 }
 

@@ -1,0 +1,118 @@
+//! The configurations shipped in configs/ load, and the lab's turns into the EAL
+//! arguments the lab needs.
+
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use controlplane::config::{load, InterfaceAddress, PortRole};
+use controlplane::lcores::parse_lcores;
+
+fn configs() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs")
+}
+
+#[test]
+fn every_shipped_configuration_loads() {
+    let mut loaded = Vec::new();
+    for entry in std::fs::read_dir(configs()).expect("configs/") {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|x| x == "toml") {
+            load(&path).unwrap_or_else(|e| panic!("{e}"));
+            loaded.push(path.file_name().unwrap().to_string_lossy().into_owned());
+        }
+    }
+    loaded.sort();
+    assert!(
+        loaded.contains(&"lab.toml".to_string())
+            && loaded.contains(&"example-full.toml".to_string()),
+        "{loaded:?}"
+    );
+}
+
+#[test]
+fn lab_configuration() {
+    let c = load(&configs().join("lab.toml")).unwrap();
+    let names: Vec<(&str, PortRole, &str)> = c
+        .ports
+        .iter()
+        .map(|p| (p.name.as_str(), p.role, p.device.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            ("access", PortRole::Access, "net_af_packet0,iface=dpvpn-acc"),
+            ("uplink", PortRole::Uplink, "net_af_packet1,iface=dpvpn-up"),
+        ]
+    );
+    assert_eq!(
+        c.ports[0].addresses,
+        [InterfaceAddress {
+            addr: Ipv4Addr::new(192, 0, 2, 1),
+            len: 24
+        }]
+    );
+    assert_eq!(
+        c.ports[1].addresses,
+        [InterfaceAddress {
+            addr: Ipv4Addr::new(198, 51, 100, 1),
+            len: 24
+        }]
+    );
+    assert!(c.routes.is_empty(), "both lab subnets are connected");
+    assert_eq!(c.exception.tap, "dpvpn0");
+    assert_eq!(c.management.socket, Path::new("/run/dpvpn/dpvpn.sock"));
+    assert_eq!(
+        c.management.metrics,
+        Some("127.0.0.1:9464".parse().unwrap())
+    );
+    assert!(c.dpdk.no_huge);
+    assert_eq!(c.dpdk.memory_mb, 1024);
+}
+
+#[test]
+fn lab_eal_arguments() {
+    let c = load(&configs().join("lab.toml")).unwrap();
+    let args = c.eal_args(&parse_lcores("0@0,1@1,2@1").unwrap());
+    assert_eq!(
+        args,
+        [
+            "dpvpn",
+            "--lcores",
+            "0@0,1@1,2@1",
+            "--main-lcore",
+            "0",
+            "--file-prefix",
+            "dpvpn-lab",
+            "--no-huge",
+            "-m",
+            "1024",
+            "--no-pci",
+        ],
+        "virtual devices are hot-plugged later, not given to the EAL"
+    );
+}
+
+#[test]
+fn example_full_names_its_pci_devices_to_the_eal() {
+    let c = load(&configs().join("example-full.toml")).unwrap();
+    let args = c.eal_args(&parse_lcores("2-5").unwrap());
+    assert_eq!(
+        args,
+        [
+            "dpvpn",
+            "--lcores",
+            "2-5",
+            "--main-lcore",
+            "2",
+            "--file-prefix",
+            "dpvpn",
+            "-m",
+            "1024",
+            "-a",
+            "0000:01:00.0",
+            "-a",
+            "0000:01:00.1",
+        ]
+    );
+    assert_eq!(c.routes.len(), 3);
+}
