@@ -1,13 +1,27 @@
 //! The Internet checksum (RFC 1071) and its incremental update (RFC 1624).
+//!
+//! The checksum is the one's-complement of the one's-complement sum of the data as
+//! big-endian 16-bit words. [`sum`] adds words without folding (a `u64` cannot overflow
+//! on any packet), so partial sums — a pseudo-header and a segment — are simply added
+//! together and folded once with [`fold`].
+//!
+//! In one's-complement arithmetic 0x0000 and 0xffff are the same number; a receiver
+//! accepts either. The incremental update (RFC 1624 eqn. 3) never yields 0xffff, and a
+//! full computation over non-zero data never yields 0xffff either, so the two agree
+//! except where one gives 0x0000 and the other 0xffff. UDP is the one place where this
+//! matters (0 means "no checksum", RFC 768), so [`super::udp`] maps a computed 0 to
+//! 0xffff.
 
-/// One's-complement sum of `data` as big-endian 16-bit words (odd byte padded), unfolded.
+/// One's-complement sum of `data` as big-endian 16-bit words (an odd last byte is
+/// padded with zero), not yet folded.
 #[inline]
 pub fn sum(data: &[u8]) -> u64 {
     let mut acc: u64 = 0;
     let mut chunks = data.chunks_exact(8);
     for c in &mut chunks {
         let w = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        // Add the four 16-bit words of w: split into two 32-bit halves to keep carries.
+        // Adding the two 32-bit halves is the same modulo 0xffff as adding the four
+        // 16-bit words (2^16 ≡ 1), and leaves room for every carry.
         acc += (w >> 32) + (w & 0xffff_ffff);
     }
     let rest = chunks.remainder();
@@ -30,84 +44,51 @@ pub fn fold(mut acc: u64) -> u16 {
     acc as u16
 }
 
-/// The checksum field value for `data` (with its checksum field zeroed), RFC 1071.
+/// The checksum field value for `data` whose checksum field is zero (RFC 1071).
 #[inline]
 pub fn checksum(data: &[u8]) -> u16 {
     !fold(sum(data))
 }
 
+/// True when `data`, checksum field included, sums to 0xffff ("all ones"), i.e. the
+/// checksum is right.
+#[inline]
+pub fn verify(partial: u64, data: &[u8]) -> bool {
+    fold(partial + sum(data)) == 0xffff
+}
+
 /// RFC 1624 eqn. 3: the new checksum after a 16-bit word changed from `old` to `new`:
 /// HC' = ~(~HC + ~m + m').
+///
+/// The word must sit at an even offset of the checksummed data. A 16-bit value at an
+/// odd offset contributes its bytes swapped (RFC 1071 §2 (B), byte-order independence),
+/// so pass `old.swap_bytes()` and `new.swap_bytes()` for it.
 #[inline]
 pub fn update16(hc: u16, old: u16, new: u16) -> u16 {
     !fold(!hc as u64 + !old as u64 + new as u64)
 }
 
-/// The same for a 32-bit field (two words).
+/// [`update16`] for a 32-bit field at an even offset (an address, a sequence number).
 #[inline]
 pub fn update32(hc: u16, old: u32, new: u32) -> u16 {
-    let hc = update16(hc, (old >> 16) as u16, (new >> 16) as u16);
-    update16(hc, old as u16, new as u16)
+    !fold(
+        !hc as u64
+            + !(old >> 16) as u16 as u64
+            + !(old as u16) as u64
+            + (new >> 16) as u64
+            + (new & 0xffff) as u64,
+    )
 }
 
-/// The IPv4 pseudo-header sum for UDP/TCP (RFC 768, RFC 793).
+/// The IPv4 pseudo-header sum for UDP and TCP (RFC 768, RFC 9293 §3.1): source and
+/// destination address (host order, as `Ipv4Addr::to_bits` gives them), the protocol
+/// number and the UDP/TCP length. Add it to [`sum`] of the segment and [`fold`].
 #[inline]
 pub fn pseudo_header_v4(src: u32, dst: u32, protocol: u8, length: u16) -> u64 {
-    (src >> 16) as u64 + (src & 0xffff) as u64 + (dst >> 16) as u64 + (dst & 0xffff) as u64 + protocol as u64 + length as u64
-}
-
-#[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    #[test]
-    fn rfc1071_example() {
-        // RFC 1071 §3: the words 0001 f203 f4f5 f6f7 sum to ddf2 (folded).
-        assert_eq!(fold(sum(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7])), 0xddf2);
-    }
-
-    #[test]
-    fn ipv4_header_from_scapy() {
-        // /usr/bin/python3 -c "from scapy.all import *; print(bytes(IP(src='192.0.2.2',dst='198.51.100.2',id=1)).hex())"
-        let h = hex("450000140001000040008eb1c0000202c6336402");
-        assert_eq!(checksum(&h), 0, "a correct header sums to zero");
-        let mut z = h.clone();
-        z[10] = 0;
-        z[11] = 0;
-        assert_eq!(checksum(&z), 0x8eb1);
-    }
-
-    pub(crate) fn hex(s: &str) -> Vec<u8> {
-        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
-    }
-
-    fn naive(data: &[u8]) -> u16 {
-        let mut s: u32 = 0;
-        for c in data.chunks(2) {
-            s += u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]) as u32;
-            s = (s & 0xffff) + (s >> 16);
-        }
-        !(s as u16)
-    }
-
-    proptest! {
-        #[test]
-        fn fast_sum_equals_naive(data in proptest::collection::vec(any::<u8>(), 0..300)) {
-            prop_assert_eq!(checksum(&data), naive(&data));
-        }
-
-        #[test]
-        fn incremental_equals_recompute(mut data in proptest::collection::vec(any::<u8>(), 20..60), at in 0usize..9, new in any::<u16>()) {
-            data.truncate(data.len() & !1);
-            let i = (at * 2).min(data.len() - 2);
-            let hc = checksum(&data);
-            let old = u16::from_be_bytes([data[i], data[i + 1]]);
-            data[i..i + 2].copy_from_slice(&new.to_be_bytes());
-            let inc = update16(hc, old, new);
-            // 0x0000 and 0xffff are the same one's-complement value.
-            let full = checksum(&data);
-            prop_assert!(inc == full || (inc == 0xffff && full == 0) || (inc == 0 && full == 0xffff), "{:#x} vs {:#x}", inc, full);
-        }
-    }
+    (src >> 16) as u64
+        + (src & 0xffff) as u64
+        + (dst >> 16) as u64
+        + (dst & 0xffff) as u64
+        + protocol as u64
+        + length as u64
 }

@@ -1,4 +1,4 @@
-//! Ethernet II with up to two VLAN tags (IEEE 802.1Q, 802.1ad QinQ).
+//! Ethernet II with up to two VLAN tags (IEEE 802.3 §3.2, IEEE 802.1Q §9.6, 802.1ad QinQ).
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -10,28 +10,38 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+        source MAC (6)         +
 //! |                                                               |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |  TPID 0x88a8/0x8100 (opt.)    | PCP |D|  VID (outer tag)      |
+//! | TPID 88a8/8100/9100 (optional)| PCP |D|  VID (outer tag)      |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |  TPID 0x8100 (opt.)           | PCP |D|  VID (inner tag)      |
+//! | TPID 8100 (optional)          | PCP |D|  VID (inner tag)      |
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |          EtherType            |  payload ...
 //! ```
+//!
+//! 802.3 length/LLC frames (EtherType field < 0x0600) are not told apart: the field is
+//! returned as an [`EtherType`] and nothing dispatches on it.
 
 use super::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+/// A MAC-48 address.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default, PartialOrd, Ord)]
 pub struct EthernetAddress(pub [u8; 6]);
 
 impl EthernetAddress {
     pub const BROADCAST: EthernetAddress = EthernetAddress([0xff; 6]);
 
-    pub fn is_broadcast(&self) -> bool {
-        self.0 == [0xff; 6]
+    #[inline]
+    pub const fn is_broadcast(&self) -> bool {
+        let b = self.0;
+        b[0] & b[1] & b[2] & b[3] & b[4] & b[5] == 0xff
     }
-    pub fn is_multicast(&self) -> bool {
+    /// The I/G bit (least significant bit of the first octet) is set; broadcast is
+    /// multicast too.
+    #[inline]
+    pub const fn is_multicast(&self) -> bool {
         self.0[0] & 1 != 0
     }
-    pub fn is_unicast(&self) -> bool {
+    #[inline]
+    pub const fn is_unicast(&self) -> bool {
         !self.is_multicast()
     }
 }
@@ -39,24 +49,30 @@ impl EthernetAddress {
 impl core::fmt::Display for EthernetAddress {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         let b = self.0;
-        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
+        write!(
+            f,
+            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+            b[0], b[1], b[2], b[3], b[4], b[5]
+        )
     }
 }
 
+/// Six two-digit hex octets separated by `:` or `-`, either case.
 impl core::str::FromStr for EthernetAddress {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
         let mut out = [0u8; 6];
         let mut parts = s.split([':', '-']);
         for b in out.iter_mut() {
-            let p = parts.next().ok_or(Error::Truncated)?;
-            if p.len() != 2 {
-                return Err(Error::Unsupported);
+            let p = parts.next().ok_or(Error::BadAddress)?;
+            // from_str_radix alone would take "+f".
+            if p.len() != 2 || !p.bytes().all(|c| c.is_ascii_hexdigit()) {
+                return Err(Error::BadAddress);
             }
-            *b = u8::from_str_radix(p, 16).map_err(|_| Error::Unsupported)?;
+            *b = u8::from_str_radix(p, 16).map_err(|_| Error::BadAddress)?;
         }
         if parts.next().is_some() {
-            return Err(Error::Unsupported);
+            return Err(Error::BadAddress);
         }
         Ok(EthernetAddress(out))
     }
@@ -77,6 +93,7 @@ impl EtherType {
     pub const PPPOE_SESSION: EtherType = EtherType(0x8864);
     pub const IPV6: EtherType = EtherType(0x86dd);
 
+    /// 0x8100, 0x88a8 or 0x9100: a VLAN tag follows instead of a payload.
     #[inline]
     pub fn is_vlan_tpid(self) -> bool {
         self == Self::VLAN || self == Self::QINQ || self == Self::QINQ_OLD
@@ -93,8 +110,11 @@ mod field {
 
 /// Length of an untagged Ethernet header.
 pub const HEADER_LEN: usize = field::PAYLOAD;
+/// Length of one VLAN tag (TPID + TCI).
+pub const VLAN_TAG_LEN: usize = 4;
 
-/// A view of an untagged Ethernet II header.
+/// A view of an Ethernet II header. In a tagged frame `ethertype()` is the outer TPID and
+/// the payload starts with the tag; [`parse_l2`] reads through the tags.
 #[derive(Debug, Clone)]
 pub struct EthernetFrame<T: AsRef<[u8]>> {
     buffer: T,
@@ -104,6 +124,7 @@ impl<T: AsRef<[u8]>> EthernetFrame<T> {
     pub const fn new_unchecked(buffer: T) -> Self {
         EthernetFrame { buffer }
     }
+    /// At least the 14-byte header.
     pub fn new_checked(buffer: T) -> Result<Self> {
         if buffer.as_ref().len() < HEADER_LEN {
             return Err(Error::Truncated);
@@ -158,9 +179,13 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> EthernetFrame<T> {
 /// One 802.1Q tag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct VlanTag {
+    /// The tag protocol identifier that announced this tag.
     pub tpid: EtherType,
+    /// Priority code point, 0–7.
     pub pcp: u8,
+    /// Drop eligible indicator (formerly CFI).
     pub dei: bool,
+    /// VLAN identifier, 0–4095.
     pub vid: u16,
 }
 
@@ -185,6 +210,10 @@ pub struct L2Header {
 }
 
 /// Read an Ethernet header with zero, one or two VLAN tags.
+///
+/// The outer tag may use TPID 0x8100 (802.1Q), 0x88a8 (802.1ad S-tag) or 0x9100
+/// (pre-standard QinQ); an inner tag must be a C-tag, 0x8100. A third tag is
+/// [`Error::TooManyTags`]; an S-tag TPID in the inner position is [`Error::BadTpid`].
 #[inline]
 pub fn parse_l2(frame: &[u8]) -> Result<L2Header> {
     if frame.len() < HEADER_LEN {
@@ -199,102 +228,77 @@ pub fn parse_l2(frame: &[u8]) -> Result<L2Header> {
         ethertype: f.ethertype(),
         header_len: HEADER_LEN,
     };
-    for depth in 0..3 {
-        if !h.ethertype.is_vlan_tpid() {
-            return Ok(h);
-        }
-        if depth == 2 {
-            return Err(Error::TooManyTags);
-        }
-        let at = h.header_len;
-        let Some(b) = frame.get(at..at + 4) else { return Err(Error::Truncated) };
-        let tci = u16::from_be_bytes([b[0], b[1]]);
-        let tag = VlanTag { tpid: h.ethertype, pcp: (tci >> 13) as u8, dei: tci & 0x1000 != 0, vid: tci & 0x0fff };
-        if depth == 0 {
-            h.outer_vlan = Some(tag);
-        } else {
-            h.inner_vlan = Some(tag);
-        }
-        h.ethertype = EtherType(u16::from_be_bytes([b[2], b[3]]));
-        h.header_len += 4;
+    if !h.ethertype.is_vlan_tpid() {
+        return Ok(h);
+    }
+    let outer = read_tag(frame, &mut h)?;
+    h.outer_vlan = Some(outer);
+    if !h.ethertype.is_vlan_tpid() {
+        return Ok(h);
+    }
+    if h.ethertype != EtherType::VLAN {
+        return Err(Error::BadTpid);
+    }
+    let inner = read_tag(frame, &mut h)?;
+    h.inner_vlan = Some(inner);
+    if h.ethertype.is_vlan_tpid() {
+        return Err(Error::TooManyTags);
     }
     Ok(h)
 }
 
-/// Write an Ethernet header with 0–2 tags into `buf`; returns its length.
+/// Read the tag at `h.header_len` whose TPID is `h.ethertype`; advance past it.
+#[inline]
+fn read_tag(frame: &[u8], h: &mut L2Header) -> Result<VlanTag> {
+    let at = h.header_len;
+    let Some(b) = frame.get(at..at + VLAN_TAG_LEN) else {
+        return Err(Error::Truncated);
+    };
+    let tci = u16::from_be_bytes([b[0], b[1]]);
+    let tag = VlanTag {
+        tpid: h.ethertype,
+        pcp: (tci >> 13) as u8,
+        dei: tci & 0x1000 != 0,
+        vid: tci & 0x0fff,
+    };
+    h.ethertype = EtherType(u16::from_be_bytes([b[2], b[3]]));
+    h.header_len += VLAN_TAG_LEN;
+    Ok(tag)
+}
+
+/// Write an Ethernet header with 0–2 tags into `buf`; returns its length (14, 18 or 22).
+/// `h.header_len` is ignored.
+///
+/// Refuses, with [`Error::Unsupported`], what [`parse_l2`] would not read back as the
+/// same header: an inner tag without an outer one, an outer TPID that is not a VLAN
+/// TPID, an inner TPID other than 0x8100, PCP > 7, VID > 4095, or an EtherType that is
+/// itself a VLAN TPID.
 pub fn emit_l2(h: &L2Header, buf: &mut [u8]) -> Result<usize> {
-    let len = HEADER_LEN + 4 * (h.outer_vlan.is_some() as usize + h.inner_vlan.is_some() as usize);
+    let valid = |t: &VlanTag| t.pcp <= 7 && t.vid <= 0x0fff;
+    let tags_ok = match (h.outer_vlan, h.inner_vlan) {
+        (None, None) => true,
+        (Some(o), None) => o.tpid.is_vlan_tpid() && valid(&o),
+        (Some(o), Some(i)) => {
+            o.tpid.is_vlan_tpid() && valid(&o) && i.tpid == EtherType::VLAN && valid(&i)
+        }
+        (None, Some(_)) => false,
+    };
+    if !tags_ok || h.ethertype.is_vlan_tpid() {
+        return Err(Error::Unsupported);
+    }
+    let tags = h.outer_vlan.is_some() as usize + h.inner_vlan.is_some() as usize;
+    let len = HEADER_LEN + VLAN_TAG_LEN * tags;
     if buf.len() < len {
         return Err(Error::BufferTooSmall);
     }
     buf[field::DST].copy_from_slice(&h.dst.0);
     buf[field::SRC].copy_from_slice(&h.src.0);
-    let mut at = 12;
+    let mut at = field::ETHERTYPE.start;
     for tag in [h.outer_vlan, h.inner_vlan].into_iter().flatten() {
         buf[at..at + 2].copy_from_slice(&tag.tpid.0.to_be_bytes());
         buf[at + 2..at + 4].copy_from_slice(&tag.tci().to_be_bytes());
-        at += 4;
+        at += VLAN_TAG_LEN;
     }
     buf[at..at + 2].copy_from_slice(&h.ethertype.0.to_be_bytes());
     Ok(len)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::checksum::tests::hex;
-    use proptest::prelude::*;
-
-    #[test]
-    fn qinq_from_scapy() {
-        // /usr/bin/python3 -c "from scapy.all import *; print(bytes(Ether(dst='02:00:00:00:00:01',src='02:00:00:00:00:02',type=0x88a8)/Dot1Q(vlan=100,prio=5)/Dot1Q(vlan=200)/IP(dst='192.0.2.1')).hex())"
-        let f = hex("02000000000102000000000288a8a064810000c8080045000014000100004000f6e5c0000202c0000201");
-        let h = parse_l2(&f).unwrap();
-        assert_eq!(h.dst, EthernetAddress([2, 0, 0, 0, 0, 1]));
-        assert_eq!(h.src.to_string(), "02:00:00:00:00:02");
-        assert_eq!(h.outer_vlan, Some(VlanTag { tpid: EtherType::QINQ, pcp: 5, dei: false, vid: 100 }));
-        assert_eq!(h.inner_vlan, Some(VlanTag { tpid: EtherType::VLAN, pcp: 0, dei: false, vid: 200 }));
-        assert_eq!(h.ethertype, EtherType::IPV4);
-        assert_eq!(h.header_len, 22);
-        let mut out = [0u8; 22];
-        assert_eq!(emit_l2(&h, &mut out), Ok(22));
-        assert_eq!(&out[..], &f[..22]);
-    }
-
-    #[test]
-    fn untagged_and_errors() {
-        let f = hex("ffffffffffff0200000000020806");
-        let h = parse_l2(&f).unwrap();
-        assert!(h.dst.is_broadcast());
-        assert_eq!((h.ethertype, h.header_len, h.outer_vlan), (EtherType::ARP, 14, None));
-        assert_eq!(parse_l2(&f[..13]), Err(Error::Truncated));
-        // A tag announced but cut off.
-        assert_eq!(parse_l2(&hex("ffffffffffff02000000000281000064")), Err(Error::Truncated));
-        // Three tags.
-        assert_eq!(parse_l2(&hex("ffffffffffff02000000000288a800018100000281000003080000")), Err(Error::TooManyTags));
-        assert_eq!("02:0a:0B:0c:0d:0e".parse::<EthernetAddress>(), Ok(EthernetAddress([2, 10, 11, 12, 13, 14])));
-        assert!("02:0a:0b:0c:0d".parse::<EthernetAddress>().is_err());
-        assert!("02:0a:0b:0c:0d:0e:0f".parse::<EthernetAddress>().is_err());
-    }
-
-    proptest! {
-        #[test]
-        fn parse_never_panics(data in proptest::collection::vec(any::<u8>(), 0..64)) {
-            let _ = parse_l2(&data);
-        }
-
-        #[test]
-        fn emit_parse_round_trip(dst in any::<[u8; 6]>(), src in any::<[u8; 6]>(), tags in 0usize..3, vid in 0u16..4096, pcp in 0u8..8, dei in any::<bool>(), et in 0x0600u16..0x8000) {
-            let t = VlanTag { tpid: EtherType::VLAN, pcp, dei, vid };
-            let h = L2Header {
-                dst: EthernetAddress(dst), src: EthernetAddress(src),
-                outer_vlan: if tags > 0 { Some(VlanTag { tpid: EtherType::QINQ, ..t }) } else { None },
-                inner_vlan: if tags > 1 { Some(t) } else { None },
-                ethertype: EtherType(et), header_len: 14 + 4 * tags,
-            };
-            let mut buf = [0u8; 22];
-            let n = emit_l2(&h, &mut buf).unwrap();
-            prop_assert_eq!(parse_l2(&buf[..n]), Ok(h));
-        }
-    }
 }

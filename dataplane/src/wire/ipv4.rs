@@ -1,4 +1,4 @@
-//! IPv4 header (RFC 791); options are skipped, not parsed.
+//! IPv4 header (RFC 791 §3.1); options are skipped, not parsed.
 //!
 //! ```text
 //!  0                   1                   2                   3
@@ -16,20 +16,34 @@
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
 //! |                    Options (IHL > 5)                          |
 //! ```
+//!
+//! Addresses are [`Ipv4Address`], which is `core::net::Ipv4Addr` (as in smoltcp 0.12):
+//! `to_bits()` / `Ipv4Addr::from_bits()` give the host-order `u32` the FIB keys on.
 
-use core::net::Ipv4Addr;
+pub use core::net::Ipv4Addr as Ipv4Address;
 
 use super::checksum;
 use super::{Error, Result};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// An IP protocol number (IANA "Assigned Internet Protocol Numbers").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct IpProtocol(pub u8);
 
 impl IpProtocol {
     pub const ICMP: IpProtocol = IpProtocol(1);
+    pub const IGMP: IpProtocol = IpProtocol(2);
+    /// IP in IP (RFC 2003).
+    pub const IPIP: IpProtocol = IpProtocol(4);
     pub const TCP: IpProtocol = IpProtocol(6);
     pub const UDP: IpProtocol = IpProtocol(17);
+    pub const IPV6: IpProtocol = IpProtocol(41);
+    /// GRE (RFC 2784), also PPTP's enhanced GRE (RFC 2637).
     pub const GRE: IpProtocol = IpProtocol(47);
+    pub const ESP: IpProtocol = IpProtocol(50);
+    pub const AH: IpProtocol = IpProtocol(51);
+    pub const ICMPV6: IpProtocol = IpProtocol(58);
+    /// L2TPv3 over IP (RFC 3931).
+    pub const L2TP: IpProtocol = IpProtocol(115);
 }
 
 mod field {
@@ -46,8 +60,14 @@ mod field {
     pub const DST: Range<usize> = 16..20;
 }
 
+/// Length of a header without options.
 pub const HEADER_LEN: usize = 20;
 
+const FLAG_DF: u16 = 0x4000;
+const FLAG_MF: u16 = 0x2000;
+const OFFSET_MASK: u16 = 0x1fff;
+
+/// A view of an IPv4 datagram.
 #[derive(Debug, Clone)]
 pub struct Ipv4Packet<T: AsRef<[u8]>> {
     buffer: T,
@@ -62,26 +82,33 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     /// header. The buffer may be longer than `total_len` (Ethernet padding).
     #[inline]
     pub fn new_checked(buffer: T) -> Result<Self> {
-        let b = buffer.as_ref();
-        if b.len() < HEADER_LEN {
+        let p = Ipv4Packet { buffer };
+        p.check_len()?;
+        Ok(p)
+    }
+
+    /// The checks of [`Self::new_checked`], for a view made with `new_unchecked`.
+    #[inline]
+    pub fn check_len(&self) -> Result<()> {
+        let len = self.b().len();
+        if len < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        let p = Ipv4Packet { buffer };
-        if p.version() != 4 {
+        if self.version() != 4 {
             return Err(Error::BadVersion);
         }
-        let hl = p.header_len() as usize;
+        let hl = self.header_len() as usize;
         if hl < HEADER_LEN {
             return Err(Error::BadHeaderLength);
         }
-        let total = p.total_len() as usize;
+        let total = self.total_len() as usize;
         if total < hl {
             return Err(Error::BadLength);
         }
-        if p.buffer.as_ref().len() < total {
+        if len < total {
             return Err(Error::Truncated);
         }
-        Ok(p)
+        Ok(())
     }
 
     pub fn into_inner(self) -> T {
@@ -118,19 +145,22 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
     pub fn ident(&self) -> u16 {
         self.u16_at(field::IDENT)
     }
+    /// DF: don't fragment.
     #[inline]
     pub fn dont_frag(&self) -> bool {
-        self.u16_at(field::FLG_OFF) & 0x4000 != 0
+        self.u16_at(field::FLG_OFF) & FLAG_DF != 0
     }
+    /// MF: more fragments follow.
     #[inline]
     pub fn more_frags(&self) -> bool {
-        self.u16_at(field::FLG_OFF) & 0x2000 != 0
+        self.u16_at(field::FLG_OFF) & FLAG_MF != 0
     }
-    /// Fragment offset in bytes.
+    /// Fragment offset in bytes (the field counts 8-byte units).
     #[inline]
     pub fn frag_offset(&self) -> u16 {
-        (self.u16_at(field::FLG_OFF) & 0x1fff) << 3
+        (self.u16_at(field::FLG_OFF) & OFFSET_MASK) << 3
     }
+    /// MF set or a non-zero offset: this datagram is a piece of a larger one.
     #[inline]
     pub fn is_fragment(&self) -> bool {
         self.more_frags() || self.frag_offset() != 0
@@ -148,20 +178,29 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.u16_at(field::CHECKSUM)
     }
     #[inline]
-    pub fn src_addr(&self) -> Ipv4Addr {
+    pub fn src_addr(&self) -> Ipv4Address {
         let b = &self.b()[field::SRC];
-        Ipv4Addr::new(b[0], b[1], b[2], b[3])
+        Ipv4Address::new(b[0], b[1], b[2], b[3])
     }
     #[inline]
-    pub fn dst_addr(&self) -> Ipv4Addr {
+    pub fn dst_addr(&self) -> Ipv4Address {
         let b = &self.b()[field::DST];
-        Ipv4Addr::new(b[0], b[1], b[2], b[3])
+        Ipv4Address::new(b[0], b[1], b[2], b[3])
     }
-    /// The header sums to zero (RFC 1071).
+    /// The header, options included, sums to all ones (RFC 1071).
     #[inline]
     pub fn verify_checksum(&self) -> bool {
-        let hl = self.header_len() as usize;
-        checksum::fold(checksum::sum(&self.b()[..hl])) == 0xffff
+        checksum::verify(0, self.header())
+    }
+    /// The header, options included (`header_len` bytes).
+    #[inline]
+    pub fn header(&self) -> &[u8] {
+        &self.b()[..self.header_len() as usize]
+    }
+    /// The options (empty when IHL is 5), unparsed.
+    #[inline]
+    pub fn options(&self) -> &[u8] {
+        &self.b()[HEADER_LEN..self.header_len() as usize]
     }
     /// The payload, bounded by `total_len` (not by the buffer).
     #[inline]
@@ -175,8 +214,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     fn m(&mut self) -> &mut [u8] {
         self.buffer.as_mut()
     }
+    /// Version 4 and IHL = `header_len / 4` (`header_len` in bytes, 20–60).
     pub fn set_version_and_header_len(&mut self, header_len: u8) {
-        self.m()[field::VER_IHL] = 0x40 | (header_len / 4);
+        self.m()[field::VER_IHL] = 0x40 | ((header_len / 4) & 0x0f);
     }
     pub fn set_dscp_ecn(&mut self, v: u8) {
         self.m()[field::DSCP_ECN] = v;
@@ -187,10 +227,21 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     pub fn set_ident(&mut self, v: u16) {
         self.m()[field::IDENT].copy_from_slice(&v.to_be_bytes());
     }
-    /// Flags (DF only; MF clear) and offset zero.
-    pub fn set_dont_frag(&mut self, df: bool) {
-        let v: u16 = if df { 0x4000 } else { 0 };
+    fn set_flg_off(&mut self, v: u16) {
         self.m()[field::FLG_OFF].copy_from_slice(&v.to_be_bytes());
+    }
+    pub fn set_dont_frag(&mut self, df: bool) {
+        let v = self.u16_at(field::FLG_OFF) & !FLAG_DF;
+        self.set_flg_off(v | if df { FLAG_DF } else { 0 });
+    }
+    pub fn set_more_frags(&mut self, mf: bool) {
+        let v = self.u16_at(field::FLG_OFF) & !FLAG_MF;
+        self.set_flg_off(v | if mf { FLAG_MF } else { 0 });
+    }
+    /// Fragment offset in bytes; must be a multiple of 8 (the low 3 bits are dropped).
+    pub fn set_frag_offset(&mut self, offset: u16) {
+        let v = self.u16_at(field::FLG_OFF) & !OFFSET_MASK;
+        self.set_flg_off(v | (offset >> 3));
     }
     pub fn set_ttl(&mut self, v: u8) {
         self.m()[field::TTL] = v;
@@ -201,37 +252,50 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
     pub fn set_checksum(&mut self, v: u16) {
         self.m()[field::CHECKSUM].copy_from_slice(&v.to_be_bytes());
     }
-    pub fn set_src_addr(&mut self, a: Ipv4Addr) {
+    pub fn set_src_addr(&mut self, a: Ipv4Address) {
         self.m()[field::SRC].copy_from_slice(&a.octets());
     }
-    pub fn set_dst_addr(&mut self, a: Ipv4Addr) {
+    pub fn set_dst_addr(&mut self, a: Ipv4Address) {
         self.m()[field::DST].copy_from_slice(&a.octets());
     }
-    /// Recompute the header checksum.
+    /// Options, writable (empty when IHL is 5).
+    #[inline]
+    pub fn options_mut(&mut self) -> &mut [u8] {
+        let hl = self.header_len() as usize;
+        &mut self.m()[HEADER_LEN..hl]
+    }
+    /// The payload, bounded by `total_len`, writable.
+    #[inline]
+    pub fn payload_mut(&mut self) -> &mut [u8] {
+        let (hl, total) = (self.header_len() as usize, self.total_len() as usize);
+        &mut self.m()[hl..total]
+    }
+    /// Recompute the header checksum (options included).
     pub fn fill_checksum(&mut self) {
         self.set_checksum(0);
-        let hl = self.header_len() as usize;
-        let c = checksum::checksum(&self.buffer.as_ref()[..hl]);
+        let c = checksum::checksum(self.header());
         self.set_checksum(c);
     }
-    /// TTL − 1 with the RFC 1624 incremental checksum update (RFC 1812 §5.3.1).
+    /// TTL − 1 with the RFC 1624 incremental checksum update (RFC 1812 §5.3.1), without
+    /// touching the rest of the header. The caller has checked TTL > 1 (a TTL of 0
+    /// would wrap to 255).
     #[inline]
     pub fn decrement_ttl_incremental(&mut self) {
+        // TTL and protocol share one 16-bit word at an even offset.
+        let old = self.u16_at(field::TTL..field::PROTOCOL + 1);
         let b = self.m();
-        let old = u16::from_be_bytes([b[field::TTL], b[field::PROTOCOL]]);
         b[field::TTL] = b[field::TTL].wrapping_sub(1);
-        let new = u16::from_be_bytes([b[field::TTL], b[field::PROTOCOL]]);
-        let hc = u16::from_be_bytes([b[10], b[11]]);
-        let c = checksum::update16(hc, old, new);
-        b[field::CHECKSUM].copy_from_slice(&c.to_be_bytes());
+        let new = self.u16_at(field::TTL..field::PROTOCOL + 1);
+        let c = checksum::update16(self.checksum(), old, new);
+        self.set_checksum(c);
     }
 }
 
-/// An IPv4 header without options.
+/// An IPv4 header without options, unfragmented.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Ipv4Repr {
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
+    pub src: Ipv4Address,
+    pub dst: Ipv4Address,
     pub protocol: IpProtocol,
     pub payload_len: u16,
     pub ttl: u8,
@@ -241,7 +305,10 @@ pub struct Ipv4Repr {
 }
 
 impl Ipv4Repr {
+    /// Checks the header checksum. Options are skipped (`payload_len` excludes them); a
+    /// fragment is read like any datagram, its offset and MF are not kept.
     pub fn parse<T: AsRef<[u8]>>(p: &Ipv4Packet<T>) -> Result<Ipv4Repr> {
+        p.check_len()?;
         if !p.verify_checksum() {
             return Err(Error::BadChecksum);
         }
@@ -261,9 +328,13 @@ impl Ipv4Repr {
         HEADER_LEN
     }
 
-    /// Write the 20-byte header (checksum filled) into `buf`.
+    /// Write the 20-byte header (checksum filled) into `buf`; the payload is the
+    /// caller's. [`Error::BadLength`] if `payload_len` does not fit a datagram.
     pub fn emit(&self, buf: &mut [u8]) -> Result<()> {
-        if buf.len() < HEADER_LEN || self.payload_len as usize > u16::MAX as usize - HEADER_LEN {
+        if self.payload_len as usize > u16::MAX as usize - HEADER_LEN {
+            return Err(Error::BadLength);
+        }
+        if buf.len() < HEADER_LEN {
             return Err(Error::BufferTooSmall);
         }
         let mut p = Ipv4Packet::new_unchecked(&mut buf[..HEADER_LEN]);
@@ -271,6 +342,7 @@ impl Ipv4Repr {
         p.set_dscp_ecn(self.dscp_ecn);
         p.set_total_len(HEADER_LEN as u16 + self.payload_len);
         p.set_ident(self.ident);
+        p.set_flg_off(0);
         p.set_dont_frag(self.dont_frag);
         p.set_ttl(self.ttl);
         p.set_protocol(self.protocol);
@@ -278,89 +350,5 @@ impl Ipv4Repr {
         p.set_dst_addr(self.dst);
         p.fill_checksum();
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::wire::checksum::tests::hex;
-    use proptest::prelude::*;
-
-    // /usr/bin/python3 -c "from scapy.all import *; print(bytes(IP(src='192.0.2.2',dst='198.51.100.2',ttl=17,id=0x1234,
-    //   flags='DF',tos=0xb8,options=[IPOption_RR(routers=['192.0.2.1'])])/UDP(sport=1234,dport=53)/b'hello').hex())"
-    const WITH_OPTIONS: &str = "47b800291234400011115bd7c0000202c6336402070704c00002010004d20035000dcac268656c6c6f";
-
-    #[test]
-    fn scapy_header_with_options() {
-        let mut b = hex(WITH_OPTIONS);
-        b.extend_from_slice(&[0; 6]); // Ethernet padding after the datagram
-        let p = Ipv4Packet::new_checked(&b[..]).unwrap();
-        assert_eq!(p.version(), 4);
-        assert_eq!(p.header_len(), 28);
-        assert_eq!(p.dscp_ecn(), 0xb8);
-        assert_eq!(p.total_len(), 41);
-        assert_eq!(p.ident(), 0x1234);
-        assert!(p.dont_frag() && !p.more_frags() && !p.is_fragment());
-        assert_eq!(p.ttl(), 17);
-        assert_eq!(p.protocol(), IpProtocol::UDP);
-        assert_eq!(p.src_addr(), Ipv4Addr::new(192, 0, 2, 2));
-        assert_eq!(p.dst_addr(), Ipv4Addr::new(198, 51, 100, 2));
-        assert!(p.verify_checksum());
-        assert_eq!(p.payload().len(), 13);
-        assert_eq!(&p.payload()[8..], b"hello");
-    }
-
-    #[test]
-    fn errors() {
-        let b = hex(WITH_OPTIONS);
-        assert_eq!(Ipv4Packet::new_checked(&b[..19]).unwrap_err(), Error::Truncated);
-        assert_eq!(Ipv4Packet::new_checked(&b[..40]).unwrap_err(), Error::Truncated, "total_len past the end");
-        let mut v6 = b.clone();
-        v6[0] = 0x65;
-        assert_eq!(Ipv4Packet::new_checked(&v6[..]).unwrap_err(), Error::BadVersion);
-        let mut ihl = b.clone();
-        ihl[0] = 0x44;
-        assert_eq!(Ipv4Packet::new_checked(&ihl[..]).unwrap_err(), Error::BadHeaderLength);
-        let mut short = b.clone();
-        short[3] = 20; // total length 20 < IHL 28
-        assert_eq!(Ipv4Packet::new_checked(&short[..]).unwrap_err(), Error::BadLength);
-        let mut bad = b.clone();
-        bad[12] ^= 1;
-        assert!(!Ipv4Packet::new_checked(&bad[..]).unwrap().verify_checksum());
-    }
-
-    proptest! {
-        #[test]
-        fn ttl_decrement_equals_recompute(src in any::<u32>(), dst in any::<u32>(), ttl in 1u8..=255, id in any::<u16>(), tos in any::<u8>(), proto in any::<u8>(), df in any::<bool>()) {
-            let r = Ipv4Repr { src: src.into(), dst: dst.into(), protocol: IpProtocol(proto), payload_len: 0, ttl, dscp_ecn: tos, ident: id, dont_frag: df };
-            let mut b = [0u8; 20];
-            r.emit(&mut b).unwrap();
-            let mut p = Ipv4Packet::new_unchecked(&mut b[..]);
-            p.decrement_ttl_incremental();
-            prop_assert!(p.verify_checksum());
-            let inc = p.checksum();
-            p.fill_checksum();
-            let full = p.checksum();
-            prop_assert!(inc == full || (inc == 0xffff && full == 0) || (inc == 0 && full == 0xffff));
-            prop_assert_eq!(p.ttl(), ttl - 1);
-        }
-
-        #[test]
-        fn round_trip(src in any::<u32>(), dst in any::<u32>(), ttl in any::<u8>(), id in any::<u16>(), tos in any::<u8>(), proto in any::<u8>(), df in any::<bool>(), len in 0u16..1000) {
-            let r = Ipv4Repr { src: src.into(), dst: dst.into(), protocol: IpProtocol(proto), payload_len: len, ttl, dscp_ecn: tos, ident: id, dont_frag: df };
-            let mut b = vec![0u8; 20 + len as usize];
-            r.emit(&mut b).unwrap();
-            let p = Ipv4Packet::new_checked(&b[..]).unwrap();
-            prop_assert_eq!(Ipv4Repr::parse(&p), Ok(r));
-        }
-
-        #[test]
-        fn never_panics(data in proptest::collection::vec(any::<u8>(), 0..80)) {
-            if let Ok(p) = Ipv4Packet::new_checked(&data[..]) {
-                let _ = (p.payload(), p.verify_checksum(), p.src_addr(), p.frag_offset());
-                let _ = Ipv4Repr::parse(&p);
-            }
-        }
     }
 }

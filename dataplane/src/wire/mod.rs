@@ -1,41 +1,73 @@
 //! Packet formats. Pure views over bytes: no DPDK, no allocation, no panics on any input.
 //!
-//! Each header is a `Packet<T: AsRef<[u8]>>` view: `new_checked` validates once (lengths
-//! included), after which no accessor can panic; setters need `T: AsMut<[u8]>`. Control
-//! messages also get a `Repr` with `parse` / `buffer_len` / `emit`; the data plane reads
-//! fields in place and never builds a `Repr`. Protocol numbers are newtypes with named
-//! constants, so any value from the wire is representable.
+//! Each header is a `Packet<T: AsRef<[u8]>>` view: `new_checked` validates once (length
+//! fields included), after which no accessor can panic; setters need `T: AsMut<[u8]>`.
+//! `new_unchecked` skips the checks for a buffer the caller has already validated, and
+//! `check_len` runs them later. Control messages also get a `Repr` with `parse` /
+//! `buffer_len` / `emit`; `parse` re-checks lengths, so it never panics either. The data
+//! plane reads fields in place and never builds a `Repr`. Protocol numbers are newtypes
+//! with named constants, so any value from the wire is representable.
 //!
-//! | module | format | reference | not supported yet |
+//! | module | format | reference | not supported |
 //! |---|---|---|---|
-//! | [`ethernet`] | Ethernet II, 802.1Q, 802.1ad / QinQ | IEEE 802.3, 802.1Q | more than two tags, 802.3 length frames (LLC/SNAP) |
-//! | [`arp`] | ARP for Ethernet/IPv4 | RFC 826 | other hardware/protocol types (rejected) |
-//! | [`ipv4`] | IPv4 header, options skipped | RFC 791, RFC 1812 | option parsing |
+//! | [`ethernet`] | Ethernet II, 802.1Q, 802.1ad / QinQ | IEEE 802.3, IEEE 802.1Q | more than two tags; an S-tag TPID inside a tag; 802.3 length / LLC / SNAP frames are not told apart |
+//! | [`arp`] | ARP for Ethernet/IPv4 | RFC 826 | other hardware/protocol types (readable in the view, refused by `ArpRepr::parse`) |
+//! | [`ipv4`] | IPv4 header | RFC 791, RFC 1812 §5.3.1 | option parsing (options are skipped); `Ipv4Repr` has no options and no fragment fields |
+//! | [`icmpv4`] | ICMP echo, destination unreachable (incl. RFC 1191 next-hop MTU), time exceeded | RFC 792, RFC 1191, RFC 1812 §4.3.2 | `Icmpv4Repr` for other types (redirect, parameter problem, timestamp…: view only) |
+//! | [`udp`] | UDP over IPv4 | RFC 768 | UDP over IPv6 |
+//! | [`tcp`] | TCP header and options, MSS clamping | RFC 9293, RFC 7323, RFC 2018, RFC 6691 | a `TcpRepr` (dpvpn never originates TCP); option emission |
 //! | [`checksum`] | Internet checksum, incremental update | RFC 1071, RFC 1624 | |
 //!
-//! PPPoE, PPP, LCP/IPCP, L2TP, GRE, PPTP, ICMP/UDP/TCP views and RADIUS follow with the
-//! wire-format issue.
+//! IPv6, PPPoE, PPP, LCP/IPCP, L2TP, GRE, PPTP and RADIUS follow with the wire-format
+//! issue.
 
 pub mod arp;
 pub mod checksum;
 pub mod ethernet;
+pub mod icmpv4;
 pub mod ipv4;
+pub mod tcp;
+pub mod udp;
+
+pub use arp::{ArpOperation, ArpPacket, ArpRepr};
+pub use ethernet::{
+    emit_l2, parse_l2, EtherType, EthernetAddress, EthernetFrame, L2Header, VlanTag,
+};
+pub use icmpv4::{
+    DstUnreachable as Icmpv4DstUnreachable, Icmpv4Message, Icmpv4Packet, Icmpv4Repr,
+    TimeExceeded as Icmpv4TimeExceeded,
+};
+pub use ipv4::{IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr};
+pub use tcp::{TcpFlags, TcpOption, TcpOptionKind, TcpOptions, TcpPacket};
+pub use udp::{UdpPacket, UdpRepr};
 
 /// What was wrong with a packet.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Error {
-    /// Shorter than its fixed header or than a length field says.
+    /// Shorter than its fixed header, or than a length field (a packet's, an option's)
+    /// says.
     Truncated,
-    /// A length field smaller than the header it belongs to.
+    /// A length field smaller than the header it belongs to, or a length that does not
+    /// fit its field on `emit`.
     BadLength,
+    /// An IP version other than 4.
     BadVersion,
-    /// IPv4 IHL below 5.
+    /// IPv4 IHL or TCP data offset below 5.
     BadHeaderLength,
     BadChecksum,
-    /// A field holds a value this format does not allow (e.g. ARP hardware type).
+    /// A field holds a value this format does not allow or we do not handle: an ARP
+    /// hardware/protocol type other than Ethernet/IPv4, an ICMP type without a `Repr`,
+    /// a VLAN tag `emit_l2` would not write.
     Unsupported,
-    /// More VLAN tags than we parse.
+    /// More than two VLAN tags.
     TooManyTags,
+    /// An inner VLAN tag whose TPID is not 0x8100.
+    BadTpid,
+    /// A TCP option whose length is below 2 or wrong for its kind.
+    BadOption,
+    /// Text that is not an address (`FromStr`).
+    BadAddress,
     /// The output buffer is too small for `emit`.
     BufferTooSmall,
 }
@@ -44,15 +76,20 @@ impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(match self {
             Error::Truncated => "truncated",
-            Error::BadLength => "length field smaller than the header",
+            Error::BadLength => "bad length field",
             Error::BadVersion => "bad version",
             Error::BadHeaderLength => "bad header length",
             Error::BadChecksum => "bad checksum",
             Error::Unsupported => "unsupported value",
             Error::TooManyTags => "more than two VLAN tags",
+            Error::BadTpid => "inner VLAN tag with a TPID other than 0x8100",
+            Error::BadOption => "malformed option",
+            Error::BadAddress => "not an address",
             Error::BufferTooSmall => "buffer too small",
         })
     }
 }
+
+impl std::error::Error for Error {}
 
 pub type Result<T> = core::result::Result<T, Error>;
