@@ -581,7 +581,14 @@ impl Runtime {
         for p in self.ports.iter().chain(tap_state.iter()) {
             let stats = p.port.stats().unwrap_or_default();
             let info = p.port.info().ok();
-            let link = p.port.link();
+            let mut link = p.port.link();
+            if Some(p.port) == self.tap {
+                // Moved into its namespace, the tap is out of reach of DPDK's ioctl: ask
+                // the kernel there (management path only).
+                if let Some(up) = crate::kernel::tap_is_up(&self.config.exception.tap, self.config.exception.netns.as_deref()) {
+                    link.up = up;
+                }
+            }
             let entry = self.tables.port(p.port.id());
             v.push(mgmt::PortView {
                 name: p.name.clone(),

@@ -95,3 +95,14 @@ pub fn unconfigure_tap(netns: Option<&str>, addrs: &[InterfaceAddress]) {
         let _ = run(&["ip", "route", "flush", "table", &TABLE.to_string()]);
     }
 }
+
+/// Whether the kernel has the tap up and running (operstate), as seen in its namespace.
+pub fn tap_is_up(ifname: &str, netns: Option<&str>) -> Option<bool> {
+    let out = Command::new("ip").args(in_ns(netns, &["ip", "-o", "link", "show", "dev", ifname])[1..].iter()).output().ok()?;
+    if !out.status.success() {
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let flags = text.split('<').nth(1)?.split('>').next()?;
+    Some(flags.split(',').any(|f| f == "LOWER_UP") && flags.split(',').any(|f| f == "UP"))
+}
