@@ -12,8 +12,8 @@ use crate::adjacency::Adjacency;
 use crate::counters::{Count, DropReason};
 use crate::fib::NO_ROUTE;
 use crate::packet::Packet;
-use crate::wire::checksum;
-use crate::wire::ipv4::Ipv4Packet;
+use crate::wire::icmpv4::{Icmpv4Message, Icmpv4Packet, MAX_ERROR_QUOTE};
+use crate::wire::ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -23,11 +23,12 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    fn type_code(self) -> (u8, u8) {
+    fn type_code(self) -> (Icmpv4Message, u8) {
+        use crate::wire::icmpv4::{DstUnreachable, TimeExceeded};
         match self {
-            ErrorKind::TtlExceeded => (11, 0),
-            ErrorKind::NetUnreachable => (3, 0),
-            ErrorKind::FragmentationNeeded { .. } => (3, 4),
+            ErrorKind::TtlExceeded => (Icmpv4Message::TIME_EXCEEDED, TimeExceeded::TTL_EXPIRED.0),
+            ErrorKind::NetUnreachable => (Icmpv4Message::DST_UNREACHABLE, DstUnreachable::NET_UNREACHABLE.0),
+            ErrorKind::FragmentationNeeded { .. } => (Icmpv4Message::DST_UNREACHABLE, DstUnreachable::FRAG_NEEDED.0),
         }
     }
     fn drop_reason(self) -> DropReason {
@@ -39,14 +40,7 @@ impl ErrorKind {
     }
 }
 
-/// Largest quote: 576 − 20 (IP) − 8 (ICMP).
-const MAX_QUOTE: usize = 548;
 const ETH: usize = 14;
-
-#[inline]
-fn is_icmp_error_type(t: u8) -> bool {
-    matches!(t, 3 | 4 | 5 | 11 | 12)
-}
 
 #[inline(never)]
 pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta, kind: ErrorKind) -> Next {
@@ -57,8 +51,8 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
         let ip = Ipv4Packet::new_unchecked(&data[l3..]);
         let hl = ip.header_len() as usize;
         let payload = &data[l3 + hl..];
-        let about_icmp_error = ip.protocol() == crate::wire::ipv4::IpProtocol::ICMP
-            && payload.first().is_some_and(|&t| is_icmp_error_type(t));
+        let about_icmp_error =
+            ip.protocol() == IpProtocol::ICMP && payload.first().is_some_and(|&t| Icmpv4Message(t).is_error());
         let eligible = !about_icmp_error && ip.frag_offset() == 0 && data[0] & 1 == 0;
         (u32::from(ip.src_addr()), ip.total_len() as usize, eligible)
     };
@@ -75,7 +69,7 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
     ctx.counters.count_drop(reason);
     let tables = ctx.tables;
     let src = tables.port(rx_port).primary().unwrap_or(tables.router_id);
-    let quote = total_len.min(MAX_QUOTE);
+    let quote = total_len.min(MAX_ERROR_QUOTE);
     let frame_len = pkt.len();
     if !pkt.trim(frame_len - (l3 + quote)) || !pkt.adj(l3) {
         return done(meta, Next::Drop(DropReason::Internal));
@@ -84,34 +78,31 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
         return done(meta, Next::Drop(DropReason::Internal));
     };
     let (ty, code) = kind.type_code();
-    let ip_len = 28 + quote;
-    {
-        let h = &mut buf[ETH..ETH + 20];
-        h[0] = 0x45;
-        h[1] = 0xc0; // precedence: internetwork control, as routers send errors
-        h[2..4].copy_from_slice(&(ip_len as u16).to_be_bytes());
-        h[4..8].copy_from_slice(&[0, 0, 0, 0]);
-        h[8] = 64;
-        h[9] = 1;
-        h[10..12].copy_from_slice(&[0, 0]);
-        h[12..16].copy_from_slice(&src.to_be_bytes());
-        h[16..20].copy_from_slice(&orig_src.to_be_bytes());
-        let c = checksum::checksum(h);
-        h[10..12].copy_from_slice(&c.to_be_bytes());
+    let ip = Ipv4Repr {
+        src: src.into(),
+        dst: orig_src.into(),
+        protocol: IpProtocol::ICMP,
+        payload_len: (8 + quote) as u16,
+        ttl: 64,
+        // Precedence "internetwork control", as routers send their errors.
+        dscp_ecn: 0xc0,
+        ident: 0,
+        dont_frag: false,
+    };
+    if ip.emit(&mut buf[ETH..ETH + 20]).is_err() {
+        return done(meta, Next::Drop(DropReason::Internal));
     }
     {
-        let icmp = &mut buf[ETH + 20..];
-        icmp[0] = ty;
-        icmp[1] = code;
-        icmp[2..4].copy_from_slice(&[0, 0]);
-        let mtu = match kind {
+        // The quote is already in place after these 8 bytes: only the header is written.
+        let mut icmp = Icmpv4Packet::new_unchecked(&mut buf[ETH + 20..]);
+        icmp.set_msg_type(ty);
+        icmp.set_msg_code(code);
+        // Bytes 4..8 are unused (zero) but for fragmentation-needed's next-hop MTU (RFC 1191).
+        icmp.set_next_hop_mtu(match kind {
             ErrorKind::FragmentationNeeded { mtu } => mtu,
             _ => 0,
-        };
-        icmp[4..6].copy_from_slice(&[0, 0]);
-        icmp[6..8].copy_from_slice(&mtu.to_be_bytes());
-        let c = checksum::checksum(icmp);
-        icmp[2..4].copy_from_slice(&c.to_be_bytes());
+        });
+        icmp.fill_checksum();
     }
     buf[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     meta.l3 = ETH as u16;
