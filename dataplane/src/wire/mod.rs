@@ -22,11 +22,24 @@
 //! issue.
 
 pub mod arp;
+pub mod chap;
 pub mod checksum;
 pub mod ethernet;
+pub mod gre;
 pub mod icmpv4;
+pub mod ipcp;
 pub mod ipv4;
+pub mod ipv6;
+pub mod ipv6cp;
+pub mod l2tp;
+pub mod lcp;
+pub mod pap;
+pub mod ppp;
+pub mod pppoe;
+pub mod pptp;
+pub mod radius;
 pub mod tcp;
+pub mod tlv;
 pub mod udp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
@@ -70,6 +83,32 @@ pub enum Error {
     BadAddress,
     /// The output buffer is too small for `emit`.
     BufferTooSmall,
+    /// A code or message type this format does not define, where a `Repr` needs a known
+    /// one (the view still reads it).
+    UnknownType,
+    /// Reserved bits that must be zero are set, or flag bits are combined in a way the
+    /// RFC forbids (L2TP control message without L/S, GRE v1 without K…).
+    BadFlags,
+    /// A magic value is wrong (the PPTP magic cookie, RFC 2637 §2).
+    BadMagic,
+    /// A mandatory element (tag, option, AVP, attribute) is missing.
+    MissingField,
+    /// An element that may appear once appears more than once.
+    DuplicateField,
+    /// A value has the wrong length or content for its type (an IPv4 address option
+    /// that is not four bytes, a string that is not UTF-8 where text is required).
+    BadValue,
+    /// A mandatory (M-bit) L2TP AVP we do not know (RFC 2661 §4.1).
+    UnknownMandatory,
+    /// A hidden AVP that does not decode (RFC 2661 §4.3): no Random Vector before it,
+    /// no secret, or an original length that does not fit.
+    BadHidden,
+    /// A RADIUS authenticator or Message-Authenticator that does not verify.
+    BadAuthenticator,
+    /// Bytes after the end of a message that its format does not allow.
+    TrailingData,
+    /// More elements than a fixed-capacity `Repr` holds (no allocation in `wire`).
+    TooMany,
 }
 
 impl core::fmt::Display for Error {
@@ -86,6 +125,17 @@ impl core::fmt::Display for Error {
             Error::BadOption => "malformed option",
             Error::BadAddress => "not an address",
             Error::BufferTooSmall => "buffer too small",
+            Error::UnknownType => "unknown code or message type",
+            Error::BadFlags => "reserved or inconsistent flag bits",
+            Error::BadMagic => "bad magic cookie",
+            Error::MissingField => "mandatory element missing",
+            Error::DuplicateField => "element repeated",
+            Error::BadValue => "bad value for its type",
+            Error::UnknownMandatory => "unknown mandatory AVP",
+            Error::BadHidden => "hidden AVP does not decode",
+            Error::BadAuthenticator => "authenticator does not verify",
+            Error::TrailingData => "trailing data",
+            Error::TooMany => "more elements than the representation holds",
         })
     }
 }
