@@ -229,3 +229,16 @@ impl ArpRepr {
         Ok(())
     }
 }
+
+/// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))`.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let Ok(p) = ArpPacket::new_checked(data) else { return };
+    let _ = (p.hardware_type(), p.protocol_type(), p.hardware_len(), p.protocol_len(), p.operation());
+    let _ = (p.source_hardware_addr(), p.source_protocol_addr(), p.target_hardware_addr(), p.target_protocol_addr());
+    if let Ok(r) = ArpRepr::parse(&p) {
+        let mut buf = [0u8; PACKET_LEN];
+        r.emit(&mut buf).expect("emit a parsed ARP message");
+        assert_eq!(ArpRepr::parse(&ArpPacket::new_unchecked(&buf[..])), Ok(r));
+    }
+}

@@ -302,3 +302,22 @@ pub fn emit_l2(h: &L2Header, buf: &mut [u8]) -> Result<usize> {
     buf[at..at + 2].copy_from_slice(&h.ethertype.0.to_be_bytes());
     Ok(len)
 }
+
+/// Fuzz entry (`fuzz/`): the view, `parse_l2`, and `emit_l2` of what parsed reads back
+/// the same.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    if let Ok(f) = EthernetFrame::new_checked(data) {
+        let _ = (f.dst_addr(), f.src_addr(), f.ethertype(), f.payload().len());
+    }
+    if let Ok(h) = parse_l2(data) {
+        assert!(h.header_len <= data.len());
+        let mut buf = [0u8; HEADER_LEN + 2 * VLAN_TAG_LEN];
+        // A tag that parse_l2 accepts is one emit_l2 writes (an 0x88a8 / 0x9100 outer
+        // tag, a 0x8100 inner one).
+        let n = emit_l2(&h, &mut buf).expect("emit what parse_l2 read");
+        assert_eq!(n, h.header_len);
+        assert_eq!(&buf[..n], &data[..n]);
+        assert_eq!(parse_l2(&buf[..n]).map(|h2| h2 == h), Ok(true));
+    }
+}

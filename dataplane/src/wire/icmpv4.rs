@@ -390,3 +390,23 @@ impl<'a> Icmpv4Repr<'a> {
         Ok(())
     }
 }
+
+/// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))`.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let Ok(p) = Icmpv4Packet::new_checked(data) else { return };
+    let _ = (p.msg_type(), p.msg_code(), p.checksum(), p.echo_ident(), p.echo_seq_no());
+    let _ = (p.next_hop_mtu(), p.data().len(), p.verify_checksum(), p.msg_type().is_error());
+    let Ok(r) = Icmpv4Repr::parse(&p) else { return };
+    let mut buf = [0u8; 2048];
+    if r.buffer_len() > buf.len() {
+        return;
+    }
+    r.emit(&mut buf).expect("emit a parsed message");
+    let again = Icmpv4Packet::new_unchecked(&buf[..r.buffer_len()]);
+    let r2 = Icmpv4Repr::parse(&again).expect("parse what we emitted");
+    // An error message quotes at most MAX_ERROR_QUOTE bytes of what it carried.
+    if r.buffer_len() == data.len() {
+        assert_eq!(r2, r);
+    }
+}

@@ -352,3 +352,28 @@ impl Ipv4Repr {
         Ok(())
     }
 }
+
+/// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))` for
+/// headers `Ipv4Repr` represents (no options, not a fragment).
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let Ok(p) = Ipv4Packet::new_checked(data) else { return };
+    let _ = (p.version(), p.dscp_ecn(), p.ident(), p.dont_frag(), p.more_frags(), p.frag_offset());
+    let _ = (p.ttl(), p.protocol(), p.src_addr(), p.dst_addr(), p.verify_checksum());
+    assert!(p.header().len() + p.payload().len() == p.total_len() as usize);
+    let _ = p.options().len();
+    let Ok(r) = Ipv4Repr::parse(&p) else { return };
+    if p.header_len() as usize != HEADER_LEN || p.is_fragment() {
+        return;
+    }
+    let mut buf = [0u8; HEADER_LEN];
+    r.emit(&mut buf).expect("emit a parsed header");
+    let mut whole = [0u8; 128];
+    let n = data.len().min(whole.len()).min(p.total_len() as usize);
+    if n < p.total_len() as usize {
+        return;
+    }
+    whole[..HEADER_LEN].copy_from_slice(&buf);
+    whole[HEADER_LEN..n].copy_from_slice(&data[HEADER_LEN..n]);
+    assert_eq!(Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&whole[..n])), Ok(r));
+}

@@ -526,3 +526,25 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
         changed
     }
 }
+
+/// Fuzz entry (`fuzz/`): the view, every accessor, the option iterator, and MSS
+/// clamping, whose incremental checksum update must agree with a full recomputation.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let (src, dst) = (Ipv4Address::new(192, 0, 2, 1), Ipv4Address::new(198, 51, 100, 2));
+    let Ok(p) = TcpPacket::new_checked(data) else { return };
+    let _ = (p.src_port(), p.dst_port(), p.seq_number(), p.ack_number(), p.flags(), p.window_len());
+    let _ = (p.urgent_at(), p.payload().len(), p.syn(), p.fin(), p.rst(), p.psh(), p.ack(), p.urg());
+    for o in p.option_iter() {
+        if o.is_err() {
+            break;
+        }
+    }
+    let mut buf = [0u8; 2048];
+    let n = data.len().min(buf.len());
+    buf[..n].copy_from_slice(&data[..n]);
+    let Ok(mut q) = TcpPacket::new_checked(&mut buf[..n]) else { return };
+    q.fill_checksum(src, dst);
+    q.clamp_mss(536);
+    assert!(q.verify_checksum(src, dst), "clamp_mss kept the checksum right");
+}

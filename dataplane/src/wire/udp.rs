@@ -198,3 +198,20 @@ impl<'a> UdpRepr<'a> {
         Ok(())
     }
 }
+
+/// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))` with
+/// fixed pseudo-header addresses.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let (src, dst) = (Ipv4Address::new(192, 0, 2, 1), Ipv4Address::new(198, 51, 100, 2));
+    let Ok(p) = UdpPacket::new_checked(data) else { return };
+    let _ = (p.src_port(), p.dst_port(), p.checksum(), p.payload().len(), p.verify_checksum(src, dst));
+    let Ok(r) = UdpRepr::parse(&p, src, dst) else { return };
+    let mut buf = [0u8; 2048];
+    if r.buffer_len() > buf.len() {
+        return;
+    }
+    r.emit(&mut buf, src, dst).expect("emit a parsed datagram");
+    let again = UdpPacket::new_unchecked(&buf[..r.buffer_len()]);
+    assert_eq!(UdpRepr::parse(&again, src, dst), Ok(r));
+}
