@@ -8,3 +8,6 @@ pub mod arp;
 pub mod driver;
 pub mod kernel;
 pub mod routes;
+pub mod ppp;
+pub mod aaa;
+pub mod pool;

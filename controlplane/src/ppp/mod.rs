@@ -1,0 +1,3 @@
+//! PPP on the control core: the RFC 1661 option-negotiation automaton and the protocols on it.
+
+pub mod fsm;
