@@ -11,6 +11,7 @@ pub mod counters;
 pub mod adjacency;
 pub mod neighbour;
 pub mod tables;
+pub mod session;
 pub mod stages;
 #[cfg(feature = "dpdk")]
 pub mod worker;
