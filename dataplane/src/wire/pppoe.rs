@@ -393,7 +393,7 @@ pub struct DiscoveryRepr<'a> {
     pub unknown: ArrayVec<RawTag<'a>, MAX_UNKNOWN_TAGS>,
 }
 
-/// Keep the first value of a tag that may appear once.
+/// Fill the field of a tag that may appear once; a second one is [`Error::DuplicateField`].
 #[inline]
 fn set_once<'a>(slot: &mut Option<&'a [u8]>, v: &'a [u8]) -> Result<()> {
     if slot.is_some() {
