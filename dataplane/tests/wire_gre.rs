@@ -12,14 +12,15 @@ mod wire_gre {
         PROTOCOL_PPP,
     };
     use dataplane::wire::{
-        emit_l2, Error, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4Packet,
-        Ipv4Repr, L2Header,
+        emit_l2, Error, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4Packet, Ipv4Repr,
+        L2Header,
     };
     use proptest::prelude::*;
 
     // scapy: GRE(chksum_present=1, key_present=1, seqnum_present=1, key=0x01020304, sequence_number=7,
     //        proto=0x0800) / IP(src="10.0.0.1", dst="10.0.0.2", id=1) / ICMP(id=1, seq=1)
-    const V0_CKS: &str = "b000080043f2000001020304000000074500001c00010000400166de0a0000010a0000020800f7fd00010001";
+    const V0_CKS: &str =
+        "b000080043f2000001020304000000074500001c00010000400166de0a0000010a0000020800f7fd00010001";
     // scapy: GRE(proto=0x0800) / IP(src="10.0.0.1", dst="10.0.0.2", id=1) / UDP(sport=1, dport=2)
     const V0_PLAIN: &str = "000008004500001c00010000401166ce0a0000010a000002000100020008ebd8";
     // scapy: GRE(key_present=1, key=0xdeadbeef, proto=0x86dd) / b"\x60\x00"
@@ -86,7 +87,10 @@ mod wire_gre {
         let b = hex(V0_PLAIN);
         let p = GrePacket::new_checked(&b[..]).unwrap();
         assert!(!p.checksum_present() && !p.key_present() && !p.sequence_number_present());
-        assert_eq!((p.checksum(), p.reserved1(), p.key(), p.sequence_number()), (None, None, None, None));
+        assert_eq!(
+            (p.checksum(), p.reserved1(), p.key(), p.sequence_number()),
+            (None, None, None, None)
+        );
         assert_eq!(p.header_len(), BASE_HEADER_LEN);
         assert!(p.verify_checksum(), "no checksum is a right checksum");
         check_emit(
@@ -101,7 +105,10 @@ mod wire_gre {
         );
         let b = hex(V0_KEY);
         let p = GrePacket::new_checked(&b[..]).unwrap();
-        assert_eq!((p.key(), p.sequence_number(), p.protocol_type()), (Some(0xdead_beef), None, EtherType::IPV6));
+        assert_eq!(
+            (p.key(), p.sequence_number(), p.protocol_type()),
+            (Some(0xdead_beef), None, EtherType::IPV6)
+        );
         assert_eq!(p.payload(), [0x60, 0]);
         check_emit(
             &b,
@@ -124,7 +131,10 @@ mod wire_gre {
         assert!(p.sequence_number_present() && p.acknowledgment_number_present());
         assert_eq!(p.protocol_type(), PROTOCOL_PPP);
         assert_eq!((p.payload_length(), p.call_id()), (12, 0x1234));
-        assert_eq!((p.sequence_number(), p.acknowledgment_number()), (Some(5), Some(4)));
+        assert_eq!(
+            (p.sequence_number(), p.acknowledgment_number()),
+            (Some(5), Some(4))
+        );
         assert_eq!(p.header_len(), 16);
         assert_eq!(p.payload(), &b[16..]);
         check_emit(
@@ -139,8 +149,14 @@ mod wire_gre {
 
         let b = hex(V1_SEQ);
         let p = EnhancedGrePacket::new_checked(&b[..]).unwrap();
-        assert_eq!((p.sequence_number(), p.acknowledgment_number()), (Some(0xffff_fffe), None));
-        assert_eq!((p.payload_length(), p.call_id(), p.header_len()), (4, 0x8001, 12));
+        assert_eq!(
+            (p.sequence_number(), p.acknowledgment_number()),
+            (Some(0xffff_fffe), None)
+        );
+        assert_eq!(
+            (p.payload_length(), p.call_id(), p.header_len()),
+            (4, 0x8001, 12)
+        );
         check_emit(
             &b,
             GreRepr::V1 {
@@ -157,8 +173,14 @@ mod wire_gre {
         let b = hex(V1_ACK_ONLY);
         let p = EnhancedGrePacket::new_checked(&b[..]).unwrap();
         assert!(!p.sequence_number_present());
-        assert_eq!((p.sequence_number(), p.acknowledgment_number()), (None, Some(9)));
-        assert_eq!((p.payload_length(), p.call_id(), p.header_len()), (0, 7, 12));
+        assert_eq!(
+            (p.sequence_number(), p.acknowledgment_number()),
+            (None, Some(9))
+        );
+        assert_eq!(
+            (p.payload_length(), p.call_id(), p.header_len()),
+            (0, 7, 12)
+        );
         assert!(p.payload().is_empty());
         check_emit(
             &b,
@@ -179,7 +201,9 @@ mod wire_gre {
         b.extend_from_slice(b"xyz");
         let p = EnhancedGrePacket::new_checked(&b[..]).unwrap();
         assert_eq!(p.payload(), [0xff, 0x03, 0x00, 0x21]);
-        let GreRepr::V1 { payload, .. } = GreRepr::parse(&b).unwrap() else { panic!() };
+        let GreRepr::V1 { payload, .. } = GreRepr::parse(&b).unwrap() else {
+            panic!()
+        };
         assert_eq!(payload, [0xff, 0x03, 0x00, 0x21]);
     }
 
@@ -195,7 +219,9 @@ mod wire_gre {
         };
         let mut t = [0u8; 16];
         template.emit(&mut t).unwrap();
-        let ppp = [0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x11, 0x22, 0x33, 0x44];
+        let ppp = [
+            0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x11, 0x22, 0x33, 0x44,
+        ];
         let mut pkt = t.to_vec();
         pkt.extend_from_slice(&ppp);
         let mut p = EnhancedGrePacket::new_unchecked(&mut pkt[..]);
@@ -238,8 +264,16 @@ mod wire_gre {
             let b = hex(golden);
             let hl = GrePacket::new_checked(&b[..]).unwrap().header_len();
             for n in 0..hl {
-                assert_eq!(GrePacket::new_checked(&b[..n]).unwrap_err(), Error::Truncated, "{golden} at {n}");
-                assert_eq!(GreRepr::parse(&b[..n]).unwrap_err(), Error::Truncated, "{golden} at {n}");
+                assert_eq!(
+                    GrePacket::new_checked(&b[..n]).unwrap_err(),
+                    Error::Truncated,
+                    "{golden} at {n}"
+                );
+                assert_eq!(
+                    GreRepr::parse(&b[..n]).unwrap_err(),
+                    Error::Truncated,
+                    "{golden} at {n}"
+                );
             }
             // Version 0 has no length: a shorter payload is still a packet (with a
             // checksum that no longer verifies).
@@ -250,8 +284,16 @@ mod wire_gre {
         for golden in [V1_SEQ_ACK, V1_SEQ, V1_ACK_ONLY] {
             let b = hex(golden);
             for n in 0..b.len() {
-                assert_eq!(EnhancedGrePacket::new_checked(&b[..n]).unwrap_err(), Error::Truncated, "{golden} at {n}");
-                assert_eq!(GreRepr::parse(&b[..n]).unwrap_err(), Error::Truncated, "{golden} at {n}");
+                assert_eq!(
+                    EnhancedGrePacket::new_checked(&b[..n]).unwrap_err(),
+                    Error::Truncated,
+                    "{golden} at {n}"
+                );
+                assert_eq!(
+                    GreRepr::parse(&b[..n]).unwrap_err(),
+                    Error::Truncated,
+                    "{golden} at {n}"
+                );
             }
         }
         assert_eq!(gre::version(&[0, 1, 0]), Err(Error::Truncated));
@@ -261,7 +303,10 @@ mod wire_gre {
     fn payload_length_past_the_end() {
         let mut b = hex(V1_SEQ);
         b[4..6].copy_from_slice(&5u16.to_be_bytes());
-        assert_eq!(EnhancedGrePacket::new_checked(&b[..]).unwrap_err(), Error::Truncated);
+        assert_eq!(
+            EnhancedGrePacket::new_checked(&b[..]).unwrap_err(),
+            Error::Truncated
+        );
         b[4..6].copy_from_slice(&0xffffu16.to_be_bytes());
         assert_eq!(GreRepr::parse(&b).unwrap_err(), Error::Truncated);
     }
@@ -277,8 +322,16 @@ mod wire_gre {
         // RFC 2784 §2.3: bits 1–5 nonzero are discarded (K and S are RFC 2890's).
         for bit in [1, 4, 5] {
             let c = with(0x8000 >> bit);
-            assert_eq!(GrePacket::new_checked(&c[..]).unwrap_err(), Error::BadFlags, "bit {bit}");
-            assert_eq!(GreRepr::parse(&c).unwrap_err(), Error::BadFlags, "bit {bit}");
+            assert_eq!(
+                GrePacket::new_checked(&c[..]).unwrap_err(),
+                Error::BadFlags,
+                "bit {bit}"
+            );
+            assert_eq!(
+                GreRepr::parse(&c).unwrap_err(),
+                Error::BadFlags,
+                "bit {bit}"
+            );
         }
         // Bits 6–12 are ignored on receipt; emit sends them as zero.
         for bit in 6..=12 {
@@ -291,20 +344,35 @@ mod wire_gre {
             assert_eq!(out, b, "bit {bit}");
         }
         // Version 1 through the version 0 view, and versions 2–7.
-        assert_eq!(GrePacket::new_checked(&hex(V1_SEQ)[..]).unwrap_err(), Error::BadVersion);
+        assert_eq!(
+            GrePacket::new_checked(&hex(V1_SEQ)[..]).unwrap_err(),
+            Error::BadVersion
+        );
         for v in 2..8 {
             let c = with(v);
-            assert_eq!(GrePacket::new_checked(&c[..]).unwrap_err(), Error::BadVersion);
-            assert_eq!(EnhancedGrePacket::new_checked(&c[..]).unwrap_err(), Error::BadVersion);
+            assert_eq!(
+                GrePacket::new_checked(&c[..]).unwrap_err(),
+                Error::BadVersion
+            );
+            assert_eq!(
+                EnhancedGrePacket::new_checked(&c[..]).unwrap_err(),
+                Error::BadVersion
+            );
             assert_eq!(GreRepr::parse(&c).unwrap_err(), Error::BadVersion);
         }
         // Reserved1 is ignored on receipt.
         let mut c = hex(V0_CKS);
         c[6] = 0x12;
-        GrePacket::new_checked(&mut c[..]).unwrap().set_checksum(0).unwrap();
+        GrePacket::new_checked(&mut c[..])
+            .unwrap()
+            .set_checksum(0)
+            .unwrap();
         let cs = dataplane::wire::checksum::checksum(&c);
         c[4..6].copy_from_slice(&cs.to_be_bytes());
-        assert_eq!(GrePacket::new_checked(&c[..]).unwrap().reserved1(), Some(0x1200));
+        assert_eq!(
+            GrePacket::new_checked(&c[..]).unwrap().reserved1(),
+            Some(0x1200)
+        );
         let r = GreRepr::parse(&c).unwrap();
         let mut out = vec![0; r.buffer_len()];
         r.emit(&mut out).unwrap();
@@ -320,72 +388,148 @@ mod wire_gre {
             c
         };
         // C, R, s, each Recur bit and each Flags bit set; K clear.
-        for bad in [0x8000, 0x4000, 0x0800, 0x0400, 0x0200, 0x0100, 0x0040, 0x0020, 0x0010, 0x0008] {
+        for bad in [
+            0x8000, 0x4000, 0x0800, 0x0400, 0x0200, 0x0100, 0x0040, 0x0020, 0x0010, 0x0008,
+        ] {
             let c = with(0x3081 | bad);
-            assert_eq!(EnhancedGrePacket::new_checked(&c[..]).unwrap_err(), Error::BadFlags, "{bad:#x}");
+            assert_eq!(
+                EnhancedGrePacket::new_checked(&c[..]).unwrap_err(),
+                Error::BadFlags,
+                "{bad:#x}"
+            );
             assert_eq!(GreRepr::parse(&c).unwrap_err(), Error::BadFlags, "{bad:#x}");
         }
         let c = with(0x1081);
-        assert_eq!(EnhancedGrePacket::new_checked(&c[..]).unwrap_err(), Error::BadFlags, "K clear");
+        assert_eq!(
+            EnhancedGrePacket::new_checked(&c[..]).unwrap_err(),
+            Error::BadFlags,
+            "K clear"
+        );
         // A payload without S.
         let c = with(0x2081);
-        assert_eq!(EnhancedGrePacket::new_checked(&c[..]).unwrap_err(), Error::BadFlags, "payload, no S");
         assert_eq!(
-            GreRepr::V1 { call_id: 1, sequence_number: None, acknowledgment_number: None, payload: b"x" }
-                .emit(&mut [0; 64]),
+            EnhancedGrePacket::new_checked(&c[..]).unwrap_err(),
+            Error::BadFlags,
+            "payload, no S"
+        );
+        assert_eq!(
+            GreRepr::V1 {
+                call_id: 1,
+                sequence_number: None,
+                acknowledgment_number: None,
+                payload: b"x"
+            }
+            .emit(&mut [0; 64]),
             Err(Error::BadFlags)
         );
         // Version 0 through the version 1 view; a protocol type other than PPP.
-        assert_eq!(EnhancedGrePacket::new_checked(&hex(V0_KEY)[..]).unwrap_err(), Error::BadVersion);
+        assert_eq!(
+            EnhancedGrePacket::new_checked(&hex(V0_KEY)[..]).unwrap_err(),
+            Error::BadVersion
+        );
         let mut c = b.clone();
         c[2..4].copy_from_slice(&0x0800u16.to_be_bytes());
-        assert_eq!(EnhancedGrePacket::new_checked(&c[..]).unwrap_err(), Error::Unsupported);
+        assert_eq!(
+            EnhancedGrePacket::new_checked(&c[..]).unwrap_err(),
+            Error::Unsupported
+        );
         assert_eq!(GreRepr::parse(&c).unwrap_err(), Error::Unsupported);
     }
 
     #[test]
     fn emit_errors() {
         let big = vec![0u8; 65536];
-        let r = GreRepr::V1 { call_id: 1, sequence_number: Some(1), acknowledgment_number: None, payload: &big };
+        let r = GreRepr::V1 {
+            call_id: 1,
+            sequence_number: Some(1),
+            acknowledgment_number: None,
+            payload: &big,
+        };
         assert_eq!(r.emit(&mut vec![0; 70000]), Err(Error::BadLength));
-        let r = GreRepr::V1 { call_id: 1, sequence_number: Some(1), acknowledgment_number: None, payload: b"ab" };
+        let r = GreRepr::V1 {
+            call_id: 1,
+            sequence_number: Some(1),
+            acknowledgment_number: None,
+            payload: b"ab",
+        };
         assert_eq!(r.emit(&mut [0; 13]), Err(Error::BufferTooSmall));
-        let r = GreRepr::V0 { protocol_type: EtherType::IPV4, checksum: true, key: None, sequence_number: None, payload: b"ab" };
+        let r = GreRepr::V0 {
+            protocol_type: EtherType::IPV4,
+            checksum: true,
+            key: None,
+            sequence_number: None,
+            payload: b"ab",
+        };
         assert_eq!(r.buffer_len(), 10);
         assert_eq!(r.emit(&mut [0; 9]), Err(Error::BufferTooSmall));
         assert_eq!(ENHANCED_HEADER_LEN, 8);
     }
 
     fn arb_owned() -> impl Strategy<Value = GreReprOwned> {
-        let v0 = (any::<u16>(), any::<bool>(), any::<Option<u32>>(), any::<Option<u32>>()).prop_map(
-            |(t, c, k, s)| GreReprOwned::V0 { protocol_type: t, checksum: c, key: k, sequence_number: s },
+        let v0 = (
+            any::<u16>(),
+            any::<bool>(),
+            any::<Option<u32>>(),
+            any::<Option<u32>>(),
+        )
+            .prop_map(|(t, c, k, s)| GreReprOwned::V0 {
+                protocol_type: t,
+                checksum: c,
+                key: k,
+                sequence_number: s,
+            });
+        let v1 = (any::<u16>(), any::<Option<u32>>(), any::<Option<u32>>()).prop_map(
+            |(call_id, s, a)| GreReprOwned::V1 {
+                call_id,
+                sequence_number: s,
+                acknowledgment_number: a,
+            },
         );
-        let v1 = (any::<u16>(), any::<Option<u32>>(), any::<Option<u32>>()).prop_map(|(call_id, s, a)| {
-            GreReprOwned::V1 { call_id, sequence_number: s, acknowledgment_number: a }
-        });
         prop_oneof![v0, v1]
     }
 
     #[derive(Clone, Debug)]
     enum GreReprOwned {
-        V0 { protocol_type: u16, checksum: bool, key: Option<u32>, sequence_number: Option<u32> },
-        V1 { call_id: u16, sequence_number: Option<u32>, acknowledgment_number: Option<u32> },
+        V0 {
+            protocol_type: u16,
+            checksum: bool,
+            key: Option<u32>,
+            sequence_number: Option<u32>,
+        },
+        V1 {
+            call_id: u16,
+            sequence_number: Option<u32>,
+            acknowledgment_number: Option<u32>,
+        },
     }
 
     impl GreReprOwned {
         fn with<'a>(&self, payload: &'a [u8]) -> GreRepr<'a> {
             match *self {
-                GreReprOwned::V0 { protocol_type, checksum, key, sequence_number } => GreRepr::V0 {
+                GreReprOwned::V0 {
+                    protocol_type,
+                    checksum,
+                    key,
+                    sequence_number,
+                } => GreRepr::V0 {
                     protocol_type: EtherType(protocol_type),
                     checksum,
                     key,
                     sequence_number,
                     payload,
                 },
-                GreReprOwned::V1 { call_id, sequence_number, acknowledgment_number } => GreRepr::V1 {
+                GreReprOwned::V1 {
+                    call_id,
+                    sequence_number,
+                    acknowledgment_number,
+                } => GreRepr::V1 {
                     call_id,
                     // A payload needs a sequence number; an empty one may go without.
-                    sequence_number: if payload.is_empty() { sequence_number } else { Some(sequence_number.unwrap_or(1)) },
+                    sequence_number: if payload.is_empty() {
+                        sequence_number
+                    } else {
+                        Some(sequence_number.unwrap_or(1))
+                    },
                     acknowledgment_number,
                     payload,
                 },
@@ -434,7 +578,14 @@ mod wire_gre {
     /// Ethernet / IPv4 (protocol 47) / the GRE packet `r`.
     fn gre_frame(r: &GreRepr) -> Vec<u8> {
         let mut f = vec![0u8; 14];
-        let h = L2Header { dst: B, src: A, outer_vlan: None, inner_vlan: None, ethertype: EtherType::IPV4, header_len: 0 };
+        let h = L2Header {
+            dst: B,
+            src: A,
+            outer_vlan: None,
+            inner_vlan: None,
+            ethertype: EtherType::IPV4,
+            header_len: 0,
+        };
         emit_l2(&h, &mut f).unwrap();
         let ip = Ipv4Repr {
             src: S,
@@ -458,17 +609,26 @@ mod wire_gre {
         // HDLC address/control ff 03, protocol c021 (LCP), Echo-Request id 1 length 8,
         // magic number 0x11223344 (RFC 1661 §5.8).
         const INNER_IP: &[u8] = &[
-            0x45, 0, 0, 0x1c, 0, 1, 0, 0, 0x40, 1, 0x66, 0xde, 10, 0, 0, 1, 10, 0, 0, 2, 8, 0, 0xf7, 0xfd, 0, 1, 0, 1,
+            0x45, 0, 0, 0x1c, 0, 1, 0, 0, 0x40, 1, 0x66, 0xde, 10, 0, 0, 1, 10, 0, 0, 2, 8, 0,
+            0xf7, 0xfd, 0, 1, 0, 1,
         ];
-        const LCP_ECHO: &[u8] = &[0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x11, 0x22, 0x33, 0x44];
+        const LCP_ECHO: &[u8] = &[
+            0xff, 0x03, 0xc0, 0x21, 0x09, 0x01, 0x00, 0x08, 0x11, 0x22, 0x33, 0x44,
+        ];
         // PPP carrying the same inner IPv4 datagram (protocol 0x0021).
         const PPP_IP: &[u8] = &[
-            0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 0x1c, 0, 1, 0, 0, 0x40, 1, 0x66, 0xde, 10, 0, 0, 1, 10, 0, 0, 2, 8, 0,
-            0xf7, 0xfd, 0, 1, 0, 1,
+            0xff, 0x03, 0x00, 0x21, 0x45, 0, 0, 0x1c, 0, 1, 0, 0, 0x40, 1, 0x66, 0xde, 10, 0, 0, 1,
+            10, 0, 0, 2, 8, 0, 0xf7, 0xfd, 0, 1, 0, 1,
         ];
         vec![
             (
-                GreRepr::V0 { protocol_type: EtherType::IPV4, checksum: true, key: Some(0x0102_0304), sequence_number: Some(7), payload: INNER_IP },
+                GreRepr::V0 {
+                    protocol_type: EtherType::IPV4,
+                    checksum: true,
+                    key: Some(0x0102_0304),
+                    sequence_number: Some(7),
+                    payload: INNER_IP,
+                },
                 vec![
                     ("gre.flags.checksum", "1"),
                     ("gre.flags.key", "1"),
@@ -483,15 +643,41 @@ mod wire_gre {
                 ],
             ),
             (
-                GreRepr::V0 { protocol_type: EtherType::IPV4, checksum: false, key: Some(42), sequence_number: None, payload: INNER_IP },
-                vec![("gre.flags.checksum", "0"), ("gre.key", "0x0000002a"), ("gre.sequence_number", ""), ("ip.dst", "198.51.100.2|10.0.0.2")],
+                GreRepr::V0 {
+                    protocol_type: EtherType::IPV4,
+                    checksum: false,
+                    key: Some(42),
+                    sequence_number: None,
+                    payload: INNER_IP,
+                },
+                vec![
+                    ("gre.flags.checksum", "0"),
+                    ("gre.key", "0x0000002a"),
+                    ("gre.sequence_number", ""),
+                    ("ip.dst", "198.51.100.2|10.0.0.2"),
+                ],
             ),
             (
-                GreRepr::V0 { protocol_type: EtherType::IPV4, checksum: false, key: None, sequence_number: None, payload: INNER_IP },
-                vec![("gre.flags_and_version", "0x0000"), ("gre.key", ""), ("icmp.type", "8")],
+                GreRepr::V0 {
+                    protocol_type: EtherType::IPV4,
+                    checksum: false,
+                    key: None,
+                    sequence_number: None,
+                    payload: INNER_IP,
+                },
+                vec![
+                    ("gre.flags_and_version", "0x0000"),
+                    ("gre.key", ""),
+                    ("icmp.type", "8"),
+                ],
             ),
             (
-                GreRepr::V1 { call_id: 0x1234, sequence_number: Some(5), acknowledgment_number: Some(4), payload: LCP_ECHO },
+                GreRepr::V1 {
+                    call_id: 0x1234,
+                    sequence_number: Some(5),
+                    acknowledgment_number: Some(4),
+                    payload: LCP_ECHO,
+                },
                 vec![
                     ("gre.flags_and_version", "0x3081"),
                     ("gre.flags.version", "1"),
@@ -506,7 +692,12 @@ mod wire_gre {
                 ],
             ),
             (
-                GreRepr::V1 { call_id: 0x8001, sequence_number: Some(0xffff_fffe), acknowledgment_number: None, payload: PPP_IP },
+                GreRepr::V1 {
+                    call_id: 0x8001,
+                    sequence_number: Some(0xffff_fffe),
+                    acknowledgment_number: None,
+                    payload: PPP_IP,
+                },
                 vec![
                     ("gre.flags.ack", "0"),
                     ("gre.key.payload_length", "32"),
@@ -518,7 +709,12 @@ mod wire_gre {
                 ],
             ),
             (
-                GreRepr::V1 { call_id: 7, sequence_number: None, acknowledgment_number: Some(9), payload: &[] },
+                GreRepr::V1 {
+                    call_id: 7,
+                    sequence_number: None,
+                    acknowledgment_number: Some(9),
+                    payload: &[],
+                },
                 vec![
                     ("gre.flags.sequence_number", "0"),
                     ("gre.key.payload_length", "0"),
@@ -574,16 +770,38 @@ mod wire_gre {
         let py = |o: Option<u32>| o.map_or("None".to_string(), |v| v.to_string());
         for ((r, _), line) in kinds.iter().zip(lines) {
             let want = match *r {
-                GreRepr::V0 { protocol_type, checksum, key, sequence_number, payload } => {
+                GreRepr::V0 {
+                    protocol_type,
+                    checksum,
+                    key,
+                    sequence_number,
+                    payload,
+                } => {
                     let mut b = vec![0u8; r.buffer_len()];
                     r.emit(&mut b).unwrap();
-                    let cks = if checksum { u16::from_be_bytes([b[4], b[5]]).to_string() } else { "None".into() };
+                    let cks = if checksum {
+                        u16::from_be_bytes([b[4], b[5]]).to_string()
+                    } else {
+                        "None".into()
+                    };
                     format!(
                         "0 {} {} {} {} {} {} {} {}",
-                        protocol_type.0, checksum as u8, cks, key.is_some() as u8, py(key), sequence_number.is_some() as u8, py(sequence_number), payload.len()
+                        protocol_type.0,
+                        checksum as u8,
+                        cks,
+                        key.is_some() as u8,
+                        py(key),
+                        sequence_number.is_some() as u8,
+                        py(sequence_number),
+                        payload.len()
                     )
                 }
-                GreRepr::V1 { call_id, sequence_number, acknowledgment_number, payload } => format!(
+                GreRepr::V1 {
+                    call_id,
+                    sequence_number,
+                    acknowledgment_number,
+                    payload,
+                } => format!(
                     "1 GRE_PPTP {} {} {} {} {} {} {} {}",
                     0x880b,
                     payload.len(),

@@ -64,7 +64,8 @@ mod wire_pptp {
     const CDN: &str = "009400011a2b3c4d000d000001010300001000007278203130207478203230000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000";
     // PPTPWANErrorNotify(peer_call_id=0x4000, crc_errors=1, framing_errors=2, hardware_overruns=3,
     //     buffer_overruns=4, time_out_errors=5, alignment_errors=6)
-    const WEN: &str = "002800011a2b3c4d000e000040000000000000010000000200000003000000040000000500000006";
+    const WEN: &str =
+        "002800011a2b3c4d000e000040000000000000010000000200000003000000040000000500000006";
     // PPTPSetLinkInfo(peer_call_id=0x4000, send_accm=0xffffffff, receive_accm=0x000a0000)
     const SLI: &str = "001800011a2b3c4d000f000040000000ffffffff000a0000";
 
@@ -112,7 +113,12 @@ mod wire_pptp {
                     error_code: ErrorCode::PAC_ERROR,
                 },
             ),
-            (ECHORQ, PptpRepr::EchoRequest { identifier: 0xcafe_0001 }),
+            (
+                ECHORQ,
+                PptpRepr::EchoRequest {
+                    identifier: 0xcafe_0001,
+                },
+            ),
             (
                 ECHORP,
                 PptpRepr::EchoReply {
@@ -256,24 +262,36 @@ mod wire_pptp {
     fn text_fields() {
         // A 64-byte host name fills its field with no NUL; it reads back whole.
         let b = hex(SCCRP);
-        let Ok(PptpRepr::StartControlConnectionReply(m)) = PptpRepr::parse(&PptpPacket::new_checked(&b[..]).unwrap()) else {
+        let Ok(PptpRepr::StartControlConnectionReply(m)) =
+            PptpRepr::parse(&PptpPacket::new_checked(&b[..]).unwrap())
+        else {
             panic!()
         };
         assert_eq!(m.host_name, A64);
         // Bytes after the first NUL are padding, not text.
         let mut c = hex(SCCRQ);
         c[28 + 20] = b'Z';
-        let Ok(PptpRepr::StartControlConnectionRequest(m)) = PptpRepr::parse(&PptpPacket::new_checked(&c[..]).unwrap()) else {
+        let Ok(PptpRepr::StartControlConnectionRequest(m)) =
+            PptpRepr::parse(&PptpPacket::new_checked(&c[..]).unwrap())
+        else {
             panic!()
         };
         assert_eq!(m.host_name, b"dpvpn-lab");
         // Too long, or holding a NUL: BadValue, and nothing written.
         let (_, r) = samples()[6];
-        let PptpRepr::OutgoingCallRequest(m) = r else { panic!() };
+        let PptpRepr::OutgoingCallRequest(m) = r else {
+            panic!()
+        };
         let long = [b'1'; 65];
         for bad in [
-            PptpRepr::OutgoingCallRequest(OutgoingCallRequest { phone_number: &long, ..m }),
-            PptpRepr::OutgoingCallRequest(OutgoingCallRequest { subaddress: b"a\0b", ..m }),
+            PptpRepr::OutgoingCallRequest(OutgoingCallRequest {
+                phone_number: &long,
+                ..m
+            }),
+            PptpRepr::OutgoingCallRequest(OutgoingCallRequest {
+                subaddress: b"a\0b",
+                ..m
+            }),
             PptpRepr::CallDisconnectNotify(CallDisconnectNotify {
                 call_id: 1,
                 result_code: CallDisconnectResult::REQUEST,
@@ -295,7 +313,10 @@ mod wire_pptp {
             call_statistics: &[b'x'; 128],
         });
         let b = emit(&r);
-        assert_eq!(PptpRepr::parse(&PptpPacket::new_checked(&b[..]).unwrap()), Ok(r));
+        assert_eq!(
+            PptpRepr::parse(&PptpPacket::new_checked(&b[..]).unwrap()),
+            Ok(r)
+        );
         assert_eq!(r.emit(&mut [0; 147]), Err(Error::BufferTooSmall));
     }
 
@@ -331,7 +352,11 @@ mod wire_pptp {
         for (golden, _) in samples() {
             let b = hex(golden);
             for n in 0..b.len() {
-                assert_eq!(PptpPacket::new_checked(&b[..n]).unwrap_err(), Error::Truncated, "{golden} at {n}");
+                assert_eq!(
+                    PptpPacket::new_checked(&b[..n]).unwrap_err(),
+                    Error::Truncated,
+                    "{golden} at {n}"
+                );
             }
         }
     }
@@ -347,7 +372,11 @@ mod wire_pptp {
         // Length below the header, and not the type's fixed length.
         for len in [0u16, 11, 12, 15, 17, 20] {
             let c = with(0, &len.to_be_bytes());
-            assert_eq!(PptpPacket::new_checked(&c[..]).unwrap_err(), Error::BadLength, "{len}");
+            assert_eq!(
+                PptpPacket::new_checked(&c[..]).unwrap_err(),
+                Error::BadLength,
+                "{len}"
+            );
             assert_eq!(pptp::message_len(&c), Err(Error::BadLength), "{len}");
         }
         // Length past the buffer, right for the type: the rest has not arrived.
@@ -357,11 +386,17 @@ mod wire_pptp {
             c[..2].copy_from_slice(&20u16.to_be_bytes());
             c
         };
-        assert_eq!(PptpPacket::new_checked(&c[..]).unwrap_err(), Error::Truncated);
+        assert_eq!(
+            PptpPacket::new_checked(&c[..]).unwrap_err(),
+            Error::Truncated
+        );
         assert_eq!(pptp::message_len(&c), Ok(Some(20)));
         // The magic cookie.
         let c = with(4, &0x1a2b3c4cu32.to_be_bytes());
-        assert_eq!(PptpPacket::new_checked(&c[..]).unwrap_err(), Error::BadMagic);
+        assert_eq!(
+            PptpPacket::new_checked(&c[..]).unwrap_err(),
+            Error::BadMagic
+        );
         assert_eq!(pptp::message_len(&c), Err(Error::BadMagic));
         // Unknown control message types and the management message type: the view reads
         // them (any length from 12), the Repr does not know them.
@@ -430,10 +465,19 @@ mod wire_pptp {
                 host_name: &s[0],
                 vendor_string: &s[1],
             }),
-            2 => PptpRepr::StopControlConnectionRequest { reason: StopControlConnectionReason(c) },
-            3 => PptpRepr::StopControlConnectionReply { result_code: StopControlConnectionResult(c), error_code: ErrorCode(n[6] as u8) },
+            2 => PptpRepr::StopControlConnectionRequest {
+                reason: StopControlConnectionReason(c),
+            },
+            3 => PptpRepr::StopControlConnectionReply {
+                result_code: StopControlConnectionResult(c),
+                error_code: ErrorCode(n[6] as u8),
+            },
             4 => PptpRepr::EchoRequest { identifier: n[3] },
-            5 => PptpRepr::EchoReply { identifier: n[3], result_code: EchoResult(c), error_code: ErrorCode(n[6] as u8) },
+            5 => PptpRepr::EchoReply {
+                identifier: n[3],
+                result_code: EchoResult(c),
+                error_code: ErrorCode(n[6] as u8),
+            },
             6 => PptpRepr::OutgoingCallRequest(OutgoingCallRequest {
                 call_id: a,
                 call_serial_number: b,
@@ -501,7 +545,11 @@ mod wire_pptp {
                 time_out_errors: n[7],
                 alignment_errors: n[8],
             }),
-            _ => PptpRepr::SetLinkInfo(SetLinkInfo { peer_call_id: a, send_accm: n[3], receive_accm: n[4] }),
+            _ => PptpRepr::SetLinkInfo(SetLinkInfo {
+                peer_call_id: a,
+                send_accm: n[3],
+                receive_accm: n[4],
+            }),
         }
     }
 
@@ -550,14 +598,38 @@ mod wire_pptp {
     /// analysis has nothing to compare it with; PSH+ACK as a data segment of an
     /// established connection.
     fn tcp_frame(i: usize, msg: &[u8], from_server: bool) -> Vec<u8> {
-        let (src, dst) = if from_server { (SERVER, CLIENT) } else { (CLIENT, SERVER) };
+        let (src, dst) = if from_server {
+            (SERVER, CLIENT)
+        } else {
+            (CLIENT, SERVER)
+        };
         let client_port = 40000 + i as u16;
-        let (sport, dport) = if from_server { (pptp::PORT, client_port) } else { (client_port, pptp::PORT) };
+        let (sport, dport) = if from_server {
+            (pptp::PORT, client_port)
+        } else {
+            (client_port, pptp::PORT)
+        };
         let mut f = vec![0u8; 14];
-        let h = L2Header { dst: B, src: A, outer_vlan: None, inner_vlan: None, ethertype: EtherType::IPV4, header_len: 0 };
+        let h = L2Header {
+            dst: B,
+            src: A,
+            outer_vlan: None,
+            inner_vlan: None,
+            ethertype: EtherType::IPV4,
+            header_len: 0,
+        };
         emit_l2(&h, &mut f).unwrap();
         let seg_len = 20 + msg.len();
-        let ip = Ipv4Repr { src, dst, protocol: IpProtocol::TCP, payload_len: seg_len as u16, ttl: 64, dscp_ecn: 0, ident: i as u16, dont_frag: true };
+        let ip = Ipv4Repr {
+            src,
+            dst,
+            protocol: IpProtocol::TCP,
+            payload_len: seg_len as u16,
+            ttl: 64,
+            dscp_ecn: 0,
+            ident: i as u16,
+            dont_frag: true,
+        };
         f.resize(14 + 20 + seg_len, 0);
         ip.emit(&mut f[14..]).unwrap();
         let seg = &mut f[34..];
@@ -577,101 +649,156 @@ mod wire_pptp {
 
     /// Fields tshark must show for each message (in `samples()` order).
     fn expected() -> Vec<Vec<(&'static str, &'static str)>> {
-        let common = |t: &'static str, len: &'static str| vec![("pptp.type", "1"), ("pptp.magic_cookie", "0x1a2b3c4d"), ("pptp.control_message_type", t), ("pptp.length", len)];
-        let with = |mut v: Vec<(&'static str, &'static str)>, more: &[(&'static str, &'static str)]| {
+        let common = |t: &'static str, len: &'static str| {
+            vec![
+                ("pptp.type", "1"),
+                ("pptp.magic_cookie", "0x1a2b3c4d"),
+                ("pptp.control_message_type", t),
+                ("pptp.length", len),
+            ]
+        };
+        let with = |mut v: Vec<(&'static str, &'static str)>,
+                    more: &[(&'static str, &'static str)]| {
             v.extend_from_slice(more);
             v
         };
         vec![
-            with(common("1", "156"), &[
-                ("pptp.protocol_version", "256"),
-                ("pptp.framing_capabilities", "1"),
-                ("pptp.bearer_capabilities", "3"),
-                ("pptp.maximum_channels", "0"),
-                ("pptp.firmware_revision", "2560"),
-                ("pptp.host_name", "dpvpn-lab"),
-                ("pptp.vendor_name", "dpvpn"),
-            ]),
-            with(common("2", "156"), &[
-                ("pptp.control_result", "1"),
-                ("pptp.error", "0"),
-                ("pptp.framing_capabilities", "3"),
-                ("pptp.bearer_capabilities", "2"),
-                ("pptp.maximum_channels", "1"),
-                ("pptp.host_name", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"),
-                ("pptp.vendor_name", "Microsoft"),
-            ]),
+            with(
+                common("1", "156"),
+                &[
+                    ("pptp.protocol_version", "256"),
+                    ("pptp.framing_capabilities", "1"),
+                    ("pptp.bearer_capabilities", "3"),
+                    ("pptp.maximum_channels", "0"),
+                    ("pptp.firmware_revision", "2560"),
+                    ("pptp.host_name", "dpvpn-lab"),
+                    ("pptp.vendor_name", "dpvpn"),
+                ],
+            ),
+            with(
+                common("2", "156"),
+                &[
+                    ("pptp.control_result", "1"),
+                    ("pptp.error", "0"),
+                    ("pptp.framing_capabilities", "3"),
+                    ("pptp.bearer_capabilities", "2"),
+                    ("pptp.maximum_channels", "1"),
+                    (
+                        "pptp.host_name",
+                        "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+                    ),
+                    ("pptp.vendor_name", "Microsoft"),
+                ],
+            ),
             with(common("3", "16"), &[("pptp.reason", "3")]),
-            with(common("4", "16"), &[("pptp.stop_result", "2"), ("pptp.error", "6")]),
+            with(
+                common("4", "16"),
+                &[("pptp.stop_result", "2"), ("pptp.error", "6")],
+            ),
             with(common("5", "16"), &[("pptp.identifier", "3405643777")]),
-            with(common("6", "20"), &[("pptp.identifier", "3405643777"), ("pptp.echo_result", "1"), ("pptp.error", "0")]),
-            with(common("7", "168"), &[
-                ("pptp.call_id", "16384"),
-                ("pptp.call_serial_number", "9"),
-                ("pptp.minimum_bps", "300"),
-                ("pptp.maximum_bps", "100000000"),
-                ("pptp.bearer_type", "3"),
-                ("pptp.framing_type", "3"),
-                ("pptp.packet_receive_window_size", "64"),
-                ("pptp.packet_processing_delay", "0"),
-                ("pptp.phone_number_length", "7"),
-                ("pptp.phone_number", "5551234"),
-                ("pptp.subaddress", "ext 12"),
-            ]),
-            with(common("8", "32"), &[
-                ("pptp.call_id", "257"),
-                ("pptp.peer_call_id", "16384"),
-                ("pptp.out_result", "1"),
-                ("pptp.cause", "0"),
-                ("pptp.connect_speed", "64000"),
-                ("pptp.packet_receive_window_size", "16"),
-                ("pptp.packet_processing_delay", "2"),
-                ("pptp.physical_channel_id", "287454020"),
-            ]),
-            with(common("9", "220"), &[
-                ("pptp.call_id", "5"),
-                ("pptp.call_serial_number", "6"),
-                ("pptp.bearer_type", "2"),
-                ("pptp.physical_channel_id", "7"),
-                ("pptp.dialed_number_length", "3"),
-                ("pptp.dialing_number_length", "4"),
-                ("pptp.dialed_number", "911"),
-                ("pptp.dialing_number", "1234"),
-                ("pptp.subaddress", "sub"),
-            ]),
-            with(common("10", "24"), &[
-                ("pptp.call_id", "8"),
-                ("pptp.peer_call_id", "5"),
-                ("pptp.in_result", "3"),
-                ("pptp.error", "4"),
-                ("pptp.packet_receive_window_size", "32"),
-                ("pptp.packet_processing_delay", "1"),
-            ]),
-            with(common("11", "28"), &[
-                ("pptp.peer_call_id", "5"),
-                ("pptp.connect_speed", "128000"),
-                ("pptp.packet_receive_window_size", "64"),
-                ("pptp.packet_processing_delay", "3"),
-                ("pptp.framing_type", "2"),
-            ]),
+            with(
+                common("6", "20"),
+                &[
+                    ("pptp.identifier", "3405643777"),
+                    ("pptp.echo_result", "1"),
+                    ("pptp.error", "0"),
+                ],
+            ),
+            with(
+                common("7", "168"),
+                &[
+                    ("pptp.call_id", "16384"),
+                    ("pptp.call_serial_number", "9"),
+                    ("pptp.minimum_bps", "300"),
+                    ("pptp.maximum_bps", "100000000"),
+                    ("pptp.bearer_type", "3"),
+                    ("pptp.framing_type", "3"),
+                    ("pptp.packet_receive_window_size", "64"),
+                    ("pptp.packet_processing_delay", "0"),
+                    ("pptp.phone_number_length", "7"),
+                    ("pptp.phone_number", "5551234"),
+                    ("pptp.subaddress", "ext 12"),
+                ],
+            ),
+            with(
+                common("8", "32"),
+                &[
+                    ("pptp.call_id", "257"),
+                    ("pptp.peer_call_id", "16384"),
+                    ("pptp.out_result", "1"),
+                    ("pptp.cause", "0"),
+                    ("pptp.connect_speed", "64000"),
+                    ("pptp.packet_receive_window_size", "16"),
+                    ("pptp.packet_processing_delay", "2"),
+                    ("pptp.physical_channel_id", "287454020"),
+                ],
+            ),
+            with(
+                common("9", "220"),
+                &[
+                    ("pptp.call_id", "5"),
+                    ("pptp.call_serial_number", "6"),
+                    ("pptp.bearer_type", "2"),
+                    ("pptp.physical_channel_id", "7"),
+                    ("pptp.dialed_number_length", "3"),
+                    ("pptp.dialing_number_length", "4"),
+                    ("pptp.dialed_number", "911"),
+                    ("pptp.dialing_number", "1234"),
+                    ("pptp.subaddress", "sub"),
+                ],
+            ),
+            with(
+                common("10", "24"),
+                &[
+                    ("pptp.call_id", "8"),
+                    ("pptp.peer_call_id", "5"),
+                    ("pptp.in_result", "3"),
+                    ("pptp.error", "4"),
+                    ("pptp.packet_receive_window_size", "32"),
+                    ("pptp.packet_processing_delay", "1"),
+                ],
+            ),
+            with(
+                common("11", "28"),
+                &[
+                    ("pptp.peer_call_id", "5"),
+                    ("pptp.connect_speed", "128000"),
+                    ("pptp.packet_receive_window_size", "64"),
+                    ("pptp.packet_processing_delay", "3"),
+                    ("pptp.framing_type", "2"),
+                ],
+            ),
             with(common("12", "16"), &[("pptp.call_id", "16384")]),
-            with(common("13", "148"), &[
-                ("pptp.call_id", "257"),
-                ("pptp.disc_result", "3"),
-                ("pptp.error", "0"),
-                ("pptp.cause", "16"),
-                ("pptp.call_Statistics", "rx 10 tx 20"),
-            ]),
-            with(common("14", "40"), &[
-                ("pptp.peer_call_id", "16384"),
-                ("pptp.crc_errors", "1"),
-                ("pptp.framing_errors", "2"),
-                ("pptp.hardware_overruns", "3"),
-                ("pptp.buffer_overruns", "4"),
-                ("pptp.timeout_errors", "5"),
-                ("pptp.alignment_errors", "6"),
-            ]),
-            with(common("15", "24"), &[("pptp.peer_call_id", "16384"), ("pptp.send_accm", "0xffffffff"), ("pptp.receive_accm", "0x000a0000")]),
+            with(
+                common("13", "148"),
+                &[
+                    ("pptp.call_id", "257"),
+                    ("pptp.disc_result", "3"),
+                    ("pptp.error", "0"),
+                    ("pptp.cause", "16"),
+                    ("pptp.call_Statistics", "rx 10 tx 20"),
+                ],
+            ),
+            with(
+                common("14", "40"),
+                &[
+                    ("pptp.peer_call_id", "16384"),
+                    ("pptp.crc_errors", "1"),
+                    ("pptp.framing_errors", "2"),
+                    ("pptp.hardware_overruns", "3"),
+                    ("pptp.buffer_overruns", "4"),
+                    ("pptp.timeout_errors", "5"),
+                    ("pptp.alignment_errors", "6"),
+                ],
+            ),
+            with(
+                common("15", "24"),
+                &[
+                    ("pptp.peer_call_id", "16384"),
+                    ("pptp.send_accm", "0xffffffff"),
+                    ("pptp.receive_accm", "0x000a0000"),
+                ],
+            ),
         ]
     }
 
@@ -680,8 +807,15 @@ mod wire_pptp {
         let samples = samples();
         let expected = expected();
         // Requests from the client, replies and notifications from the server.
-        let from_server = [false, true, false, true, false, true, false, true, true, false, true, false, true, true, false];
-        let frames: Vec<Vec<u8>> = samples.iter().enumerate().map(|(i, (_, r))| tcp_frame(i, &emit(r), from_server[i])).collect();
+        let from_server = [
+            false, true, false, true, false, true, false, true, true, false, true, false, true,
+            true, false,
+        ];
+        let frames: Vec<Vec<u8>> = samples
+            .iter()
+            .enumerate()
+            .map(|(i, (_, r))| tcp_frame(i, &emit(r), from_server[i]))
+            .collect();
         let mut fields: Vec<&str> = vec!["tcp.checksum.status", "tcp.srcport", "tcp.dstport"];
         for e in &expected {
             for (f, _) in e {
@@ -707,40 +841,209 @@ mod wire_pptp {
     fn scapy_reads_what_we_emit() {
         // scapy's field names for the message's values, in the order `values` gives.
         let names: [&[&str]; 15] = [
-            &["protocol_version", "framing_capabilities", "bearer_capabilities", "maximum_channels", "firmware_revision", "host_name", "vendor_string"],
-            &["protocol_version", "result_code", "error_code", "framing_capabilities", "bearer_capabilities", "maximum_channels", "firmware_revision", "host_name", "vendor_string"],
+            &[
+                "protocol_version",
+                "framing_capabilities",
+                "bearer_capabilities",
+                "maximum_channels",
+                "firmware_revision",
+                "host_name",
+                "vendor_string",
+            ],
+            &[
+                "protocol_version",
+                "result_code",
+                "error_code",
+                "framing_capabilities",
+                "bearer_capabilities",
+                "maximum_channels",
+                "firmware_revision",
+                "host_name",
+                "vendor_string",
+            ],
             &["reason"],
             &["result_code", "error_code"],
             &["identifier"],
             &["identifier", "result_code", "error_code"],
-            &["call_id", "call_serial_number", "minimum_bps", "maximum_bps", "bearer_type", "framing_type", "pkt_window_size", "pkt_proc_delay", "phone_number_len", "phone_number", "subaddress"],
-            &["call_id", "peer_call_id", "result_code", "error_code", "cause_code", "connect_speed", "pkt_window_size", "pkt_proc_delay", "channel_id"],
-            &["call_id", "call_serial_number", "bearer_type", "channel_id", "dialed_number_len", "dialing_number_len", "dialed_number", "dialing_number", "subaddress"],
-            &["call_id", "peer_call_id", "result_code", "error_code", "pkt_window_size", "pkt_transmit_delay"],
-            &["peer_call_id", "connect_speed", "pkt_window_size", "pkt_transmit_delay", "framing_type"],
+            &[
+                "call_id",
+                "call_serial_number",
+                "minimum_bps",
+                "maximum_bps",
+                "bearer_type",
+                "framing_type",
+                "pkt_window_size",
+                "pkt_proc_delay",
+                "phone_number_len",
+                "phone_number",
+                "subaddress",
+            ],
+            &[
+                "call_id",
+                "peer_call_id",
+                "result_code",
+                "error_code",
+                "cause_code",
+                "connect_speed",
+                "pkt_window_size",
+                "pkt_proc_delay",
+                "channel_id",
+            ],
+            &[
+                "call_id",
+                "call_serial_number",
+                "bearer_type",
+                "channel_id",
+                "dialed_number_len",
+                "dialing_number_len",
+                "dialed_number",
+                "dialing_number",
+                "subaddress",
+            ],
+            &[
+                "call_id",
+                "peer_call_id",
+                "result_code",
+                "error_code",
+                "pkt_window_size",
+                "pkt_transmit_delay",
+            ],
+            &[
+                "peer_call_id",
+                "connect_speed",
+                "pkt_window_size",
+                "pkt_transmit_delay",
+                "framing_type",
+            ],
             &["call_id"],
-            &["call_id", "result_code", "error_code", "cause_code", "call_statistic"],
-            &["peer_call_id", "crc_errors", "framing_errors", "hardware_overruns", "buffer_overruns", "time_out_errors", "alignment_errors"],
+            &[
+                "call_id",
+                "result_code",
+                "error_code",
+                "cause_code",
+                "call_statistic",
+            ],
+            &[
+                "peer_call_id",
+                "crc_errors",
+                "framing_errors",
+                "hardware_overruns",
+                "buffer_overruns",
+                "time_out_errors",
+                "alignment_errors",
+            ],
             &["peer_call_id", "send_accm", "receive_accm"],
         ];
         let t = |s: &[u8]| String::from_utf8(s.to_vec()).unwrap();
         let values = |r: &PptpRepr| -> Vec<String> {
             match *r {
-                PptpRepr::StartControlConnectionRequest(m) => vec![m.protocol_version.to_string(), m.framing_capabilities.0.to_string(), m.bearer_capabilities.0.to_string(), m.maximum_channels.to_string(), m.firmware_revision.to_string(), t(m.host_name), t(m.vendor_string)],
-                PptpRepr::StartControlConnectionReply(m) => vec![m.protocol_version.to_string(), m.result_code.0.to_string(), m.error_code.0.to_string(), m.framing_capabilities.0.to_string(), m.bearer_capabilities.0.to_string(), m.maximum_channels.to_string(), m.firmware_revision.to_string(), t(m.host_name), t(m.vendor_string)],
+                PptpRepr::StartControlConnectionRequest(m) => vec![
+                    m.protocol_version.to_string(),
+                    m.framing_capabilities.0.to_string(),
+                    m.bearer_capabilities.0.to_string(),
+                    m.maximum_channels.to_string(),
+                    m.firmware_revision.to_string(),
+                    t(m.host_name),
+                    t(m.vendor_string),
+                ],
+                PptpRepr::StartControlConnectionReply(m) => vec![
+                    m.protocol_version.to_string(),
+                    m.result_code.0.to_string(),
+                    m.error_code.0.to_string(),
+                    m.framing_capabilities.0.to_string(),
+                    m.bearer_capabilities.0.to_string(),
+                    m.maximum_channels.to_string(),
+                    m.firmware_revision.to_string(),
+                    t(m.host_name),
+                    t(m.vendor_string),
+                ],
                 PptpRepr::StopControlConnectionRequest { reason } => vec![reason.0.to_string()],
-                PptpRepr::StopControlConnectionReply { result_code, error_code } => vec![result_code.0.to_string(), error_code.0.to_string()],
+                PptpRepr::StopControlConnectionReply {
+                    result_code,
+                    error_code,
+                } => vec![result_code.0.to_string(), error_code.0.to_string()],
                 PptpRepr::EchoRequest { identifier } => vec![identifier.to_string()],
-                PptpRepr::EchoReply { identifier, result_code, error_code } => vec![identifier.to_string(), result_code.0.to_string(), error_code.0.to_string()],
-                PptpRepr::OutgoingCallRequest(m) => vec![m.call_id.to_string(), m.call_serial_number.to_string(), m.minimum_bps.to_string(), m.maximum_bps.to_string(), m.bearer_type.0.to_string(), m.framing_type.0.to_string(), m.packet_recv_window_size.to_string(), m.packet_processing_delay.to_string(), m.phone_number_length.to_string(), t(m.phone_number), t(m.subaddress)],
-                PptpRepr::OutgoingCallReply(m) => vec![m.call_id.to_string(), m.peer_call_id.to_string(), m.result_code.0.to_string(), m.error_code.0.to_string(), m.cause_code.to_string(), m.connect_speed.to_string(), m.packet_recv_window_size.to_string(), m.packet_processing_delay.to_string(), m.physical_channel_id.to_string()],
-                PptpRepr::IncomingCallRequest(m) => vec![m.call_id.to_string(), m.call_serial_number.to_string(), m.call_bearer_type.0.to_string(), m.physical_channel_id.to_string(), m.dialed_number_length.to_string(), m.dialing_number_length.to_string(), t(m.dialed_number), t(m.dialing_number), t(m.subaddress)],
-                PptpRepr::IncomingCallReply(m) => vec![m.call_id.to_string(), m.peer_call_id.to_string(), m.result_code.0.to_string(), m.error_code.0.to_string(), m.packet_recv_window_size.to_string(), m.packet_transmit_delay.to_string()],
-                PptpRepr::IncomingCallConnected(m) => vec![m.peer_call_id.to_string(), m.connect_speed.to_string(), m.packet_recv_window_size.to_string(), m.packet_transmit_delay.to_string(), m.framing_type.0.to_string()],
+                PptpRepr::EchoReply {
+                    identifier,
+                    result_code,
+                    error_code,
+                } => vec![
+                    identifier.to_string(),
+                    result_code.0.to_string(),
+                    error_code.0.to_string(),
+                ],
+                PptpRepr::OutgoingCallRequest(m) => vec![
+                    m.call_id.to_string(),
+                    m.call_serial_number.to_string(),
+                    m.minimum_bps.to_string(),
+                    m.maximum_bps.to_string(),
+                    m.bearer_type.0.to_string(),
+                    m.framing_type.0.to_string(),
+                    m.packet_recv_window_size.to_string(),
+                    m.packet_processing_delay.to_string(),
+                    m.phone_number_length.to_string(),
+                    t(m.phone_number),
+                    t(m.subaddress),
+                ],
+                PptpRepr::OutgoingCallReply(m) => vec![
+                    m.call_id.to_string(),
+                    m.peer_call_id.to_string(),
+                    m.result_code.0.to_string(),
+                    m.error_code.0.to_string(),
+                    m.cause_code.to_string(),
+                    m.connect_speed.to_string(),
+                    m.packet_recv_window_size.to_string(),
+                    m.packet_processing_delay.to_string(),
+                    m.physical_channel_id.to_string(),
+                ],
+                PptpRepr::IncomingCallRequest(m) => vec![
+                    m.call_id.to_string(),
+                    m.call_serial_number.to_string(),
+                    m.call_bearer_type.0.to_string(),
+                    m.physical_channel_id.to_string(),
+                    m.dialed_number_length.to_string(),
+                    m.dialing_number_length.to_string(),
+                    t(m.dialed_number),
+                    t(m.dialing_number),
+                    t(m.subaddress),
+                ],
+                PptpRepr::IncomingCallReply(m) => vec![
+                    m.call_id.to_string(),
+                    m.peer_call_id.to_string(),
+                    m.result_code.0.to_string(),
+                    m.error_code.0.to_string(),
+                    m.packet_recv_window_size.to_string(),
+                    m.packet_transmit_delay.to_string(),
+                ],
+                PptpRepr::IncomingCallConnected(m) => vec![
+                    m.peer_call_id.to_string(),
+                    m.connect_speed.to_string(),
+                    m.packet_recv_window_size.to_string(),
+                    m.packet_transmit_delay.to_string(),
+                    m.framing_type.0.to_string(),
+                ],
                 PptpRepr::CallClearRequest { call_id } => vec![call_id.to_string()],
-                PptpRepr::CallDisconnectNotify(m) => vec![m.call_id.to_string(), m.result_code.0.to_string(), m.error_code.0.to_string(), m.cause_code.to_string(), t(m.call_statistics)],
-                PptpRepr::WanErrorNotify(m) => vec![m.peer_call_id.to_string(), m.crc_errors.to_string(), m.framing_errors.to_string(), m.hardware_overruns.to_string(), m.buffer_overruns.to_string(), m.time_out_errors.to_string(), m.alignment_errors.to_string()],
-                PptpRepr::SetLinkInfo(m) => vec![m.peer_call_id.to_string(), m.send_accm.to_string(), m.receive_accm.to_string()],
+                PptpRepr::CallDisconnectNotify(m) => vec![
+                    m.call_id.to_string(),
+                    m.result_code.0.to_string(),
+                    m.error_code.0.to_string(),
+                    m.cause_code.to_string(),
+                    t(m.call_statistics),
+                ],
+                PptpRepr::WanErrorNotify(m) => vec![
+                    m.peer_call_id.to_string(),
+                    m.crc_errors.to_string(),
+                    m.framing_errors.to_string(),
+                    m.hardware_overruns.to_string(),
+                    m.buffer_overruns.to_string(),
+                    m.time_out_errors.to_string(),
+                    m.alignment_errors.to_string(),
+                ],
+                PptpRepr::SetLinkInfo(m) => vec![
+                    m.peer_call_id.to_string(),
+                    m.send_accm.to_string(),
+                    m.receive_accm.to_string(),
+                ],
             }
         };
         let samples = samples();
@@ -773,7 +1076,12 @@ mod wire_pptp {
             "PPTPSetLinkInfo",
         ];
         for (i, ((_, r), line)) in samples.iter().zip(lines).enumerate() {
-            let mut want = vec![classes[i].to_string(), r.buffer_len().to_string(), (i + 1).to_string(), "0x1a2b3c4d".to_string()];
+            let mut want = vec![
+                classes[i].to_string(),
+                r.buffer_len().to_string(),
+                (i + 1).to_string(),
+                "0x1a2b3c4d".to_string(),
+            ];
             want.extend(values(r));
             assert_eq!(line, want.join("\t"), "{}", classes[i]);
         }

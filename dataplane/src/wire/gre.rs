@@ -348,8 +348,7 @@ impl<T: AsRef<[u8]>> EnhancedGrePacket<T> {
         if fv & VERSION_MASK != 1 {
             return Err(Error::BadVersion);
         }
-        if fv & (FLAG_C | FLAG_R | FLAG_K | FLAG_STRICT | RECUR_MASK | V1_FLAGS_MASK) != FLAG_K
-        {
+        if fv & (FLAG_C | FLAG_R | FLAG_K | FLAG_STRICT | RECUR_MASK | V1_FLAGS_MASK) != FLAG_K {
             return Err(Error::BadFlags);
         }
         if fv & FLAG_S == 0 && self.payload_length() != 0 {
@@ -669,14 +668,28 @@ impl<'a> GreRepr<'a> {
 pub fn fuzz(data: &[u8]) {
     let _ = version(data);
     if let Ok(p) = GrePacket::new_checked(data) {
-        let _ = (p.flags_version(), p.version(), p.reserved0_ignored(), p.protocol_type());
+        let _ = (
+            p.flags_version(),
+            p.version(),
+            p.reserved0_ignored(),
+            p.protocol_type(),
+        );
         let _ = (p.checksum(), p.reserved1(), p.key(), p.sequence_number());
         let _ = (p.header().len(), p.payload().len(), p.verify_checksum());
         assert!(p.header_len() <= data.len());
     }
     if let Ok(p) = EnhancedGrePacket::new_checked(data) {
-        let _ = (p.flags_version(), p.version(), p.protocol_type(), p.call_id());
-        let _ = (p.sequence_number(), p.acknowledgment_number(), p.header().len());
+        let _ = (
+            p.flags_version(),
+            p.version(),
+            p.protocol_type(),
+            p.call_id(),
+        );
+        let _ = (
+            p.sequence_number(),
+            p.acknowledgment_number(),
+            p.header().len(),
+        );
         assert_eq!(p.payload().len(), p.payload_length() as usize);
     }
     if let Ok(r) = GreRepr::parse(data) {

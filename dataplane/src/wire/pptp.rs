@@ -105,14 +105,13 @@ impl ControlMessageType {
     pub const fn fixed_len(self) -> Option<usize> {
         Some(match self.0 {
             1 | 2 => 156,
-            3 | 4 | 5 => 16,
+            3..=5 | 12 => 16,
             6 => 20,
             7 => 168,
             8 => 32,
             9 => 220,
             10 => 24,
             11 => 28,
-            12 => 16,
             13 => 148,
             14 => 40,
             15 => 24,
@@ -606,7 +605,9 @@ pub enum PptpRepr<'a> {
         error_code: ErrorCode,
     },
     /// §2.5, 16 bytes.
-    EchoRequest { identifier: u32 },
+    EchoRequest {
+        identifier: u32,
+    },
     /// §2.6, 20 bytes.
     EchoReply {
         identifier: u32,
@@ -619,7 +620,9 @@ pub enum PptpRepr<'a> {
     IncomingCallReply(IncomingCallReply),
     IncomingCallConnected(IncomingCallConnected),
     /// §2.12, 16 bytes.
-    CallClearRequest { call_id: u16 },
+    CallClearRequest {
+        call_id: u16,
+    },
     CallDisconnectNotify(CallDisconnectNotify<'a>),
     WanErrorNotify(WanErrorNotify),
     SetLinkInfo(SetLinkInfo),
@@ -757,9 +760,9 @@ impl<'a> PptpRepr<'a> {
                     framing_type: FramingType(r.u32()?),
                 })
             }
-            ControlMessageType::CALL_CLEAR_REQUEST => PptpRepr::CallClearRequest {
-                call_id: r.u16()?,
-            },
+            ControlMessageType::CALL_CLEAR_REQUEST => {
+                PptpRepr::CallClearRequest { call_id: r.u16()? }
+            }
             ControlMessageType::CALL_DISCONNECT_NOTIFY => {
                 let call_id = r.u16()?;
                 let result_code = CallDisconnectResult(r.u8()?);
@@ -825,7 +828,9 @@ impl<'a> PptpRepr<'a> {
     /// The message's fixed length, header included.
     pub fn buffer_len(&self) -> usize {
         // Every variant's type is one of the 15 with a fixed length.
-        self.control_message_type().fixed_len().unwrap_or(HEADER_LEN)
+        self.control_message_type()
+            .fixed_len()
+            .unwrap_or(HEADER_LEN)
     }
 
     /// Every text field fits its size and holds no NUL.
@@ -848,9 +853,7 @@ impl<'a> PptpRepr<'a> {
                     && text_ok::<PHONE_NUMBER_LEN>(m.dialing_number)
                     && text_ok::<SUBADDRESS_LEN>(m.subaddress)
             }
-            PptpRepr::CallDisconnectNotify(m) => {
-                text_ok::<CALL_STATISTICS_LEN>(m.call_statistics)
-            }
+            PptpRepr::CallDisconnectNotify(m) => text_ok::<CALL_STATISTICS_LEN>(m.call_statistics),
             _ => true,
         }
     }
