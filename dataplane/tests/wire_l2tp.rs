@@ -14,7 +14,7 @@ mod wire_l2tp {
     };
     use dataplane::wire::tlv::TlvIter;
     use dataplane::wire::{
-        emit_l2, EtherType, EthernetAddress, Error, IpProtocol, Ipv4Address, Ipv4Repr, L2Header,
+        emit_l2, Error, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4Repr, L2Header,
         UdpRepr,
     };
     use proptest::prelude::*;
@@ -77,11 +77,23 @@ mod wire_l2tp {
         let b = hex(SCAPY_DATA_ALL);
         let p = L2tpPacket::new_checked(&b[..]).unwrap();
         assert_eq!(
-            (p.length(), p.ns(), p.nr(), p.offset_size(), p.header_len(), p.priority()),
+            (
+                p.length(),
+                p.ns(),
+                p.nr(),
+                p.offset_size(),
+                p.header_len(),
+                p.priority()
+            ),
             (Some(28), Some(3), Some(4), Some(2), 16, true)
         );
         assert_eq!((p.tunnel_id(), p.session_id()), (0x1234, 0x5678));
-        let len_only = L2tpHeaderRepr { with_length: true, tunnel_id: 1, session_id: 2, ..none };
+        let len_only = L2tpHeaderRepr {
+            with_length: true,
+            tunnel_id: 1,
+            session_id: 2,
+            ..none
+        };
         check_header(SCAPY_DATA_LEN, len_only, &hex("ff030021"));
         let seq = L2tpHeaderRepr {
             sequence: Some(Sequence { ns: 0xfffe, nr: 0 }),
@@ -123,7 +135,10 @@ mod wire_l2tp {
         p.set_tunnel_id(9);
         p.set_session_id(10);
         assert_eq!(p.payload(), &hex(LCP_ECHO)[..]);
-        assert_eq!((p.ns(), p.nr(), p.length(), p.tunnel_id(), p.session_id()), (Some(3), Some(4), Some(24), 9, 10));
+        assert_eq!(
+            (p.ns(), p.nr(), p.length(), p.tunnel_id(), p.session_id()),
+            (Some(3), Some(4), Some(24), 9, 10)
+        );
         // Fields the header does not have are refused, not written.
         let mut b = hex(SCAPY_DATA_PLAIN);
         let mut p = L2tpPacket::new_checked(&mut b[..]).unwrap();
@@ -142,7 +157,8 @@ mod wire_l2tp {
     // Same file: a ZLB acknowledgement.
     const GO_L2TP_ZLB: &str = "c802000c0001000000010001";
     // Same file: an L2TPv3 SCCRQ (version nibble 3) from prol2tp 1.7.3.
-    const GO_L2TP_V3_SCCRQ: &str = "c803007c00000000000000008008000000000001800c000000076f70656e7633\
+    const GO_L2TP_V3_SCCRQ: &str =
+        "c803007c00000000000000008008000000000001800c000000076f70656e7633\
         00340000000870726f6c32747020312e372e33204c696e75782d332e31332e30\
         2d33302d67656e6572696320287838365f36342980080000000a000a000a0000\
         003c00000000000a0000003d2846f181000c0000003e000700050004";
@@ -197,10 +213,16 @@ mod wire_l2tp {
         // L2TPv3 is not supported: its header is a bad version for us.
         let b = hex(GO_L2TP_V3_SCCRQ);
         assert_eq!(b.len(), 0x7c);
-        assert_eq!(L2tpPacket::new_checked(&b[..]).err(), Some(Error::BadVersion));
+        assert_eq!(
+            L2tpPacket::new_checked(&b[..]).err(),
+            Some(Error::BadVersion)
+        );
         let mut l2f = hex(GO_L2TP_ZLB);
         l2f[1] = 0x01;
-        assert_eq!(L2tpPacket::new_checked(&l2f[..]).err(), Some(Error::BadVersion));
+        assert_eq!(
+            L2tpPacket::new_checked(&l2f[..]).err(),
+            Some(Error::BadVersion)
+        );
     }
 
     #[test]
@@ -211,7 +233,11 @@ mod wire_l2tp {
         assert_eq!(r.message_type(), Some(MessageType::STOPCCN));
         assert_eq!(
             r.avps[1],
-            Avp::new(AvpRepr::ResultCode { result: ResultCode::STOPCCN_GENERAL_REQUEST, error: None, message: b"" })
+            Avp::new(AvpRepr::ResultCode {
+                result: ResultCode::STOPCCN_GENERAL_REQUEST,
+                error: None,
+                message: b""
+            })
         );
         assert_eq!(r.avps[2], Avp::new(AvpRepr::AssignedTunnelId(0x5f2b)));
         assert_eq!(emit(&r), b);
@@ -222,12 +248,24 @@ mod wire_l2tp {
         // prol2tp sends Protocol Version with M=0; the Repr keeps the peer's bit.
         assert_eq!(
             r.avps[1],
-            Avp { mandatory: false, hidden: false, value: AvpRepr::ProtocolVersion { version: 1, revision: 0 } }
+            Avp {
+                mandatory: false,
+                hidden: false,
+                value: AvpRepr::ProtocolVersion {
+                    version: 1,
+                    revision: 0
+                }
+            }
         );
-        assert_eq!(r.avps[2], Avp::new(AvpRepr::FramingCapabilities(Framing(3))));
+        assert_eq!(
+            r.avps[2],
+            Avp::new(AvpRepr::FramingCapabilities(Framing(3)))
+        );
         assert_eq!(
             r.avps[3],
-            Avp::new(AvpRepr::VendorName(b"prol2tp 1.7.3 Linux-3.13.0-71-generic (x86_64)"))
+            Avp::new(AvpRepr::VendorName(
+                b"prol2tp 1.7.3 Linux-3.13.0-71-generic (x86_64)"
+            ))
         );
         assert_eq!(emit(&r), b);
 
@@ -236,7 +274,12 @@ mod wire_l2tp {
         let t = TlvIter::<AvpFormat>::new(&avp).next().unwrap().unwrap();
         assert_eq!(
             t.kind,
-            AvpHeader { mandatory: true, hidden: false, vendor_id: 0, attr_type: AttributeType::RESULT_CODE }
+            AvpHeader {
+                mandatory: true,
+                hidden: false,
+                vendor_id: 0,
+                attr_type: AttributeType::RESULT_CODE
+            }
         );
         assert_eq!(
             AvpRepr::parse(0, t.kind.attr_type, t.value),
@@ -269,7 +312,10 @@ print(out.hex())
             hx(rv),
             hx(subformat)
         );
-        let o = Command::new("python3").args(["-c", &code]).output().expect("python3");
+        let o = Command::new("python3")
+            .args(["-c", &code])
+            .output()
+            .expect("python3");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         hex(String::from_utf8(o.stdout).unwrap().trim())
     }
@@ -299,13 +345,24 @@ print(out.hex())
         sub.extend_from_slice(&padding);
         let want = python_hide(7, secret, &rv, &sub);
         assert_eq!(out[at] & 0xc0, 0xc0, "M and H");
-        assert_eq!(((out[at] as usize & 3) << 8) | out[at + 1] as usize, 6 + sub.len());
-        assert_eq!(&out[at + 6..at + 6 + sub.len()], &want[..], "hidden Host Name differs from Python's");
+        assert_eq!(
+            ((out[at] as usize & 3) << 8) | out[at + 1] as usize,
+            6 + sub.len()
+        );
+        assert_eq!(
+            &out[at + 6..at + 6 + sub.len()],
+            &want[..],
+            "hidden Host Name differs from Python's"
+        );
         let at = at + 6 + sub.len();
         let mut sub = vec![0, 2, 0xbe, 0xef];
         sub.extend_from_slice(&padding);
         let want = python_hide(9, secret, &rv, &sub);
-        assert_eq!(&out[at + 6..], &want[..], "hidden Assigned Tunnel ID differs from Python's");
+        assert_eq!(
+            &out[at + 6..],
+            &want[..],
+            "hidden Assigned Tunnel ID differs from Python's"
+        );
 
         let mut scratch = [0u8; 256];
         let p = L2tpPacket::new_checked(&out[..]).unwrap();
@@ -315,15 +372,24 @@ print(out.hex())
         assert_eq!(L2tpControlRepr::parse(&p), Err(Error::BadHidden));
         // A wrong secret reveals garbage: an error or other values, never a panic.
         let mut scratch2 = [0u8; 256];
-        assert_ne!(L2tpControlRepr::parse_with_secret(&p, b"wrong", &mut scratch2).ok(), Some(r.clone()));
+        assert_ne!(
+            L2tpControlRepr::parse_with_secret(&p, b"wrong", &mut scratch2).ok(),
+            Some(r.clone())
+        );
         // A short scratch is refused, not overrun.
         let mut small = [0u8; 8];
-        assert_eq!(L2tpControlRepr::parse_with_secret(&p, secret, &mut small), Err(Error::BufferTooSmall));
+        assert_eq!(
+            L2tpControlRepr::parse_with_secret(&p, secret, &mut small),
+            Err(Error::BufferTooSmall)
+        );
         // Hiding needs a Random Vector before the AVP, and a secret.
         let mut junk = vec![0u8; 512];
         let mut no_rv = r.clone();
         no_rv.avps.remove(1);
-        assert_eq!(no_rv.emit_with_secret(&mut junk, secret, &[]), Err(Error::BadHidden));
+        assert_eq!(
+            no_rv.emit_with_secret(&mut junk, secret, &[]),
+            Err(Error::BadHidden)
+        );
         assert_eq!(r.emit(&mut junk), Err(Error::BadHidden));
     }
 
@@ -332,7 +398,10 @@ print(out.hex())
         // An ICRQ whose Calling Number is hidden by Python alone (one short block).
         let secret = b"s3cr3t";
         let rv = hex("f31a00ff427c91085de633b014aa69c2");
-        let sub = hex("0005") .into_iter().chain(b"12345".iter().copied()).collect::<Vec<_>>();
+        let sub = hex("0005")
+            .into_iter()
+            .chain(b"12345".iter().copied())
+            .collect::<Vec<_>>();
         let hidden = python_hide(22, secret, &rv, &sub);
         let mut b = hex("c80200000009000000000000 800800000000 000a");
         b.extend_from_slice(&[0x80, 6 + rv.len() as u8, 0, 0, 0, 36]);
@@ -345,7 +414,14 @@ print(out.hex())
         let p = L2tpPacket::new_checked(&b[..]).unwrap();
         let r = L2tpControlRepr::parse_with_secret(&p, secret, &mut scratch).unwrap();
         assert_eq!(r.message_type(), Some(MessageType::ICRQ));
-        assert_eq!(r.avps[2], Avp { mandatory: true, hidden: true, value: AvpRepr::CallingNumber(b"12345") });
+        assert_eq!(
+            r.avps[2],
+            Avp {
+                mandatory: true,
+                hidden: true,
+                value: AvpRepr::CallingNumber(b"12345")
+            }
+        );
     }
 
     // ------------------------------------------------------------- bad input
@@ -364,31 +440,58 @@ print(out.hex())
         for name in [SCAPY_ZLB, SCAPY_DATA_ALL, GO_L2TP_HELLO, STOPCCN] {
             let b = hex(name);
             let p = L2tpPacket::new_unchecked(&b[..]);
-            let need = if p.has_length() { p.length().unwrap() as usize } else { p.header_len() };
+            let need = if p.has_length() {
+                p.length().unwrap() as usize
+            } else {
+                p.header_len()
+            };
             for n in 0..need {
-                assert_eq!(L2tpPacket::new_checked(&b[..n]).err(), Some(Error::Truncated), "{name} cut at {n}");
+                assert_eq!(
+                    L2tpPacket::new_checked(&b[..n]).err(),
+                    Some(Error::Truncated),
+                    "{name} cut at {n}"
+                );
             }
         }
         // Control without L, without S, with O, with P.
         for f in [0x8802u16, 0xc002, 0xca02, 0xc902] {
             let mut b = hex(SCAPY_ZLB);
             b[..2].copy_from_slice(&f.to_be_bytes());
-            assert_eq!(L2tpPacket::new_checked(&b[..]).err(), Some(Error::BadFlags), "{f:04x}");
+            assert_eq!(
+                L2tpPacket::new_checked(&b[..]).err(),
+                Some(Error::BadFlags),
+                "{f:04x}"
+            );
         }
-        let ctl = L2tpHeaderRepr { priority: true, ..header(&hex(SCAPY_ZLB)) };
+        let ctl = L2tpHeaderRepr {
+            priority: true,
+            ..header(&hex(SCAPY_ZLB))
+        };
         assert_eq!(ctl.emit(&mut [0; 32], 0), Err(Error::BadFlags));
         // Length below the header, past the buffer.
         let mut b = hex(SCAPY_ZLB);
         b[3] = 11;
-        assert_eq!(L2tpPacket::new_checked(&b[..]).err(), Some(Error::BadLength));
+        assert_eq!(
+            L2tpPacket::new_checked(&b[..]).err(),
+            Some(Error::BadLength)
+        );
         b[3] = 13;
-        assert_eq!(L2tpPacket::new_checked(&b[..]).err(), Some(Error::Truncated));
+        assert_eq!(
+            L2tpPacket::new_checked(&b[..]).err(),
+            Some(Error::Truncated)
+        );
         // Offset pad past the end of the message (and of the buffer).
         let mut b = hex(SCAPY_DATA_ALL);
         b[13] = 15; // pad 15 > the 12 payload bytes + 2
-        assert_eq!(L2tpPacket::new_checked(&b[..]).err(), Some(Error::Truncated));
+        assert_eq!(
+            L2tpPacket::new_checked(&b[..]).err(),
+            Some(Error::Truncated)
+        );
         b[13] = 14; // exactly to the end: an empty payload
-        assert_eq!(L2tpPacket::new_checked(&b[..]).unwrap().payload(), &[] as &[u8]);
+        assert_eq!(
+            L2tpPacket::new_checked(&b[..]).unwrap().payload(),
+            &[] as &[u8]
+        );
         // A data message is not a control message.
         let b = hex(SCAPY_DATA_ALL);
         assert_eq!(parse(&b), Err(Error::Unsupported));
@@ -418,11 +521,17 @@ print(out.hex())
             assert_eq!(parse(&with_avps(&a)), Err(Error::BadFlags));
         }
         // Message Type missing, late, twice, hidden.
-        assert_eq!(parse(&with_avps(&hex("800800000009 0001"))), Err(Error::MissingField));
+        assert_eq!(
+            parse(&with_avps(&hex("800800000009 0001"))),
+            Err(Error::MissingField)
+        );
         let mut a = mt.clone();
         a.extend_from_slice(&mt);
         assert_eq!(parse(&with_avps(&a)), Err(Error::DuplicateField));
-        assert_eq!(parse(&with_avps(&hex("c00800000000 0006"))), Err(Error::BadFlags));
+        assert_eq!(
+            parse(&with_avps(&hex("c00800000000 0006"))),
+            Err(Error::BadFlags)
+        );
         // Wrong value lengths of known AVPs.
         for (t, v) in [
             (0u8, &[1u8][..]),
@@ -456,7 +565,11 @@ print(out.hex())
             Some(&Avp {
                 mandatory: true,
                 hidden: false,
-                value: AvpRepr::Unknown { vendor_id: 9, attr_type: AttributeType(1), value: &[0xab, 0xcd] }
+                value: AvpRepr::Unknown {
+                    vendor_id: 9,
+                    attr_type: AttributeType(1),
+                    value: &[0xab, 0xcd]
+                }
             })
         );
         assert_eq!(emit(&r), b, "an unknown AVP survives emit");
@@ -465,10 +578,20 @@ print(out.hex())
         a.extend_from_slice(&hex("0008 0000 0014 abcd")); // type 20: unassigned
         let b = with_avps(&a);
         let r = parse(&b).unwrap();
-        assert_eq!(r.avps[1].value, AvpRepr::Unknown { vendor_id: 0, attr_type: AttributeType(20), value: &[0xab, 0xcd] });
+        assert_eq!(
+            r.avps[1].value,
+            AvpRepr::Unknown {
+                vendor_id: 0,
+                attr_type: AttributeType(20),
+                value: &[0xab, 0xcd]
+            }
+        );
         assert_eq!(emit(&r), b);
         // An unknown message type with M=1 is an unknown mandatory; with M=0 it is kept.
-        assert_eq!(parse(&with_avps(&hex("800800000000 0005"))), Err(Error::UnknownMandatory));
+        assert_eq!(
+            parse(&with_avps(&hex("800800000000 0005"))),
+            Err(Error::UnknownMandatory)
+        );
         let b = with_avps(&hex("000800000000 0005"));
         let r = parse(&b).unwrap();
         assert_eq!(r.message_type(), Some(MessageType(5)));
@@ -486,12 +609,19 @@ print(out.hex())
         r.avps.push(Avp::new(AvpRepr::AssignedTunnelId(1)));
         assert_eq!(r.emit(&mut [0; 64]), Err(Error::MissingField));
         let mut r = L2tpControlRepr::new(1, 0, 0, 0, Some(MessageType::HELLO));
-        r.avps.push(Avp::new(AvpRepr::Unknown { vendor_id: 0, attr_type: AttributeType::HOST_NAME, value: b"x" }));
+        r.avps.push(Avp::new(AvpRepr::Unknown {
+            vendor_id: 0,
+            attr_type: AttributeType::HOST_NAME,
+            value: b"x",
+        }));
         assert_eq!(r.emit(&mut [0; 64]), Err(Error::BadValue));
         let mut r = L2tpControlRepr::new(1, 0, 0, 0, Some(MessageType::HELLO));
         r.avps.push(Avp::new(AvpRepr::VendorName(&[b'v'; 1018])));
         assert_eq!(r.emit(&mut [0; 2048]), Err(Error::BadLength));
-        assert_eq!(L2tpControlRepr::new(1, 0, 0, 0, None).emit(&mut [0; 11]), Err(Error::BufferTooSmall));
+        assert_eq!(
+            L2tpControlRepr::new(1, 0, 0, 0, None).emit(&mut [0; 11]),
+            Err(Error::BufferTooSmall)
+        );
     }
 
     // ------------------------------------------------------------- proptests
@@ -511,17 +641,40 @@ print(out.hex())
     }
 
     fn gen() -> impl Strategy<Value = Gen> {
-        (0u8..40, any::<[u32; 6]>(), bytes(1, 40), any::<bool>(), any::<bool>())
-            .prop_map(|(kind, n, b, mandatory, hidden)| Gen { kind, n, b, mandatory, hidden })
+        (
+            0u8..40,
+            any::<[u32; 6]>(),
+            bytes(1, 40),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(kind, n, b, mandatory, hidden)| Gen {
+                kind,
+                n,
+                b,
+                mandatory,
+                hidden,
+            })
     }
 
     fn value(g: &Gen) -> AvpRepr<'_> {
         use AvpRepr as A;
         let (n, b) = (g.n, &g.b[..]);
         match g.kind {
-            0 => A::ResultCode { result: ResultCode(n[0] as u16), error: None, message: &[] },
-            1 => A::ResultCode { result: ResultCode(n[0] as u16), error: Some(ErrorCode(n[1] as u16)), message: b },
-            2 => A::ProtocolVersion { version: n[0] as u8, revision: n[1] as u8 },
+            0 => A::ResultCode {
+                result: ResultCode(n[0] as u16),
+                error: None,
+                message: &[],
+            },
+            1 => A::ResultCode {
+                result: ResultCode(n[0] as u16),
+                error: Some(ErrorCode(n[1] as u16)),
+                message: b,
+            },
+            2 => A::ProtocolVersion {
+                version: n[0] as u8,
+                revision: n[1] as u8,
+            },
             3 => A::FramingCapabilities(Framing(n[0])),
             4 => A::BearerCapabilities(Bearer(n[0])),
             5 => A::TieBreaker(((n[0] as u64) << 32) | n[1] as u64),
@@ -531,7 +684,11 @@ print(out.hex())
             9 => A::AssignedTunnelId(n[0] as u16),
             10 => A::ReceiveWindowSize(n[0] as u16),
             11 => A::Challenge(b),
-            12 => A::Q931CauseCode { cause_code: n[0] as u16, cause_msg: n[1] as u8, advisory: b },
+            12 => A::Q931CauseCode {
+                cause_code: n[0] as u16,
+                cause_msg: n[1] as u8,
+                advisory: b,
+            },
             13 => {
                 let mut r = [0u8; 16];
                 for (i, x) in r.iter_mut().enumerate() {
@@ -569,7 +726,10 @@ print(out.hex())
                 timeout_errors: n[4],
                 alignment_errors: n[5],
             },
-            37 => A::Accm { send_accm: n[0], receive_accm: n[1] },
+            37 => A::Accm {
+                send_accm: n[0],
+                receive_accm: n[1],
+            },
             38 => A::RandomVector(b),
             _ => A::Unknown {
                 vendor_id: (n[0] as u16).max(1),
@@ -667,7 +827,10 @@ print(out.hex())
         let data = L2tpHeaderRepr {
             control: false,
             with_length: true,
-            sequence: Some(Sequence { ns: 0x0102, nr: 0x0304 }),
+            sequence: Some(Sequence {
+                ns: 0x0102,
+                nr: 0x0304,
+            }),
             offset_size: Some(2),
             priority: true,
             tunnel_id: 0x1111,
@@ -688,9 +851,19 @@ print(out.hex())
         ));
         let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("WARNING")).collect();
         // hdr is the 12 flag bits: T=0x800, L=0x400, S=0x080, O=0x020, P=0x010.
-        assert_eq!(lines, ["1200 2 28 4369 8738 258 772", "3200 2 29 13107 17476 7 8", "3200 2 12 5 6 9 10"]);
+        assert_eq!(
+            lines,
+            [
+                "1200 2 28 4369 8738 258 772",
+                "3200 2 29 13107 17476 7 8",
+                "3200 2 12 5 6 9 10"
+            ]
+        );
         // scapy's offset field is its Offset Size (and it pads it to 4 octets).
-        let off = scapy(&format!("print(L2TP(bytes.fromhex(\"{}\")).offset)", hx(&frames[0])));
+        let off = scapy(&format!(
+            "print(L2TP(bytes.fromhex(\"{}\")).offset)",
+            hx(&frames[0])
+        ));
         assert_eq!(off.trim(), "2");
     }
 
@@ -703,9 +876,20 @@ print(out.hex())
 
     fn udp_frame(l2tp: &[u8]) -> Vec<u8> {
         let mut f = vec![0u8; 14];
-        let h = L2Header { dst: B, src: A, outer_vlan: None, inner_vlan: None, ethertype: EtherType::IPV4, header_len: 0 };
+        let h = L2Header {
+            dst: B,
+            src: A,
+            outer_vlan: None,
+            inner_vlan: None,
+            ethertype: EtherType::IPV4,
+            header_len: 0,
+        };
         emit_l2(&h, &mut f).unwrap();
-        let udp = UdpRepr { src_port: 1701, dst_port: 1701, payload: l2tp };
+        let udp = UdpRepr {
+            src_port: 1701,
+            dst_port: 1701,
+            payload: l2tp,
+        };
         let ip = Ipv4Repr {
             src: LAC,
             dst: LNS,
@@ -786,6 +970,7 @@ print(out.hex())
     /// MRU 1492, Magic-Number 0x12345678.
     const CONFREQ: &[u8] = &[0x01, 0x04, 0x05, 0xd4, 0x05, 0x06, 0x12, 0x34, 0x56, 0x78];
 
+    #[allow(clippy::vec_init_then_push)] // one push per message type, in §6 order
     fn control_cases() -> Vec<(L2tpControlRepr<'static>, Vec<(&'static str, String)>)> {
         use AvpRepr as A;
         let s = |x: &str| x.to_string();
@@ -812,174 +997,313 @@ print(out.hex())
         };
         let mut out = Vec::new();
         out.push((
-            msg(MessageType::SCCRQ, 0, vec![
-                A::ProtocolVersion { version: 1, revision: 0 },
-                A::HostName(b"lac.example"),
-                A::FramingCapabilities(Framing(3)),
-                A::AssignedTunnelId(0x0102),
-                A::BearerCapabilities(Bearer(3)),
-                A::ReceiveWindowSize(8),
-                A::Challenge(b"0123456789abcdef"),
-                A::TieBreaker(0x0102030405060708),
-                A::FirmwareRevision(0x0680),
-                A::VendorName(b"dpvpn"),
-            ]),
-            with(base(1, 0), &[
-                ("l2tp.avp.protocol_version", "1"),
-                ("l2tp.avp.host_name", "lac.example"),
-                ("l2tp.avp.assigned_tunnel_id", "258"),
-                ("l2tp.avp.receive_window_size", "8"),
-                ("l2tp.tie_breaker", "0x0102030405060708"),
-                ("l2tp.avp.firmware_revision", "1664"),
-                ("l2tp.avp.vendor_name", "dpvpn"),
-                ("l2tp.avp.chap_challenge", "30313233343536373839616263646566"),
-            ]),
+            msg(
+                MessageType::SCCRQ,
+                0,
+                vec![
+                    A::ProtocolVersion {
+                        version: 1,
+                        revision: 0,
+                    },
+                    A::HostName(b"lac.example"),
+                    A::FramingCapabilities(Framing(3)),
+                    A::AssignedTunnelId(0x0102),
+                    A::BearerCapabilities(Bearer(3)),
+                    A::ReceiveWindowSize(8),
+                    A::Challenge(b"0123456789abcdef"),
+                    A::TieBreaker(0x0102030405060708),
+                    A::FirmwareRevision(0x0680),
+                    A::VendorName(b"dpvpn"),
+                ],
+            ),
+            with(
+                base(1, 0),
+                &[
+                    ("l2tp.avp.protocol_version", "1"),
+                    ("l2tp.avp.host_name", "lac.example"),
+                    ("l2tp.avp.assigned_tunnel_id", "258"),
+                    ("l2tp.avp.receive_window_size", "8"),
+                    ("l2tp.tie_breaker", "0x0102030405060708"),
+                    ("l2tp.avp.firmware_revision", "1664"),
+                    ("l2tp.avp.vendor_name", "dpvpn"),
+                    (
+                        "l2tp.avp.chap_challenge",
+                        "30313233343536373839616263646566",
+                    ),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::SCCRP, 0, vec![
-                A::ProtocolVersion { version: 1, revision: 0 },
-                A::FramingCapabilities(Framing(1)),
-                A::HostName(b"lns"),
-                A::AssignedTunnelId(0x0203),
-                A::BearerCapabilities(Bearer(0)),
-                A::FirmwareRevision(1),
-                A::VendorName(b"dpvpn"),
-                A::ReceiveWindowSize(16),
-                A::Challenge(b"c"),
-                A::ChallengeResponse([0x11; 16]),
-            ]),
-            with(base(2, 0), &[
-                ("l2tp.avp.host_name", "lns"),
-                ("l2tp.avp.assigned_tunnel_id", "515"),
-                ("l2tp.avp.chap_challenge_response", "11111111111111111111111111111111"),
-            ]),
+            msg(
+                MessageType::SCCRP,
+                0,
+                vec![
+                    A::ProtocolVersion {
+                        version: 1,
+                        revision: 0,
+                    },
+                    A::FramingCapabilities(Framing(1)),
+                    A::HostName(b"lns"),
+                    A::AssignedTunnelId(0x0203),
+                    A::BearerCapabilities(Bearer(0)),
+                    A::FirmwareRevision(1),
+                    A::VendorName(b"dpvpn"),
+                    A::ReceiveWindowSize(16),
+                    A::Challenge(b"c"),
+                    A::ChallengeResponse([0x11; 16]),
+                ],
+            ),
+            with(
+                base(2, 0),
+                &[
+                    ("l2tp.avp.host_name", "lns"),
+                    ("l2tp.avp.assigned_tunnel_id", "515"),
+                    (
+                        "l2tp.avp.chap_challenge_response",
+                        "11111111111111111111111111111111",
+                    ),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::SCCCN, 0, vec![A::ChallengeResponse([0x22; 16])]),
-            with(base(3, 0), &[("l2tp.avp.chap_challenge_response", "22222222222222222222222222222222")]),
+            msg(
+                MessageType::SCCCN,
+                0,
+                vec![A::ChallengeResponse([0x22; 16])],
+            ),
+            with(
+                base(3, 0),
+                &[(
+                    "l2tp.avp.chap_challenge_response",
+                    "22222222222222222222222222222222",
+                )],
+            ),
         ));
         out.push((
-            msg(MessageType::STOPCCN, 0, vec![
-                A::AssignedTunnelId(0x0102),
-                A::ResultCode { result: ResultCode::STOPCCN_GENERAL_ERROR, error: Some(ErrorCode::UNKNOWN_MANDATORY_AVP), message: b"bye" },
-            ]),
-            with(base(4, 0), &[
-                ("l2tp.avp.assigned_tunnel_id", "258"),
-                ("l2tp.result_code", "2"),
-                ("l2tp.avp.error_code", "8"),
-                ("l2tp.avp.error_message", "bye"),
-            ]),
+            msg(
+                MessageType::STOPCCN,
+                0,
+                vec![
+                    A::AssignedTunnelId(0x0102),
+                    A::ResultCode {
+                        result: ResultCode::STOPCCN_GENERAL_ERROR,
+                        error: Some(ErrorCode::UNKNOWN_MANDATORY_AVP),
+                        message: b"bye",
+                    },
+                ],
+            ),
+            with(
+                base(4, 0),
+                &[
+                    ("l2tp.avp.assigned_tunnel_id", "258"),
+                    ("l2tp.result_code", "2"),
+                    ("l2tp.avp.error_code", "8"),
+                    ("l2tp.avp.error_message", "bye"),
+                ],
+            ),
         ));
         out.push((msg(MessageType::HELLO, 0, vec![]), base(6, 0)));
         out.push((
-            msg(MessageType::OCRQ, 0, vec![
-                A::AssignedSessionId(0x0304),
-                A::CallSerialNumber(0x01020304),
-                A::MinimumBps(9600),
-                A::MaximumBps(100_000_000),
-                A::BearerType(Bearer::DIGITAL),
-                A::FramingType(Framing::SYNCHRONOUS),
-                A::CalledNumber(b"5551234"),
-                A::SubAddress(b"77"),
-            ]),
-            with(base(7, 0), &[
-                ("l2tp.avp.assigned_session_id", "772"),
-                ("l2tp.avp.call_serial_number", "16909060"),
-                ("l2tp.avp.minimum_bps", "9600"),
-                ("l2tp.avp.maximum_bps", "100000000"),
-                ("l2tp.avp.called_number", "5551234"),
-                ("l2tp.avp.sub_address", "77"),
-            ]),
+            msg(
+                MessageType::OCRQ,
+                0,
+                vec![
+                    A::AssignedSessionId(0x0304),
+                    A::CallSerialNumber(0x01020304),
+                    A::MinimumBps(9600),
+                    A::MaximumBps(100_000_000),
+                    A::BearerType(Bearer::DIGITAL),
+                    A::FramingType(Framing::SYNCHRONOUS),
+                    A::CalledNumber(b"5551234"),
+                    A::SubAddress(b"77"),
+                ],
+            ),
+            with(
+                base(7, 0),
+                &[
+                    ("l2tp.avp.assigned_session_id", "772"),
+                    ("l2tp.avp.call_serial_number", "16909060"),
+                    ("l2tp.avp.minimum_bps", "9600"),
+                    ("l2tp.avp.maximum_bps", "100000000"),
+                    ("l2tp.avp.called_number", "5551234"),
+                    ("l2tp.avp.sub_address", "77"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::OCRP, 0x0304, vec![A::AssignedSessionId(0x0405), A::PhysicalChannelId(42)]),
-            with(base(8, 0x0304), &[("l2tp.avp.assigned_session_id", "1029"), ("l2tp.avp.physical_channel", "42")]),
+            msg(
+                MessageType::OCRP,
+                0x0304,
+                vec![A::AssignedSessionId(0x0405), A::PhysicalChannelId(42)],
+            ),
+            with(
+                base(8, 0x0304),
+                &[
+                    ("l2tp.avp.assigned_session_id", "1029"),
+                    ("l2tp.avp.physical_channel", "42"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::OCCN, 0x0304, vec![
-                A::TxConnectSpeed(1_000_000),
-                A::FramingType(Framing::SYNCHRONOUS),
-                A::RxConnectSpeed(2_000_000),
-                A::SequencingRequired,
-            ]),
-            with(base(9, 0x0304), &[("l2tp.avp.connect_speed", "1000000"), ("l2tp.avp.rx_connect_speed", "2000000")]),
+            msg(
+                MessageType::OCCN,
+                0x0304,
+                vec![
+                    A::TxConnectSpeed(1_000_000),
+                    A::FramingType(Framing::SYNCHRONOUS),
+                    A::RxConnectSpeed(2_000_000),
+                    A::SequencingRequired,
+                ],
+            ),
+            with(
+                base(9, 0x0304),
+                &[
+                    ("l2tp.avp.connect_speed", "1000000"),
+                    ("l2tp.avp.rx_connect_speed", "2000000"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::ICRQ, 0, vec![
-                A::AssignedSessionId(0x0506),
-                A::CallSerialNumber(7),
-                A::BearerType(Bearer::ANALOG),
-                A::PhysicalChannelId(1),
-                A::CallingNumber(b"00:11:22:33:44:55"),
-                A::CalledNumber(b"eth0"),
-                A::SubAddress(b"1"),
-            ]),
-            with(base(10, 0), &[
-                ("l2tp.avp.assigned_session_id", "1286"),
-                ("l2tp.avp.call_serial_number", "7"),
-                ("l2tp.avp.calling_number", "00:11:22:33:44:55"),
-                ("l2tp.avp.called_number", "eth0"),
-            ]),
+            msg(
+                MessageType::ICRQ,
+                0,
+                vec![
+                    A::AssignedSessionId(0x0506),
+                    A::CallSerialNumber(7),
+                    A::BearerType(Bearer::ANALOG),
+                    A::PhysicalChannelId(1),
+                    A::CallingNumber(b"00:11:22:33:44:55"),
+                    A::CalledNumber(b"eth0"),
+                    A::SubAddress(b"1"),
+                ],
+            ),
+            with(
+                base(10, 0),
+                &[
+                    ("l2tp.avp.assigned_session_id", "1286"),
+                    ("l2tp.avp.call_serial_number", "7"),
+                    ("l2tp.avp.calling_number", "00:11:22:33:44:55"),
+                    ("l2tp.avp.called_number", "eth0"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::ICRP, 0x0506, vec![A::AssignedSessionId(0x0607)]),
-            with(base(11, 0x0506), &[("l2tp.avp.assigned_session_id", "1543")]),
+            msg(
+                MessageType::ICRP,
+                0x0506,
+                vec![A::AssignedSessionId(0x0607)],
+            ),
+            with(
+                base(11, 0x0506),
+                &[("l2tp.avp.assigned_session_id", "1543")],
+            ),
         ));
         out.push((
-            msg(MessageType::ICCN, 0x0607, vec![
-                A::TxConnectSpeed(100_000_000),
-                A::FramingType(Framing::SYNCHRONOUS),
-                A::InitialReceivedLcpConfReq(CONFREQ),
-                A::LastSentLcpConfReq(CONFREQ),
-                A::LastReceivedLcpConfReq(CONFREQ),
-                A::ProxyAuthenType(ProxyAuthenType::CHAP),
-                A::ProxyAuthenName(b"user@isp"),
-                A::ProxyAuthenChallenge(&[0x33; 16]),
-                A::ProxyAuthenId(0x2a),
-                A::ProxyAuthenResponse(&[0x44; 16]),
-                A::PrivateGroupId(b"grp"),
-                A::RxConnectSpeed(50_000_000),
-                A::SequencingRequired,
-            ]),
-            with(base(12, 0x0607), &[
-                ("l2tp.avp.connect_speed", "100000000"),
-                ("l2tp.avp.proxy_authen_type", "2"),
-                ("l2tp.avp.proxy_authen_name", "user@isp"),
-                ("l2tp.avp.proxy_authen_id", "42"),
-                ("l2tp.avp.proxy_authen_challenge", "33333333333333333333333333333333"),
-                ("l2tp.avp.proxy_authen_response", "44444444444444444444444444444444"),
-                ("l2tp.avp.private_group_id", "677270"),
-                ("l2tp.avp.rx_connect_speed", "50000000"),
-                ("lcp.opt.mru", "1492|1492|1492"),
-                ("lcp.opt.magic_number", "0x12345678|0x12345678|0x12345678"),
-            ]),
+            msg(
+                MessageType::ICCN,
+                0x0607,
+                vec![
+                    A::TxConnectSpeed(100_000_000),
+                    A::FramingType(Framing::SYNCHRONOUS),
+                    A::InitialReceivedLcpConfReq(CONFREQ),
+                    A::LastSentLcpConfReq(CONFREQ),
+                    A::LastReceivedLcpConfReq(CONFREQ),
+                    A::ProxyAuthenType(ProxyAuthenType::CHAP),
+                    A::ProxyAuthenName(b"user@isp"),
+                    A::ProxyAuthenChallenge(&[0x33; 16]),
+                    A::ProxyAuthenId(0x2a),
+                    A::ProxyAuthenResponse(&[0x44; 16]),
+                    A::PrivateGroupId(b"grp"),
+                    A::RxConnectSpeed(50_000_000),
+                    A::SequencingRequired,
+                ],
+            ),
+            with(
+                base(12, 0x0607),
+                &[
+                    ("l2tp.avp.connect_speed", "100000000"),
+                    ("l2tp.avp.proxy_authen_type", "2"),
+                    ("l2tp.avp.proxy_authen_name", "user@isp"),
+                    ("l2tp.avp.proxy_authen_id", "42"),
+                    (
+                        "l2tp.avp.proxy_authen_challenge",
+                        "33333333333333333333333333333333",
+                    ),
+                    (
+                        "l2tp.avp.proxy_authen_response",
+                        "44444444444444444444444444444444",
+                    ),
+                    ("l2tp.avp.private_group_id", "677270"),
+                    ("l2tp.avp.rx_connect_speed", "50000000"),
+                    ("lcp.opt.mru", "1492|1492|1492"),
+                    ("lcp.opt.magic_number", "0x12345678|0x12345678|0x12345678"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::CDN, 0x0607, vec![
-                A::ResultCode { result: ResultCode::CDN_ADMINISTRATIVE, error: None, message: b"" },
-                A::AssignedSessionId(0x0506),
-                A::Q931CauseCode { cause_code: 16, cause_msg: 1, advisory: b"normal" },
-            ]),
-            with(base(14, 0x0607), &[
-                ("l2tp.result_code", "3"),
-                ("l2tp.avp.assigned_session_id", "1286"),
-                ("l2tp.avp.cause_code", "16"),
-            ]),
+            msg(
+                MessageType::CDN,
+                0x0607,
+                vec![
+                    A::ResultCode {
+                        result: ResultCode::CDN_ADMINISTRATIVE,
+                        error: None,
+                        message: b"",
+                    },
+                    A::AssignedSessionId(0x0506),
+                    A::Q931CauseCode {
+                        cause_code: 16,
+                        cause_msg: 1,
+                        advisory: b"normal",
+                    },
+                ],
+            ),
+            with(
+                base(14, 0x0607),
+                &[
+                    ("l2tp.result_code", "3"),
+                    ("l2tp.avp.assigned_session_id", "1286"),
+                    ("l2tp.avp.cause_code", "16"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::WEN, 0x0607, vec![A::CallErrors {
-                crc_errors: 1,
-                framing_errors: 2,
-                hardware_overruns: 3,
-                buffer_overruns: 4,
-                timeout_errors: 5,
-                alignment_errors: 6,
-            }]),
-            with(base(15, 0x0607), &[("l2tp.avp.crc_errors", "1"), ("l2tp.avp.alignment_errors", "6")]),
+            msg(
+                MessageType::WEN,
+                0x0607,
+                vec![A::CallErrors {
+                    crc_errors: 1,
+                    framing_errors: 2,
+                    hardware_overruns: 3,
+                    buffer_overruns: 4,
+                    timeout_errors: 5,
+                    alignment_errors: 6,
+                }],
+            ),
+            with(
+                base(15, 0x0607),
+                &[
+                    ("l2tp.avp.crc_errors", "1"),
+                    ("l2tp.avp.alignment_errors", "6"),
+                ],
+            ),
         ));
         out.push((
-            msg(MessageType::SLI, 0x0607, vec![A::Accm { send_accm: 0xffffffff, receive_accm: 0x000a0000 }]),
-            with(base(16, 0x0607), &[("l2tp.avp.send_accm", "4294967295"), ("l2tp.avp.receive_accm", "655360")]),
+            msg(
+                MessageType::SLI,
+                0x0607,
+                vec![A::Accm {
+                    send_accm: 0xffffffff,
+                    receive_accm: 0x000a0000,
+                }],
+            ),
+            with(
+                base(16, 0x0607),
+                &[
+                    ("l2tp.avp.send_accm", "4294967295"),
+                    ("l2tp.avp.receive_accm", "655360"),
+                ],
+            ),
         ));
         out
     }
@@ -994,25 +1318,40 @@ print(out.hex())
             let mut expect = expect;
             expect.push(("l2tp.length", b.len().to_string()));
             expect.push(("udp.checksum.status", "1".to_string()));
-            cases.push(Case { frame: udp_frame(&b), expect });
+            cases.push(Case {
+                frame: udp_frame(&b),
+                expect,
+            });
         }
         // ZLB.
         let b = emit(&L2tpControlRepr::new(0x00ab, 0, 5, 6, None));
         cases.push(Case {
             frame: udp_frame(&b),
-            expect: vec![("l2tp.type", "1".into()), ("l2tp.length", "12".into()), ("l2tp.Ns", "5".into()), ("l2tp.Nr", "6".into()), ("l2tp.avp.message_type", "".into())],
+            expect: vec![
+                ("l2tp.type", "1".into()),
+                ("l2tp.length", "12".into()),
+                ("l2tp.Ns", "5".into()),
+                ("l2tp.Nr", "6".into()),
+                ("l2tp.avp.message_type", "".into()),
+            ],
         });
         // Hidden AVPs: an ICCN with its proxy authentication hidden (Random Vector first).
         let rv = [0x5au8; 16];
         let mut r = L2tpControlRepr::new(0x00ab, 0x0607, 7, 8, Some(MessageType::ICCN));
         r.avps.push(Avp::new(AvpRepr::RandomVector(&rv)));
         r.avps.push(Avp::new(AvpRepr::TxConnectSpeed(10_000_000)));
-        r.avps.push(Avp::new(AvpRepr::FramingType(Framing::SYNCHRONOUS)));
-        r.avps.push(Avp::hidden(AvpRepr::ProxyAuthenType(ProxyAuthenType::PAP)));
-        r.avps.push(Avp::hidden(AvpRepr::ProxyAuthenName(b"subscriber@isp.example")));
-        r.avps.push(Avp::hidden(AvpRepr::ProxyAuthenResponse(b"password")));
+        r.avps
+            .push(Avp::new(AvpRepr::FramingType(Framing::SYNCHRONOUS)));
+        r.avps
+            .push(Avp::hidden(AvpRepr::ProxyAuthenType(ProxyAuthenType::PAP)));
+        r.avps.push(Avp::hidden(AvpRepr::ProxyAuthenName(
+            b"subscriber@isp.example",
+        )));
+        r.avps
+            .push(Avp::hidden(AvpRepr::ProxyAuthenResponse(b"password")));
         let mut b = vec![0u8; r.buffer_len_padded(5)];
-        r.emit_with_secret(&mut b, b"shared", &[1, 2, 3, 4, 5]).unwrap();
+        r.emit_with_secret(&mut b, b"shared", &[1, 2, 3, 4, 5])
+            .unwrap();
         cases.push(Case {
             frame: udp_frame(&b),
             expect: vec![
@@ -1055,13 +1394,23 @@ print(out.hex())
             ],
         });
         // A data message with no optional field.
-        let plain = L2tpHeaderRepr { with_length: false, sequence: None, offset_size: None, priority: false, ..data };
+        let plain = L2tpHeaderRepr {
+            with_length: false,
+            sequence: None,
+            offset_size: None,
+            priority: false,
+            ..data
+        };
         let mut b = vec![0u8; plain.header_len() + ppp.len()];
         let n = plain.emit(&mut b, ppp.len()).unwrap();
         b[n..].copy_from_slice(&ppp);
         cases.push(Case {
             frame: udp_frame(&b),
-            expect: vec![("l2tp.type", "0".into()), ("l2tp.session", "1543".into()), ("ppp.code", "9".into())],
+            expect: vec![
+                ("l2tp.type", "0".into()),
+                ("l2tp.session", "1543".into()),
+                ("ppp.code", "9".into()),
+            ],
         });
 
         let frames: Vec<Vec<u8>> = cases.iter().map(|c| c.frame.clone()).collect();
@@ -1070,12 +1419,8 @@ print(out.hex())
         for (i, (d, c)) in decoded.iter().zip(&cases).enumerate() {
             let n = i + 1;
             assert!(!d.malformed, "frame {n}: malformed: {d:?}");
-            // Expert severities: chat 0x200000, note 0x400000, warn 0x600000, error 0x800000.
-            let sev = d.expert.split_whitespace().next().unwrap_or("");
-            for s in sev.split('|').filter(|s| !s.is_empty()) {
-                let v: u32 = s.parse().unwrap_or(0);
-                assert!(v < 0x60_0000, "frame {n}: tshark says {:?}", d.expert);
-            }
+            // Not even a note or a chat: every frame decodes without expert info.
+            assert_eq!(d.expert, "", "frame {n}: tshark says {:?}", d.expert);
             for (f, want) in &c.expect {
                 let k = FIELDS.iter().position(|x| x == f).unwrap();
                 assert_eq!(&d.fields[k], want, "frame {n}: {f} in {d:?}");

@@ -128,7 +128,9 @@ impl<T: AsRef<[u8]>> L2tpPacket<T> {
         if (f & flags::VERSION_MASK) as u8 != VERSION {
             return Err(Error::BadVersion);
         }
-        if f & flags::T != 0 && (f & (flags::L | flags::S | flags::O | flags::P)) != flags::L | flags::S {
+        if f & flags::T != 0
+            && (f & (flags::L | flags::S | flags::O | flags::P)) != flags::L | flags::S
+        {
             return Err(Error::BadFlags);
         }
         let hl = Self::fixed_len(f);
@@ -402,7 +404,8 @@ impl L2tpHeaderRepr {
 
     /// Header, Offset Size field and offset pad.
     pub fn header_len(&self) -> usize {
-        L2tpPacket::<&[u8]>::fixed_len(self.flags_version()) + self.offset_size.unwrap_or(0) as usize
+        L2tpPacket::<&[u8]>::fixed_len(self.flags_version())
+            + self.offset_size.unwrap_or(0) as usize
     }
 
     /// Write the header into `buf[..self.header_len()]` for a message whose payload is
@@ -410,7 +413,8 @@ impl L2tpHeaderRepr {
     /// header length. A control header that breaks §3.1 is [`Error::BadFlags`].
     pub fn emit(&self, buf: &mut [u8], payload_len: usize) -> Result<usize> {
         let f = self.flags_version();
-        if self.control && (f & (flags::L | flags::S | flags::O | flags::P)) != flags::L | flags::S {
+        if self.control && (f & (flags::L | flags::S | flags::O | flags::P)) != flags::L | flags::S
+        {
             return Err(Error::BadFlags);
         }
         let hl = self.header_len();
@@ -657,8 +661,15 @@ pub enum AvpRepr<'a> {
     MessageType(MessageType),
     /// Result code, optional error code, optional error message (which needs an error
     /// code in front of it).
-    ResultCode { result: ResultCode, error: Option<ErrorCode>, message: &'a [u8] },
-    ProtocolVersion { version: u8, revision: u8 },
+    ResultCode {
+        result: ResultCode,
+        error: Option<ErrorCode>,
+        message: &'a [u8],
+    },
+    ProtocolVersion {
+        version: u8,
+        revision: u8,
+    },
     FramingCapabilities(Framing),
     BearerCapabilities(Bearer),
     TieBreaker(u64),
@@ -670,7 +681,11 @@ pub enum AvpRepr<'a> {
     ReceiveWindowSize(u16),
     /// At least one octet.
     Challenge(&'a [u8]),
-    Q931CauseCode { cause_code: u16, cause_msg: u8, advisory: &'a [u8] },
+    Q931CauseCode {
+        cause_code: u16,
+        cause_msg: u8,
+        advisory: &'a [u8],
+    },
     ChallengeResponse([u8; 16]),
     AssignedSessionId(u16),
     CallSerialNumber(u32),
@@ -704,10 +719,17 @@ pub enum AvpRepr<'a> {
         timeout_errors: u32,
         alignment_errors: u32,
     },
-    Accm { send_accm: u32, receive_accm: u32 },
+    Accm {
+        send_accm: u32,
+        receive_accm: u32,
+    },
     RandomVector(&'a [u8]),
     /// A vendor-specific AVP or an attribute type RFC 2661 does not define, raw.
-    Unknown { vendor_id: u16, attr_type: AttributeType, value: &'a [u8] },
+    Unknown {
+        vendor_id: u16,
+        attr_type: AttributeType,
+        value: &'a [u8],
+    },
 }
 
 fn be16(v: &[u8]) -> Result<u16> {
@@ -743,12 +765,20 @@ impl<'a> AvpRepr<'a> {
         use AvpRepr as A;
         type T = AttributeType;
         if vendor_id != 0 || !attr_type.is_known() {
-            return Ok(A::Unknown { vendor_id, attr_type, value: v });
+            return Ok(A::Unknown {
+                vendor_id,
+                attr_type,
+                value: v,
+            });
         }
         Ok(match attr_type {
             T::MESSAGE_TYPE => A::MessageType(MessageType(be16(v)?)),
             T::RESULT_CODE => match v.len() {
-                2 => A::ResultCode { result: ResultCode(be16(v)?), error: None, message: &[] },
+                2 => A::ResultCode {
+                    result: ResultCode(be16(v)?),
+                    error: None,
+                    message: &[],
+                },
                 4.. => A::ResultCode {
                     result: ResultCode(be16(&v[..2])?),
                     error: Some(ErrorCode(be16(&v[2..4])?)),
@@ -757,7 +787,10 @@ impl<'a> AvpRepr<'a> {
                 _ => return Err(Error::BadValue),
             },
             T::PROTOCOL_VERSION => match v {
-                [version, revision] => A::ProtocolVersion { version: *version, revision: *revision },
+                [version, revision] => A::ProtocolVersion {
+                    version: *version,
+                    revision: *revision,
+                },
                 _ => return Err(Error::BadValue),
             },
             T::FRAMING_CAPABILITIES => A::FramingCapabilities(Framing(be32(v)?)),
@@ -776,9 +809,15 @@ impl<'a> AvpRepr<'a> {
                 if v.len() < 3 {
                     return Err(Error::BadValue);
                 }
-                A::Q931CauseCode { cause_code: be16(&v[..2])?, cause_msg: v[2], advisory: &v[3..] }
+                A::Q931CauseCode {
+                    cause_code: be16(&v[..2])?,
+                    cause_msg: v[2],
+                    advisory: &v[3..],
+                }
             }
-            T::CHALLENGE_RESPONSE => A::ChallengeResponse(v.try_into().map_err(|_| Error::BadValue)?),
+            T::CHALLENGE_RESPONSE => {
+                A::ChallengeResponse(v.try_into().map_err(|_| Error::BadValue)?)
+            }
             T::ASSIGNED_SESSION_ID => A::AssignedSessionId(be16(v)?),
             T::CALL_SERIAL_NUMBER => A::CallSerialNumber(be32(v)?),
             T::MINIMUM_BPS => A::MinimumBps(be32(v)?),
@@ -815,7 +854,10 @@ impl<'a> AvpRepr<'a> {
                 if v.len() != 10 {
                     return Err(Error::BadValue);
                 }
-                A::Accm { send_accm: be32_at(v, 2), receive_accm: be32_at(v, 6) }
+                A::Accm {
+                    send_accm: be32_at(v, 2),
+                    receive_accm: be32_at(v, 6),
+                }
             }
             T::RANDOM_VECTOR => A::RandomVector(v),
             T::PRIVATE_GROUP_ID => A::PrivateGroupId(v),
@@ -826,7 +868,11 @@ impl<'a> AvpRepr<'a> {
                 }
                 A::SequencingRequired
             }
-            _ => A::Unknown { vendor_id, attr_type, value: v },
+            _ => A::Unknown {
+                vendor_id,
+                attr_type,
+                value: v,
+            },
         })
     }
 
@@ -936,7 +982,13 @@ impl<'a> AvpRepr<'a> {
             A::ChallengeResponse(_) => 16,
             A::CallErrors { .. } => 26,
             A::Accm { .. } => 10,
-            A::ResultCode { error, message, .. } => 2 + if error.is_some() { 2 + message.len() } else { 0 },
+            A::ResultCode { error, message, .. } => {
+                2 + if error.is_some() {
+                    2 + message.len()
+                } else {
+                    0
+                }
+            }
             A::Q931CauseCode { advisory, .. } => 3 + advisory.len(),
             A::HostName(b)
             | A::VendorName(b)
@@ -962,9 +1014,17 @@ impl<'a> AvpRepr<'a> {
     fn check(&self) -> Result<()> {
         use AvpRepr as A;
         let ok = match self {
-            A::ResultCode { error: None, message, .. } => message.is_empty(),
+            A::ResultCode {
+                error: None,
+                message,
+                ..
+            } => message.is_empty(),
             A::HostName(b) | A::Challenge(b) | A::ProxyAuthenChallenge(b) => !b.is_empty(),
-            A::Unknown { vendor_id, attr_type, .. } => *vendor_id != 0 || !attr_type.is_known(),
+            A::Unknown {
+                vendor_id,
+                attr_type,
+                ..
+            } => *vendor_id != 0 || !attr_type.is_known(),
             _ => true,
         };
         if ok {
@@ -1008,24 +1068,42 @@ impl<'a> AvpRepr<'a> {
                 alignment_errors,
             } => {
                 out[..2].fill(0);
-                let all = [crc_errors, framing_errors, hardware_overruns, buffer_overruns, timeout_errors, alignment_errors];
+                let all = [
+                    crc_errors,
+                    framing_errors,
+                    hardware_overruns,
+                    buffer_overruns,
+                    timeout_errors,
+                    alignment_errors,
+                ];
                 for (c, v) in out[2..].chunks_exact_mut(4).zip(all) {
                     c.copy_from_slice(&v.to_be_bytes());
                 }
             }
-            A::Accm { send_accm, receive_accm } => {
+            A::Accm {
+                send_accm,
+                receive_accm,
+            } => {
                 out[..2].fill(0);
                 out[2..6].copy_from_slice(&send_accm.to_be_bytes());
                 out[6..10].copy_from_slice(&receive_accm.to_be_bytes());
             }
-            A::ResultCode { result, error, message } => {
+            A::ResultCode {
+                result,
+                error,
+                message,
+            } => {
                 out[..2].copy_from_slice(&result.0.to_be_bytes());
                 if let Some(e) = error {
                     out[2..4].copy_from_slice(&e.0.to_be_bytes());
                     out[4..].copy_from_slice(message);
                 }
             }
-            A::Q931CauseCode { cause_code, cause_msg, advisory } => {
+            A::Q931CauseCode {
+                cause_code,
+                cause_msg,
+                advisory,
+            } => {
                 out[..2].copy_from_slice(&cause_code.to_be_bytes());
                 out[2] = cause_msg;
                 out[3..].copy_from_slice(advisory);
@@ -1064,11 +1142,18 @@ pub struct Avp<'a> {
 impl<'a> Avp<'a> {
     /// Not hidden, with the M bit RFC 2661 gives this AVP.
     pub fn new(value: AvpRepr<'a>) -> Avp<'a> {
-        Avp { mandatory: value.default_mandatory(), hidden: false, value }
+        Avp {
+            mandatory: value.default_mandatory(),
+            hidden: false,
+            value,
+        }
     }
     /// Hidden, with the M bit RFC 2661 gives this AVP.
     pub fn hidden(value: AvpRepr<'a>) -> Avp<'a> {
-        Avp { hidden: true, ..Avp::new(value) }
+        Avp {
+            hidden: true,
+            ..Avp::new(value)
+        }
     }
     /// Bytes on the wire, with `pad` octets of hiding padding if hidden.
     pub fn wire_len(&self, pad: usize) -> usize {
@@ -1093,7 +1178,10 @@ impl<'s> HideStream<'s> {
         h.update(attr_type.0.to_be_bytes());
         h.update(secret);
         h.update(random_vector);
-        HideStream { secret, next: h.finalize().into() }
+        HideStream {
+            secret,
+            next: h.finalize().into(),
+        }
     }
     /// The key for the next block; `hidden` is that block as it is on the wire (the
     /// chaining input for the one after).
@@ -1173,18 +1261,33 @@ fn is_message_type(a: &Avp) -> bool {
 impl<'a> L2tpControlRepr<'a> {
     /// A message of `message_type` (`None`: a ZLB) with no other AVP yet; push more
     /// onto `avps`.
-    pub fn new(tunnel_id: u16, session_id: u16, ns: u16, nr: u16, message_type: Option<MessageType>) -> Self {
+    pub fn new(
+        tunnel_id: u16,
+        session_id: u16,
+        ns: u16,
+        nr: u16,
+        message_type: Option<MessageType>,
+    ) -> Self {
         let mut avps = ArrayVec::new();
         if let Some(t) = message_type {
             avps.push(Avp::new(AvpRepr::MessageType(t)));
         }
-        L2tpControlRepr { tunnel_id, session_id, ns, nr, avps }
+        L2tpControlRepr {
+            tunnel_id,
+            session_id,
+            ns,
+            nr,
+            avps,
+        }
     }
 
     /// `None` for a ZLB.
     pub fn message_type(&self) -> Option<MessageType> {
         match self.avps.first() {
-            Some(Avp { value: AvpRepr::MessageType(t), .. }) => Some(*t),
+            Some(Avp {
+                value: AvpRepr::MessageType(t),
+                ..
+            }) => Some(*t),
             _ => None,
         }
     }
@@ -1205,7 +1308,9 @@ impl<'a> L2tpControlRepr<'a> {
 
     /// The first AVP of type `t` (vendor 0).
     pub fn find(&self, t: AttributeType) -> Option<&Avp<'a>> {
-        self.avps.iter().find(|a| a.value.vendor_id() == 0 && a.value.attr_type() == t)
+        self.avps
+            .iter()
+            .find(|a| a.value.vendor_id() == 0 && a.value.attr_type() == t)
     }
 
     /// A control message without hidden AVPs. A data message is
@@ -1272,7 +1377,8 @@ impl<'a> L2tpControlRepr<'a> {
         for (i, tlv) in TlvIter::<AvpFormat>::new(payload).enumerate() {
             let Tlv { kind: h, value, .. } = tlv?;
             let structural = h.vendor_id == 0
-                && (h.attr_type == AttributeType::MESSAGE_TYPE || h.attr_type == AttributeType::RANDOM_VECTOR);
+                && (h.attr_type == AttributeType::MESSAGE_TYPE
+                    || h.attr_type == AttributeType::RANDOM_VECTOR);
             let value: &'a [u8] = if h.hidden {
                 // §4.4.1, §4.4.3: neither may be hidden (nothing could reveal them).
                 if structural {
@@ -1298,8 +1404,12 @@ impl<'a> L2tpControlRepr<'a> {
                 AvpRepr::RandomVector(rv) => random_vector = Some(rv),
                 _ => {}
             }
-            avps.try_push(Avp { mandatory: h.mandatory, hidden: h.hidden, value: repr })
-                .map_err(|_| Error::TooMany)?;
+            avps.try_push(Avp {
+                mandatory: h.mandatory,
+                hidden: h.hidden,
+                value: repr,
+            })
+            .map_err(|_| Error::TooMany)?;
         }
         Ok(L2tpControlRepr {
             tunnel_id: view.tunnel_id(),
@@ -1346,7 +1456,10 @@ impl<'a> L2tpControlRepr<'a> {
         let header = L2tpHeaderRepr {
             control: true,
             with_length: true,
-            sequence: Some(Sequence { ns: self.ns, nr: self.nr }),
+            sequence: Some(Sequence {
+                ns: self.ns,
+                nr: self.nr,
+            }),
             offset_size: None,
             priority: false,
             tunnel_id: self.tunnel_id,
@@ -1374,7 +1487,9 @@ impl<'a> L2tpControlRepr<'a> {
             out[4..6].copy_from_slice(&attr_type.0.to_be_bytes());
             let vlen = a.value.value_len();
             if a.hidden {
-                if matches!(a.value, AvpRepr::MessageType(_) | AvpRepr::RandomVector(_)) && a.value.vendor_id() == 0 {
+                if matches!(a.value, AvpRepr::MessageType(_) | AvpRepr::RandomVector(_))
+                    && a.value.vendor_id() == 0
+                {
                     return Err(Error::BadFlags);
                 }
                 let (Some(secret), Some(rv)) = (secret, random_vector) else {
@@ -1446,7 +1561,8 @@ pub fn fuzz(data: &[u8]) {
     }
     let mut scratch = [0u8; 4096];
     let mut scratch2 = [0u8; 4096];
-    let cases: [(Option<&[u8]>, bool); 3] = [(None, false), (Some(SECRET), false), (Some(SECRET), true)];
+    let cases: [(Option<&[u8]>, bool); 3] =
+        [(None, false), (Some(SECRET), false), (Some(SECRET), true)];
     for (secret, permissive) in cases {
         let r = match (secret, permissive) {
             (None, _) => L2tpControlRepr::parse(&p),
@@ -1459,10 +1575,13 @@ pub fn fuzz(data: &[u8]) {
         if len > out.len() {
             continue;
         }
-        let n = r.emit_with_secret(&mut out, SECRET, &[]).expect("emit a message that parsed");
+        let n = r
+            .emit_with_secret(&mut out, SECRET, &[])
+            .expect("emit a message that parsed");
         assert_eq!(n, len);
         let q = L2tpPacket::new_checked(&out[..n]).expect("view what we emitted");
-        let r2 = L2tpControlRepr::parse_permissive(&q, Some(SECRET), &mut scratch2).expect("parse what we emitted");
+        let r2 = L2tpControlRepr::parse_permissive(&q, Some(SECRET), &mut scratch2)
+            .expect("parse what we emitted");
         assert_eq!(r, r2);
     }
 }
