@@ -331,8 +331,8 @@ print(out.hex())
         let name = b"a-host-name-longer-than-two-md5-blocks.example.net";
         let mut r = L2tpControlRepr::new(3, 0, 0, 0, Some(MessageType::SCCRQ));
         r.avps.push(Avp::new(AvpRepr::RandomVector(&rv)));
-        r.avps.push(Avp::hidden(AvpRepr::HostName(name)));
-        r.avps.push(Avp::hidden(AvpRepr::AssignedTunnelId(0xbeef)));
+        r.avps.push(Avp::new_hidden(AvpRepr::HostName(name)));
+        r.avps.push(Avp::new_hidden(AvpRepr::AssignedTunnelId(0xbeef)));
         let padding = hex("aabbccddeeff");
         let mut out = vec![0u8; r.buffer_len_padded(padding.len())];
         let n = r.emit_with_secret(&mut out, secret, &padding).unwrap();
@@ -1343,12 +1343,12 @@ print(out.hex())
         r.avps
             .push(Avp::new(AvpRepr::FramingType(Framing::SYNCHRONOUS)));
         r.avps
-            .push(Avp::hidden(AvpRepr::ProxyAuthenType(ProxyAuthenType::PAP)));
-        r.avps.push(Avp::hidden(AvpRepr::ProxyAuthenName(
+            .push(Avp::new_hidden(AvpRepr::ProxyAuthenType(ProxyAuthenType::PAP)));
+        r.avps.push(Avp::new_hidden(AvpRepr::ProxyAuthenName(
             b"subscriber@isp.example",
         )));
         r.avps
-            .push(Avp::hidden(AvpRepr::ProxyAuthenResponse(b"password")));
+            .push(Avp::new_hidden(AvpRepr::ProxyAuthenResponse(b"password")));
         let mut b = vec![0u8; r.buffer_len_padded(5)];
         r.emit_with_secret(&mut b, b"shared", &[1, 2, 3, 4, 5])
             .unwrap();

@@ -52,7 +52,15 @@
 //! - Which AVPs each message must or may carry (§6) is the control plane's business;
 //!   the Repr only enforces the Message Type rules of §4.4.1.
 //! - Reserved octets inside Proxy Authen ID, Call Errors and ACCM values are ignored on
-//!   parse and written as zero.
+//!   parse and written as zero, as are the header's reserved (x) bits (§3.1).
+//! - Repeated AVPs (other than the Message Type) are kept in order, not refused.
+//!
+//! Every [`Avp`] carries its own M and H bits, known or not, so a peer's bits survive
+//! parse and emit; an unknown AVP is [`AvpRepr::Unknown`] with its vendor id, type and
+//! raw (revealed, if hidden) value. [`L2tpControlRepr::parse`] refuses an unknown AVP
+//! with M=1 ([`Error::UnknownMandatory`]); [`L2tpControlRepr::parse_permissive`] keeps
+//! it and [`L2tpControlRepr::unknown_mandatory`] names it, for the StopCCN / CDN that
+//! §4.1 asks for.
 
 use arrayvec::ArrayVec;
 use md5::{Digest, Md5};
@@ -1149,7 +1157,7 @@ impl<'a> Avp<'a> {
         }
     }
     /// Hidden, with the M bit RFC 2661 gives this AVP.
-    pub fn hidden(value: AvpRepr<'a>) -> Avp<'a> {
+    pub fn new_hidden(value: AvpRepr<'a>) -> Avp<'a> {
         Avp {
             hidden: true,
             ..Avp::new(value)
@@ -1294,6 +1302,11 @@ impl<'a> L2tpControlRepr<'a> {
 
     pub fn is_zlb(&self) -> bool {
         self.avps.is_empty()
+    }
+
+    /// Append an AVP; [`Error::TooMany`] past [`MAX_AVPS`].
+    pub fn push(&mut self, avp: Avp<'a>) -> Result<()> {
+        self.avps.try_push(avp).map_err(|_| Error::TooMany)
     }
 
     /// The first AVP that makes [`Self::parse`] fail with [`Error::UnknownMandatory`]:
