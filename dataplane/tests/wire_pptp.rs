@@ -811,6 +811,9 @@ mod wire_pptp {
             false, true, false, true, false, true, false, true, true, false, true, false, true,
             true, false,
         ];
+        // One message per segment: Wireshark's PPTP dissector reads one message from
+        // the start of each segment (it does not reassemble), so stream framing is
+        // checked by `framing_a_stream` instead.
         let frames: Vec<Vec<u8>> = samples
             .iter()
             .enumerate()
@@ -835,6 +838,22 @@ mod wire_pptp {
                 assert_eq!(d.fields[i], *want, "frame {}: {f}", n + 1);
             }
         }
+
+        // The check above can fail: a wrong Magic Cookie is an expert warning.
+        let mut bad = emit(&samples[4].1);
+        bad[7] ^= 1;
+        let d = tshark(
+            &[tcp_frame(0, &bad, false)],
+            &["pptp.magic_cookie"],
+            &[],
+            &[],
+        );
+        assert_eq!(d[0].fields[0], "0x1a2b3c4c");
+        assert!(
+            d[0].expert.contains("Incorrect Magic Cookie"),
+            "{:?}",
+            d[0].expert
+        );
     }
 
     #[test]

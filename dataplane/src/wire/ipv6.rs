@@ -363,7 +363,7 @@ pub fn fuzz(data: &[u8]) {
         assert_eq!(p.payload().len(), p.payload_len() as usize);
         let r = Ipv6Repr::parse(&p).expect("a checked view parses");
         // The payload is the caller's: a zeroed one of the right length will do.
-        let mut buf = [0u8; HEADER_LEN + 1024];
+        let mut buf = [0u8; HEADER_LEN + 4096];
         if let Some(out) = buf.get_mut(..HEADER_LEN + r.payload_len as usize) {
             r.emit(out).expect("emit of a parsed Ipv6Repr");
             let q = Ipv6Packet::new_checked(&*out).expect("emitted header");
