@@ -9,12 +9,12 @@ mod oracle_util;
 mod wire_ppp_auth {
     use super::oracle_util::{hex, scapy, tshark};
     use dataplane::wire::chap::{
-        self, ChapCode, ChapRepr, MsChapV2Challenge, MsChapV2Failure, MsChapV2Response, MsChapV2Success,
-        MS_CHAP_V2_RESPONSE_LEN,
+        self, ChapCode, ChapRepr, MsChapV2Challenge, MsChapV2Failure, MsChapV2Response,
+        MsChapV2Success, MS_CHAP_V2_RESPONSE_LEN,
     };
     use dataplane::wire::pap::{self, PapCode, PapRepr};
     use dataplane::wire::ppp::{ControlPacket, PppProtocol, PppRepr};
-    use dataplane::wire::{emit_l2, EtherType, EthernetAddress, Error, L2Header};
+    use dataplane::wire::{emit_l2, Error, EtherType, EthernetAddress, L2Header};
     use proptest::prelude::*;
 
     // Every scapy line below ran as `from scapy.all import *; bytes(<expr>).hex()`
@@ -76,7 +76,10 @@ mod wire_ppp_auth {
         let mut out = vec![0xa5; b.len()];
         assert_eq!(want.emit(&mut out), Ok(b.len()));
         assert_eq!(out, b, "emit differs from scapy");
-        assert_eq!(want.emit(&mut out[..b.len() - 1]), Err(Error::BufferTooSmall));
+        assert_eq!(
+            want.emit(&mut out[..b.len() - 1]),
+            Err(Error::BufferTooSmall)
+        );
         // Truncated at every length.
         for n in 0..b.len() {
             assert_eq!(pap_of(&b[..n]), Err(Error::Truncated), "{bytes} at {n}");
@@ -98,15 +101,50 @@ mod wire_ppp_auth {
 
     #[test]
     fn pap_from_scapy() {
-        check_pap(PAP_REQ, PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"alice@isp", password: b"secret" });
-        check_pap(PAP_ACK, PapRepr::AuthenticateAck { identifier: 1, message: b"Login ok" });
-        check_pap(PAP_NAK, PapRepr::AuthenticateNak { identifier: 1, message: b"Login incorrect" });
-        check_pap(PAP_REQ_EMPTY, PapRepr::AuthenticateRequest { identifier: 3, peer_id: b"", password: b"" });
-        check_pap(PAP_ACK_EMPTY, PapRepr::AuthenticateAck { identifier: 4, message: b"" });
+        check_pap(
+            PAP_REQ,
+            PapRepr::AuthenticateRequest {
+                identifier: 1,
+                peer_id: b"alice@isp",
+                password: b"secret",
+            },
+        );
+        check_pap(
+            PAP_ACK,
+            PapRepr::AuthenticateAck {
+                identifier: 1,
+                message: b"Login ok",
+            },
+        );
+        check_pap(
+            PAP_NAK,
+            PapRepr::AuthenticateNak {
+                identifier: 1,
+                message: b"Login incorrect",
+            },
+        );
+        check_pap(
+            PAP_REQ_EMPTY,
+            PapRepr::AuthenticateRequest {
+                identifier: 3,
+                peer_id: b"",
+                password: b"",
+            },
+        );
+        check_pap(
+            PAP_ACK_EMPTY,
+            PapRepr::AuthenticateAck {
+                identifier: 4,
+                message: b"",
+            },
+        );
         let b = hex(PAP_REQ);
         let p = ControlPacket::new_checked(&b[..]).unwrap();
         assert_eq!(PapCode(p.code()), PapCode::AUTHENTICATE_REQUEST);
-        assert_eq!([PapCode::AUTHENTICATE_ACK.0, PapCode::AUTHENTICATE_NAK.0], [2, 3]);
+        assert_eq!(
+            [PapCode::AUTHENTICATE_ACK.0, PapCode::AUTHENTICATE_NAK.0],
+            [2, 3]
+        );
         // PPPoE padding after Length is no trailing data.
         let mut padded = b.clone();
         padded.extend_from_slice(&[0; 20]);
@@ -120,14 +158,24 @@ mod wire_ppp_auth {
         assert_eq!(bad("0101000a0a616c69636500"), Err(Error::Truncated));
         assert_eq!(bad("0101000a05616c696365"), Err(Error::Truncated));
         assert_eq!(bad("0101000b05616c69636503"), Err(Error::Truncated));
-        assert_eq!(bad("01010004"), Err(Error::Truncated), "Request without Peer-ID Length");
+        assert_eq!(
+            bad("01010004"),
+            Err(Error::Truncated),
+            "Request without Peer-ID Length"
+        );
         // A Msg-Length past the packet.
         assert_eq!(bad("020100060509"), Err(Error::Truncated));
         // Bytes after the last field, inside Length.
         assert_eq!(bad("0101000801000000"), Err(Error::TrailingData));
         assert_eq!(bad("020100070100ff"), Err(Error::TrailingData));
         // An Ack/Nak without Msg-Length (some peers send it) reads as an empty message.
-        assert_eq!(bad("03090004"), Ok(PapRepr::AuthenticateNak { identifier: 9, message: b"" }));
+        assert_eq!(
+            bad("03090004"),
+            Ok(PapRepr::AuthenticateNak {
+                identifier: 9,
+                message: b""
+            })
+        );
         // Codes PAP does not define; Length below the header.
         for code in [0u8, 4, 7, 255] {
             assert_eq!(pap_of(&[code, 1, 0, 4]), Err(Error::UnknownType));
@@ -136,23 +184,85 @@ mod wire_ppp_auth {
         // Strings longer than their 1-byte length field.
         let long = [b'x'; 256];
         let mut out = [0u8; 600];
-        assert_eq!(PapRepr::AuthenticateRequest { identifier: 1, peer_id: &long, password: b"" }.emit(&mut out), Err(Error::BadLength));
-        assert_eq!(PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"", password: &long }.emit(&mut out), Err(Error::BadLength));
-        assert_eq!(PapRepr::AuthenticateAck { identifier: 1, message: &long }.emit(&mut out), Err(Error::BadLength));
-        assert_eq!(PapRepr::AuthenticateAck { identifier: 1, message: &long[..255] }.emit(&mut out), Ok(260));
+        assert_eq!(
+            PapRepr::AuthenticateRequest {
+                identifier: 1,
+                peer_id: &long,
+                password: b""
+            }
+            .emit(&mut out),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            PapRepr::AuthenticateRequest {
+                identifier: 1,
+                peer_id: b"",
+                password: &long
+            }
+            .emit(&mut out),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            PapRepr::AuthenticateAck {
+                identifier: 1,
+                message: &long
+            }
+            .emit(&mut out),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            PapRepr::AuthenticateAck {
+                identifier: 1,
+                message: &long[..255]
+            }
+            .emit(&mut out),
+            Ok(260)
+        );
     }
 
     #[test]
     fn chap_from_scapy() {
         let v: Vec<u8> = (0..16).collect();
-        check_chap(CHAP_CHALLENGE, ChapRepr::Challenge { identifier: 0x11, value: &v, name: b"dpvpn" });
+        check_chap(
+            CHAP_CHALLENGE,
+            ChapRepr::Challenge {
+                identifier: 0x11,
+                value: &v,
+                name: b"dpvpn",
+            },
+        );
         let v: Vec<u8> = (0x10..0x20).collect();
-        check_chap(CHAP_RESPONSE, ChapRepr::Response { identifier: 0x11, value: &v, name: b"alice" });
-        check_chap(CHAP_SUCCESS, ChapRepr::Success { identifier: 0x11, message: b"Welcome" });
+        check_chap(
+            CHAP_RESPONSE,
+            ChapRepr::Response {
+                identifier: 0x11,
+                value: &v,
+                name: b"alice",
+            },
+        );
+        check_chap(
+            CHAP_SUCCESS,
+            ChapRepr::Success {
+                identifier: 0x11,
+                message: b"Welcome",
+            },
+        );
         let b = hex(CHAP_FAILURE);
-        check_chap(CHAP_FAILURE, ChapRepr::Failure { identifier: 0x11, message: &b[4..] });
+        check_chap(
+            CHAP_FAILURE,
+            ChapRepr::Failure {
+                identifier: 0x11,
+                message: &b[4..],
+            },
+        );
         assert_eq!(
-            [ChapCode::CHALLENGE.0, ChapCode::RESPONSE.0, ChapCode::SUCCESS.0, ChapCode::FAILURE.0, ChapCode::MS_CHAP_V2_CHANGE_PASSWORD.0],
+            [
+                ChapCode::CHALLENGE.0,
+                ChapCode::RESPONSE.0,
+                ChapCode::SUCCESS.0,
+                ChapCode::FAILURE.0,
+                ChapCode::MS_CHAP_V2_CHANGE_PASSWORD.0
+            ],
             [1, 2, 3, 4, 7]
         );
     }
@@ -161,44 +271,108 @@ mod wire_ppp_auth {
     fn chap_bad_input() {
         let bad = |s: &str| chap_of(leak(hex(s)));
         assert_eq!(bad("01010004"), Err(Error::Truncated), "no Value-Size");
-        assert_eq!(bad("0201000610aa"), Err(Error::Truncated), "Value-Size past Length");
+        assert_eq!(
+            bad("0201000610aa"),
+            Err(Error::Truncated),
+            "Value-Size past Length"
+        );
         // Value-Size past Length although the buffer (padding) has the bytes.
         assert_eq!(bad("0201000602aabb"), Err(Error::Truncated));
-        assert_eq!(bad("01010005 00"), Ok(ChapRepr::Challenge { identifier: 1, value: b"", name: b"" }));
+        assert_eq!(
+            bad("01010005 00"),
+            Ok(ChapRepr::Challenge {
+                identifier: 1,
+                value: b"",
+                name: b""
+            })
+        );
         // Code 7 (MS-CHAP-V2 Change-Password) and others: not read.
         for code in [0u8, 5, 6, 7, 255] {
             assert_eq!(chap_of(&[code, 1, 0, 4]), Err(Error::UnknownType));
         }
         let long = [0u8; 256];
         let mut out = [0u8; 300];
-        assert_eq!(ChapRepr::Challenge { identifier: 1, value: &long, name: b"" }.emit(&mut out), Err(Error::BadLength));
-        assert_eq!(ChapRepr::Response { identifier: 1, value: &long[..255], name: b"" }.emit(&mut out), Ok(260));
+        assert_eq!(
+            ChapRepr::Challenge {
+                identifier: 1,
+                value: &long,
+                name: b""
+            }
+            .emit(&mut out),
+            Err(Error::BadLength)
+        );
+        assert_eq!(
+            ChapRepr::Response {
+                identifier: 1,
+                value: &long[..255],
+                name: b""
+            }
+            .emit(&mut out),
+            Ok(260)
+        );
     }
 
     #[test]
     fn ms_chap_v2_rfc2759_example() {
         // Challenge (RFC 2759 §3): a 16-byte value.
         let r = chap_of(leak(hex(MSCHAPV2_CHALLENGE))).unwrap();
-        let ChapRepr::Challenge { identifier: 0x2a, value, name: b"dpvpn" } = r else { panic!("{r:?}") };
+        let ChapRepr::Challenge {
+            identifier: 0x2a,
+            value,
+            name: b"dpvpn",
+        } = r
+        else {
+            panic!("{r:?}")
+        };
         let c = MsChapV2Challenge::parse(value).unwrap();
         assert_eq!(c, MsChapV2Challenge(arr(AUTH_CHALLENGE)));
         assert_eq!(c.as_bytes(), value);
         let mut out = [0u8; 26];
-        assert_eq!(ChapRepr::Challenge { identifier: 0x2a, value: c.as_bytes(), name: b"dpvpn" }.emit(&mut out), Ok(26));
+        assert_eq!(
+            ChapRepr::Challenge {
+                identifier: 0x2a,
+                value: c.as_bytes(),
+                name: b"dpvpn"
+            }
+            .emit(&mut out),
+            Ok(26)
+        );
         assert_eq!(out[..], hex(MSCHAPV2_CHALLENGE)[..]);
         assert_eq!(MsChapV2Challenge::parse(&value[..15]), Err(Error::BadValue));
 
         // Response (RFC 2759 §4): 49 bytes.
         let b = hex(MSCHAPV2_RESPONSE);
         let r = chap_of(&b).unwrap();
-        let ChapRepr::Response { identifier: 0x2a, value, name: b"User" } = r else { panic!("{r:?}") };
+        let ChapRepr::Response {
+            identifier: 0x2a,
+            value,
+            name: b"User",
+        } = r
+        else {
+            panic!("{r:?}")
+        };
         assert_eq!(value.len(), MS_CHAP_V2_RESPONSE_LEN);
         let resp = MsChapV2Response::parse(value).unwrap();
-        assert_eq!(resp, MsChapV2Response { peer_challenge: arr(PEER_CHALLENGE), nt_response: arr(NT_RESPONSE), flags: 0 });
+        assert_eq!(
+            resp,
+            MsChapV2Response {
+                peer_challenge: arr(PEER_CHALLENGE),
+                nt_response: arr(NT_RESPONSE),
+                flags: 0
+            }
+        );
         let v = resp.to_bytes();
         assert_eq!(v[..], *value);
         let mut out = vec![0u8; b.len()];
-        assert_eq!(ChapRepr::Response { identifier: 0x2a, value: &v, name: b"User" }.emit(&mut out), Ok(b.len()));
+        assert_eq!(
+            ChapRepr::Response {
+                identifier: 0x2a,
+                value: &v,
+                name: b"User"
+            }
+            .emit(&mut out),
+            Ok(b.len())
+        );
         assert_eq!(out, b);
         // Wrong length, Reserved not zero.
         assert_eq!(MsChapV2Response::parse(&value[..48]), Err(Error::BadValue));
@@ -211,21 +385,46 @@ mod wire_ppp_auth {
         // Success (RFC 2759 §5).
         let b = hex(MSCHAPV2_SUCCESS);
         let r = chap_of(&b).unwrap();
-        let ChapRepr::Success { identifier: 0x2a, message } = r else { panic!("{r:?}") };
+        let ChapRepr::Success {
+            identifier: 0x2a,
+            message,
+        } = r
+        else {
+            panic!("{r:?}")
+        };
         let s = MsChapV2Success::parse(message).unwrap();
-        assert_eq!(s, MsChapV2Success { authenticator_response: arr(AUTH_RESPONSE), message: Some(b"Access granted") });
+        assert_eq!(
+            s,
+            MsChapV2Success {
+                authenticator_response: arr(AUTH_RESPONSE),
+                message: Some(b"Access granted")
+            }
+        );
         let mut text = [0u8; 80];
         let n = s.emit(&mut text).unwrap();
         assert_eq!((n, &text[..n]), (s.buffer_len(), message));
         assert_eq!(s.emit(&mut text[..n - 1]), Err(Error::BufferTooSmall));
         let mut out = vec![0u8; b.len()];
-        assert_eq!(ChapRepr::Success { identifier: 0x2a, message: &text[..n] }.emit(&mut out), Ok(b.len()));
+        assert_eq!(
+            ChapRepr::Success {
+                identifier: 0x2a,
+                message: &text[..n]
+            }
+            .emit(&mut out),
+            Ok(b.len())
+        );
         assert_eq!(out, b);
 
         // Failure (RFC 2759 §6).
         let b = hex(MSCHAPV2_FAILURE);
         let r = chap_of(&b).unwrap();
-        let ChapRepr::Failure { identifier: 0x2a, message } = r else { panic!("{r:?}") };
+        let ChapRepr::Failure {
+            identifier: 0x2a,
+            message,
+        } = r
+        else {
+            panic!("{r:?}")
+        };
         let f = MsChapV2Failure::parse(message).unwrap();
         assert_eq!(
             f,
@@ -245,39 +444,107 @@ mod wire_ppp_auth {
     fn ms_chap_v2_message_variants_and_bad_text() {
         // Only S=, lowercase hex (read; written back uppercase).
         let s = MsChapV2Success::parse(b"S=407a5589115fd0d6209f510fe9c04566932cda56").unwrap();
-        assert_eq!(s, MsChapV2Success { authenticator_response: arr(AUTH_RESPONSE), message: None });
+        assert_eq!(
+            s,
+            MsChapV2Success {
+                authenticator_response: arr(AUTH_RESPONSE),
+                message: None
+            }
+        );
         let mut b = [0u8; 64];
         let n = s.emit(&mut b).unwrap();
         assert_eq!(&b[..n], format!("S={AUTH_RESPONSE}").as_bytes());
         assert_eq!(MsChapV2Success::parse(b"S=407A M=x"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Success::parse(b"s=407A5589115FD0D6209F510FE9C04566932CDA56"), Err(Error::MissingField));
-        assert_eq!(MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA5G"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA56M=x"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA56 M="), Ok(MsChapV2Success { authenticator_response: arr(AUTH_RESPONSE), message: Some(b"") }));
+        assert_eq!(
+            MsChapV2Success::parse(b"s=407A5589115FD0D6209F510FE9C04566932CDA56"),
+            Err(Error::MissingField)
+        );
+        assert_eq!(
+            MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA5G"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA56M=x"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Success::parse(b"S=407A5589115FD0D6209F510FE9C04566932CDA56 M="),
+            Ok(MsChapV2Success {
+                authenticator_response: arr(AUTH_RESPONSE),
+                message: Some(b"")
+            })
+        );
 
         // The old short form (E and R only) and every error code of RFC 2759 §6.
         for e in [646u32, 647, 648, 649, 691, 709] {
             let text = format!("E={e} R=0");
             let f = MsChapV2Failure::parse(text.as_bytes()).unwrap();
-            assert_eq!(f, MsChapV2Failure { error: e, retry: false, challenge: None, version: None, message: None });
+            assert_eq!(
+                f,
+                MsChapV2Failure {
+                    error: e,
+                    retry: false,
+                    challenge: None,
+                    version: None,
+                    message: None
+                }
+            );
             let n = f.emit(&mut b).unwrap();
             assert_eq!(&b[..n], text.as_bytes());
         }
         assert_eq!(
             MsChapV2Failure::parse(b"E=0691 R=1 V=3"),
-            Ok(MsChapV2Failure { error: 691, retry: true, challenge: None, version: Some(3), message: None })
+            Ok(MsChapV2Failure {
+                error: 691,
+                retry: true,
+                challenge: None,
+                version: Some(3),
+                message: None
+            })
         );
-        assert_eq!(MsChapV2Failure::parse(b"R=1 E=691"), Err(Error::MissingField));
+        assert_eq!(
+            MsChapV2Failure::parse(b"R=1 E=691"),
+            Err(Error::MissingField)
+        );
         assert_eq!(MsChapV2Failure::parse(b"E=691"), Err(Error::MissingField));
         assert_eq!(MsChapV2Failure::parse(b"E= R=1"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=4294967296 R=1"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=4294967295 R=1").map(|f| f.error), Ok(u32::MAX));
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=4294967296 R=1"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=4294967295 R=1").map(|f| f.error),
+            Ok(u32::MAX)
+        );
         assert_eq!(MsChapV2Failure::parse(b"E=691 R=2"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=691 R=1 C=5B5D"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=691 R=1 C=5B5D7C7D7B3F2F3E3C2C60213226262Z V=3"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=691 R=1 X=1"), Err(Error::BadValue));
-        assert_eq!(MsChapV2Failure::parse(b"E=691 R=1 V=3 C=5B5D7C7D7B3F2F3E3C2C602132262628"), Err(Error::BadValue), "out of order");
-        assert_eq!(MsChapV2Failure { error: 691, retry: true, challenge: None, version: None, message: None }.emit(&mut b[..8]), Err(Error::BufferTooSmall));
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=691 R=1 C=5B5D"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=691 R=1 C=5B5D7C7D7B3F2F3E3C2C60213226262Z V=3"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=691 R=1 X=1"),
+            Err(Error::BadValue)
+        );
+        assert_eq!(
+            MsChapV2Failure::parse(b"E=691 R=1 V=3 C=5B5D7C7D7B3F2F3E3C2C602132262628"),
+            Err(Error::BadValue),
+            "out of order"
+        );
+        assert_eq!(
+            MsChapV2Failure {
+                error: 691,
+                retry: true,
+                challenge: None,
+                version: None,
+                message: None
+            }
+            .emit(&mut b[..8]),
+            Err(Error::BufferTooSmall)
+        );
     }
 
     // ---- round trips --------------------------------------------------------------
@@ -288,18 +555,48 @@ mod wire_ppp_auth {
 
     fn pap_repr() -> impl Strategy<Value = PapRepr<'static>> {
         prop_oneof![
-            (any::<u8>(), bytes(256), bytes(256)).prop_map(|(identifier, peer_id, password)| PapRepr::AuthenticateRequest { identifier, peer_id, password }),
-            (any::<u8>(), bytes(256)).prop_map(|(identifier, message)| PapRepr::AuthenticateAck { identifier, message }),
-            (any::<u8>(), bytes(256)).prop_map(|(identifier, message)| PapRepr::AuthenticateNak { identifier, message }),
+            (any::<u8>(), bytes(256), bytes(256)).prop_map(|(identifier, peer_id, password)| {
+                PapRepr::AuthenticateRequest {
+                    identifier,
+                    peer_id,
+                    password,
+                }
+            }),
+            (any::<u8>(), bytes(256)).prop_map(|(identifier, message)| PapRepr::AuthenticateAck {
+                identifier,
+                message
+            }),
+            (any::<u8>(), bytes(256)).prop_map(|(identifier, message)| PapRepr::AuthenticateNak {
+                identifier,
+                message
+            }),
         ]
     }
 
     fn chap_repr() -> impl Strategy<Value = ChapRepr<'static>> {
         prop_oneof![
-            (any::<u8>(), bytes(256), bytes(300)).prop_map(|(identifier, value, name)| ChapRepr::Challenge { identifier, value, name }),
-            (any::<u8>(), bytes(256), bytes(300)).prop_map(|(identifier, value, name)| ChapRepr::Response { identifier, value, name }),
-            (any::<u8>(), bytes(300)).prop_map(|(identifier, message)| ChapRepr::Success { identifier, message }),
-            (any::<u8>(), bytes(300)).prop_map(|(identifier, message)| ChapRepr::Failure { identifier, message }),
+            (any::<u8>(), bytes(256), bytes(300)).prop_map(|(identifier, value, name)| {
+                ChapRepr::Challenge {
+                    identifier,
+                    value,
+                    name,
+                }
+            }),
+            (any::<u8>(), bytes(256), bytes(300)).prop_map(|(identifier, value, name)| {
+                ChapRepr::Response {
+                    identifier,
+                    value,
+                    name,
+                }
+            }),
+            (any::<u8>(), bytes(300)).prop_map(|(identifier, message)| ChapRepr::Success {
+                identifier,
+                message
+            }),
+            (any::<u8>(), bytes(300)).prop_map(|(identifier, message)| ChapRepr::Failure {
+                identifier,
+                message
+            }),
         ]
     }
 
@@ -386,7 +683,14 @@ mod wire_ppp_auth {
     /// Ethernet + a PPPoE session header written by hand (RFC 2516 §4: ver 1, type 1,
     /// code 0, session id, length) + our PPP header + `info`.
     fn pppoe_frame(protocol: PppProtocol, info: &[u8]) -> Vec<u8> {
-        let h = L2Header { dst: B, src: A, outer_vlan: None, inner_vlan: None, ethertype: EtherType::PPPOE_SESSION, header_len: 0 };
+        let h = L2Header {
+            dst: B,
+            src: A,
+            outer_vlan: None,
+            inner_vlan: None,
+            ethertype: EtherType::PPPOE_SESSION,
+            header_len: 0,
+        };
         let mut f = vec![0u8; 14];
         emit_l2(&h, &mut f).unwrap();
         let mut hdr = [0u8; 4];
@@ -416,68 +720,182 @@ mod wire_ppp_auth {
             pppoe_frame(PppProtocol::CHAP, &b)
         };
         let peer_challenge: [u8; 16] = arr(PEER_CHALLENGE);
-        let response = MsChapV2Response { peer_challenge, nt_response: arr(NT_RESPONSE), flags: 0 }.to_bytes();
+        let response = MsChapV2Response {
+            peer_challenge,
+            nt_response: arr(NT_RESPONSE),
+            flags: 0,
+        }
+        .to_bytes();
         let mut success = [0u8; 80];
-        let ns = MsChapV2Success { authenticator_response: arr(AUTH_RESPONSE), message: Some(b"Welcome") }.emit(&mut success).unwrap();
+        let ns = MsChapV2Success {
+            authenticator_response: arr(AUTH_RESPONSE),
+            message: Some(b"Welcome"),
+        }
+        .emit(&mut success)
+        .unwrap();
         let mut failure = [0u8; 120];
-        let nf = MsChapV2Failure { error: 691, retry: false, challenge: Some(arr(AUTH_CHALLENGE)), version: Some(3), message: Some(b"denied") }
-            .emit(&mut failure)
-            .unwrap();
-        let cases: Vec<(&str, Vec<u8>, Vec<(&str, String)>)> = vec![
+        let nf = MsChapV2Failure {
+            error: 691,
+            retry: false,
+            challenge: Some(arr(AUTH_CHALLENGE)),
+            version: Some(3),
+            message: Some(b"denied"),
+        }
+        .emit(&mut failure)
+        .unwrap();
+        type Expect = Vec<(&'static str, String)>;
+        let cases: Vec<(&str, Vec<u8>, Expect)> = vec![
             (
                 "PAP Authenticate-Request",
-                pap_f(PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"alice@isp", password: b"secret" }),
-                vec![("pap.code", s("1")), ("pap.identifier", s("1")), ("pap.length", s("21")), ("pap.peer_id.length", s("9")), ("pap.peer_id", s("alice@isp")), ("pap.password.length", s("6")), ("pap.password", s("secret"))],
+                pap_f(PapRepr::AuthenticateRequest {
+                    identifier: 1,
+                    peer_id: b"alice@isp",
+                    password: b"secret",
+                }),
+                vec![
+                    ("pap.code", s("1")),
+                    ("pap.identifier", s("1")),
+                    ("pap.length", s("21")),
+                    ("pap.peer_id.length", s("9")),
+                    ("pap.peer_id", s("alice@isp")),
+                    ("pap.password.length", s("6")),
+                    ("pap.password", s("secret")),
+                ],
             ),
             (
                 "PAP Authenticate-Ack",
-                pap_f(PapRepr::AuthenticateAck { identifier: 1, message: b"Login ok" }),
-                vec![("pap.code", s("2")), ("pap.length", s("13")), ("pap.message.length", s("8")), ("pap.message", s("Login ok"))],
+                pap_f(PapRepr::AuthenticateAck {
+                    identifier: 1,
+                    message: b"Login ok",
+                }),
+                vec![
+                    ("pap.code", s("2")),
+                    ("pap.length", s("13")),
+                    ("pap.message.length", s("8")),
+                    ("pap.message", s("Login ok")),
+                ],
             ),
             (
                 "PAP Authenticate-Nak",
-                pap_f(PapRepr::AuthenticateNak { identifier: 2, message: b"Login incorrect" }),
-                vec![("pap.code", s("3")), ("pap.identifier", s("2")), ("pap.message", s("Login incorrect"))],
+                pap_f(PapRepr::AuthenticateNak {
+                    identifier: 2,
+                    message: b"Login incorrect",
+                }),
+                vec![
+                    ("pap.code", s("3")),
+                    ("pap.identifier", s("2")),
+                    ("pap.message", s("Login incorrect")),
+                ],
             ),
             (
                 "CHAP Challenge (MD5)",
-                chap_f(ChapRepr::Challenge { identifier: 0x11, value: &[0xa5; 16], name: b"dpvpn" }),
-                vec![("chap.code", s("1")), ("chap.identifier", s("17")), ("chap.length", s("26")), ("chap.value_size", s("16")), ("chap.value", "a5".repeat(16)), ("chap.name", s("dpvpn"))],
+                chap_f(ChapRepr::Challenge {
+                    identifier: 0x11,
+                    value: &[0xa5; 16],
+                    name: b"dpvpn",
+                }),
+                vec![
+                    ("chap.code", s("1")),
+                    ("chap.identifier", s("17")),
+                    ("chap.length", s("26")),
+                    ("chap.value_size", s("16")),
+                    ("chap.value", "a5".repeat(16)),
+                    ("chap.name", s("dpvpn")),
+                ],
             ),
             (
                 "CHAP Response (MD5)",
-                chap_f(ChapRepr::Response { identifier: 0x11, value: &[0x5a; 16], name: b"alice" }),
-                vec![("chap.code", s("2")), ("chap.value_size", s("16")), ("chap.value", "5a".repeat(16)), ("chap.name", s("alice"))],
+                chap_f(ChapRepr::Response {
+                    identifier: 0x11,
+                    value: &[0x5a; 16],
+                    name: b"alice",
+                }),
+                vec![
+                    ("chap.code", s("2")),
+                    ("chap.value_size", s("16")),
+                    ("chap.value", "5a".repeat(16)),
+                    ("chap.name", s("alice")),
+                ],
             ),
             (
                 "CHAP Success",
-                chap_f(ChapRepr::Success { identifier: 0x11, message: b"Welcome" }),
-                vec![("chap.code", s("3")), ("chap.length", s("11")), ("chap.message", s("Welcome"))],
+                chap_f(ChapRepr::Success {
+                    identifier: 0x11,
+                    message: b"Welcome",
+                }),
+                vec![
+                    ("chap.code", s("3")),
+                    ("chap.length", s("11")),
+                    ("chap.message", s("Welcome")),
+                ],
             ),
             (
                 "CHAP Failure",
-                chap_f(ChapRepr::Failure { identifier: 0x11, message: b"Go away" }),
+                chap_f(ChapRepr::Failure {
+                    identifier: 0x11,
+                    message: b"Go away",
+                }),
                 vec![("chap.code", s("4")), ("chap.message", s("Go away"))],
             ),
             (
                 "MS-CHAP-V2 Challenge",
-                chap_f(ChapRepr::Challenge { identifier: 0x2a, value: &hex(AUTH_CHALLENGE), name: b"dpvpn" }),
-                vec![("chap.code", s("1")), ("chap.value_size", s("16")), ("chap.value", AUTH_CHALLENGE.to_lowercase())],
+                chap_f(ChapRepr::Challenge {
+                    identifier: 0x2a,
+                    value: &hex(AUTH_CHALLENGE),
+                    name: b"dpvpn",
+                }),
+                vec![
+                    ("chap.code", s("1")),
+                    ("chap.value_size", s("16")),
+                    ("chap.value", AUTH_CHALLENGE.to_lowercase()),
+                ],
             ),
             (
                 "MS-CHAP-V2 Response",
-                chap_f(ChapRepr::Response { identifier: 0x2a, value: &response, name: b"User" }),
-                vec![("chap.code", s("2")), ("chap.value_size", s("49")), ("chap.value", format!("{}{}{}00", PEER_CHALLENGE.to_lowercase(), "00".repeat(8), NT_RESPONSE.to_lowercase())), ("chap.name", s("User"))],
+                chap_f(ChapRepr::Response {
+                    identifier: 0x2a,
+                    value: &response,
+                    name: b"User",
+                }),
+                vec![
+                    ("chap.code", s("2")),
+                    ("chap.value_size", s("49")),
+                    (
+                        "chap.value",
+                        format!(
+                            "{}{}{}00",
+                            PEER_CHALLENGE.to_lowercase(),
+                            "00".repeat(8),
+                            NT_RESPONSE.to_lowercase()
+                        ),
+                    ),
+                    ("chap.name", s("User")),
+                ],
             ),
             (
                 "MS-CHAP-V2 Success",
-                chap_f(ChapRepr::Success { identifier: 0x2a, message: &success[..ns] }),
-                vec![("chap.code", s("3")), ("chap.message", format!("S={AUTH_RESPONSE} M=Welcome"))],
+                chap_f(ChapRepr::Success {
+                    identifier: 0x2a,
+                    message: &success[..ns],
+                }),
+                vec![
+                    ("chap.code", s("3")),
+                    ("chap.message", format!("S={AUTH_RESPONSE} M=Welcome")),
+                ],
             ),
             (
                 "MS-CHAP-V2 Failure",
-                chap_f(ChapRepr::Failure { identifier: 0x2a, message: &failure[..nf] }),
-                vec![("chap.code", s("4")), ("chap.message", format!("E=691 R=0 C={AUTH_CHALLENGE} V=3 M=denied"))],
+                chap_f(ChapRepr::Failure {
+                    identifier: 0x2a,
+                    message: &failure[..nf],
+                }),
+                vec![
+                    ("chap.code", s("4")),
+                    (
+                        "chap.message",
+                        format!("E=691 R=0 C={AUTH_CHALLENGE} V=3 M=denied"),
+                    ),
+                ],
             ),
         ];
         let mut fields: Vec<&str> = vec!["ppp.protocol", "pppoe.session_id"];
@@ -494,15 +912,35 @@ mod wire_ppp_auth {
         for ((what, _, expect), d) in cases.iter().zip(&out) {
             assert!(!d.malformed, "{what}: malformed ({})", d.expert);
             // "<severities> <messages>": chat 0x200000, note 0x400000, warn 0x600000, error 0x800000.
-            for sev in d.expert.split(' ').next().unwrap_or("").split('|').filter(|s| !s.is_empty()) {
-                assert!(sev.parse::<u32>().unwrap_or(0) < 0x60_0000, "{what}: tshark says {}", d.expert);
+            for sev in d
+                .expert
+                .split(' ')
+                .next()
+                .unwrap_or("")
+                .split('|')
+                .filter(|s| !s.is_empty())
+            {
+                assert!(
+                    sev.parse::<u32>().unwrap_or(0) < 0x60_0000,
+                    "{what}: tshark says {}",
+                    d.expert
+                );
             }
             assert_eq!(d.fields[1], format!("{SESSION:#06x}"), "{what}");
-            let proto = if what.starts_with("PAP") { "0xc023" } else { "0xc223" };
+            let proto = if what.starts_with("PAP") {
+                "0xc023"
+            } else {
+                "0xc223"
+            };
             assert_eq!(d.fields[0], proto, "{what}");
             for (f, want) in expect {
                 let i = fields.iter().position(|x| x == f).unwrap();
-                assert_eq!(&d.fields[i], want, "{what}: {f}; all: {:?}", fields.iter().zip(&d.fields).collect::<Vec<_>>());
+                assert_eq!(
+                    &d.fields[i],
+                    want,
+                    "{what}: {f}; all: {:?}",
+                    fields.iter().zip(&d.fields).collect::<Vec<_>>()
+                );
             }
         }
     }
@@ -519,7 +957,12 @@ mod wire_ppp_auth {
             r.emit(&mut b).unwrap();
             b.iter().map(|x| format!("{x:02x}")).collect::<String>()
         };
-        let response = MsChapV2Response { peer_challenge: arr(PEER_CHALLENGE), nt_response: arr(NT_RESPONSE), flags: 0 }.to_bytes();
+        let response = MsChapV2Response {
+            peer_challenge: arr(PEER_CHALLENGE),
+            nt_response: arr(NT_RESPONSE),
+            flags: 0,
+        }
+        .to_bytes();
         let out = scapy(&format!(
             r#"
 for h in ["{}", "{}", "{}"]:
@@ -535,12 +978,33 @@ for h in ["{}", "{}", "{}"]:
     else:
         print(p.code, p.id, p.len, p.data)
 "#,
-            emit_pap(PapRepr::AuthenticateRequest { identifier: 7, peer_id: b"bob", password: b"pw" }),
-            emit_pap(PapRepr::AuthenticateAck { identifier: 7, message: b"ok" }),
-            emit_pap(PapRepr::AuthenticateNak { identifier: 8, message: b"" }),
-            emit_chap(ChapRepr::Challenge { identifier: 9, value: &hex(AUTH_CHALLENGE), name: b"dpvpn" }),
-            emit_chap(ChapRepr::Response { identifier: 9, value: &response, name: b"User" }),
-            emit_chap(ChapRepr::Failure { identifier: 9, message: b"E=691 R=0" }),
+            emit_pap(PapRepr::AuthenticateRequest {
+                identifier: 7,
+                peer_id: b"bob",
+                password: b"pw"
+            }),
+            emit_pap(PapRepr::AuthenticateAck {
+                identifier: 7,
+                message: b"ok"
+            }),
+            emit_pap(PapRepr::AuthenticateNak {
+                identifier: 8,
+                message: b""
+            }),
+            emit_chap(ChapRepr::Challenge {
+                identifier: 9,
+                value: &hex(AUTH_CHALLENGE),
+                name: b"dpvpn"
+            }),
+            emit_chap(ChapRepr::Response {
+                identifier: 9,
+                value: &response,
+                name: b"User"
+            }),
+            emit_chap(ChapRepr::Failure {
+                identifier: 9,
+                message: b"E=691 R=0"
+            }),
         ));
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(
@@ -550,7 +1014,12 @@ for h in ["{}", "{}", "{}"]:
                 "2 7 7 2 b'ok'",
                 "3 8 5 0 b''",
                 &format!("1 9 26 16 {} b'dpvpn'", AUTH_CHALLENGE.to_lowercase()),
-                &format!("2 9 58 49 {}{}{}00 b'User'", PEER_CHALLENGE.to_lowercase(), "00".repeat(8), NT_RESPONSE.to_lowercase()),
+                &format!(
+                    "2 9 58 49 {}{}{}00 b'User'",
+                    PEER_CHALLENGE.to_lowercase(),
+                    "00".repeat(8),
+                    NT_RESPONSE.to_lowercase()
+                ),
                 "4 9 13 b'E=691 R=0'",
             ],
             "{out}"

@@ -46,10 +46,24 @@ impl ChapCode {
 /// A CHAP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChapRepr<'a> {
-    Challenge { identifier: u8, value: &'a [u8], name: &'a [u8] },
-    Response { identifier: u8, value: &'a [u8], name: &'a [u8] },
-    Success { identifier: u8, message: &'a [u8] },
-    Failure { identifier: u8, message: &'a [u8] },
+    Challenge {
+        identifier: u8,
+        value: &'a [u8],
+        name: &'a [u8],
+    },
+    Response {
+        identifier: u8,
+        value: &'a [u8],
+        name: &'a [u8],
+    },
+    Success {
+        identifier: u8,
+        message: &'a [u8],
+    },
+    Failure {
+        identifier: u8,
+        message: &'a [u8],
+    },
 }
 
 impl<'a> ChapRepr<'a> {
@@ -71,14 +85,28 @@ impl<'a> ChapRepr<'a> {
         Ok(match ChapCode(p.code()) {
             ChapCode::CHALLENGE => {
                 let (value, name) = value_name()?;
-                ChapRepr::Challenge { identifier, value, name }
+                ChapRepr::Challenge {
+                    identifier,
+                    value,
+                    name,
+                }
             }
             ChapCode::RESPONSE => {
                 let (value, name) = value_name()?;
-                ChapRepr::Response { identifier, value, name }
+                ChapRepr::Response {
+                    identifier,
+                    value,
+                    name,
+                }
             }
-            ChapCode::SUCCESS => ChapRepr::Success { identifier, message: data },
-            ChapCode::FAILURE => ChapRepr::Failure { identifier, message: data },
+            ChapCode::SUCCESS => ChapRepr::Success {
+                identifier,
+                message: data,
+            },
+            ChapCode::FAILURE => ChapRepr::Failure {
+                identifier,
+                message: data,
+            },
             _ => return Err(Error::UnknownType),
         })
     }
@@ -104,10 +132,11 @@ impl<'a> ChapRepr<'a> {
     pub fn buffer_len(&self) -> usize {
         CONTROL_HEADER_LEN
             + match self {
-                ChapRepr::Challenge { value, name, .. } | ChapRepr::Response { value, name, .. } => {
-                    1 + value.len() + name.len()
+                ChapRepr::Challenge { value, name, .. }
+                | ChapRepr::Response { value, name, .. } => 1 + value.len() + name.len(),
+                ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => {
+                    message.len()
                 }
-                ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => message.len(),
             }
     }
 
@@ -120,14 +149,17 @@ impl<'a> ChapRepr<'a> {
                 let Ok(size) = u8::try_from(value.len()) else {
                     return Err(Error::BadLength);
                 };
-                let len = emit_control_header(buf, code, id, self.buffer_len() - CONTROL_HEADER_LEN)?;
+                let len =
+                    emit_control_header(buf, code, id, self.buffer_len() - CONTROL_HEADER_LEN)?;
                 let out = &mut buf[CONTROL_HEADER_LEN..len];
                 out[0] = size;
                 out[1..1 + value.len()].copy_from_slice(value);
                 out[1 + value.len()..].copy_from_slice(name);
                 Ok(len)
             }
-            ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => emit_control(buf, code, id, message),
+            ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => {
+                emit_control(buf, code, id, message)
+            }
         }
     }
 }
@@ -139,7 +171,10 @@ pub struct MsChapV2Challenge(pub [u8; 16]);
 impl MsChapV2Challenge {
     /// [`Error::BadValue`] unless `value` is 16 bytes.
     pub fn parse(value: &[u8]) -> Result<Self> {
-        value.try_into().map(MsChapV2Challenge).map_err(|_| Error::BadValue)
+        value
+            .try_into()
+            .map(MsChapV2Challenge)
+            .map_err(|_| Error::BadValue)
     }
     /// The Value field, to put in a [`ChapRepr::Challenge`].
     pub fn as_bytes(&self) -> &[u8] {
@@ -179,7 +214,11 @@ impl MsChapV2Response {
         peer_challenge.copy_from_slice(&v[..16]);
         let mut nt_response = [0; 24];
         nt_response.copy_from_slice(&v[24..48]);
-        Ok(MsChapV2Response { peer_challenge, nt_response, flags: v[48] })
+        Ok(MsChapV2Response {
+            peer_challenge,
+            nt_response,
+            flags: v[48],
+        })
     }
 
     /// The Value field, to put in a [`ChapRepr::Response`].
@@ -213,7 +252,10 @@ impl<'a> MsChapV2Success<'a> {
         let mut authenticator_response = [0; 20];
         c.hex(&mut authenticator_response)?;
         let message = c.message()?;
-        Ok(MsChapV2Success { authenticator_response, message })
+        Ok(MsChapV2Success {
+            authenticator_response,
+            message,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
@@ -284,9 +326,19 @@ impl<'a> MsChapV2Failure<'a> {
         } else {
             None
         };
-        let version = if c.tag(b" V=") { Some(c.decimal()?) } else { None };
+        let version = if c.tag(b" V=") {
+            Some(c.decimal()?)
+        } else {
+            None
+        };
         let message = c.message()?;
-        Ok(MsChapV2Failure { error, retry, challenge, version, message })
+        Ok(MsChapV2Failure {
+            error,
+            retry,
+            challenge,
+            version,
+            message,
+        })
     }
 
     pub fn buffer_len(&self) -> usize {
@@ -362,7 +414,10 @@ impl<'a> Text<'a> {
         let (digits, rest) = self.0.split_at(n);
         let mut v: u32 = 0;
         for d in digits {
-            v = v.checked_mul(10).and_then(|v| v.checked_add((d - b'0') as u32)).ok_or(Error::BadValue)?;
+            v = v
+                .checked_mul(10)
+                .and_then(|v| v.checked_add((d - b'0') as u32))
+                .ok_or(Error::BadValue)?;
         }
         self.0 = rest;
         Ok(v)
@@ -466,13 +521,20 @@ pub fn fuzz(data: &[u8]) {
     };
     if let Ok(r) = ChapRepr::parse(&p) {
         match r {
-            ChapRepr::Challenge { value, .. } | ChapRepr::Response { value, .. } => ms_chap_v2(value),
-            ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => ms_chap_v2(message),
+            ChapRepr::Challenge { value, .. } | ChapRepr::Response { value, .. } => {
+                ms_chap_v2(value)
+            }
+            ChapRepr::Success { message, .. } | ChapRepr::Failure { message, .. } => {
+                ms_chap_v2(message)
+            }
         }
         let mut b = [0u8; 65536];
         let n = r.emit(&mut b).unwrap();
         assert_eq!(n, r.buffer_len());
         assert_eq!(&b[..n], p.packet(), "CHAP emit differs from its input");
-        assert_eq!(ChapRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()), Ok(r));
+        assert_eq!(
+            ChapRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()),
+            Ok(r)
+        );
     }
 }

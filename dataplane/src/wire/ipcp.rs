@@ -49,9 +49,15 @@ impl IpcpOptionType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IpcpOption<'a> {
     /// Type 1, length 10: the sender's and the receiver's address (RFC 1172 §5.1.1).
-    IpAddresses { source: Ipv4Address, destination: Ipv4Address },
+    IpAddresses {
+        source: Ipv4Address,
+        destination: Ipv4Address,
+    },
     /// Type 2: the protocol (0x002d Van Jacobson, RFC 1332 §4) and its data, raw.
-    IpCompressionProtocol { protocol: PppProtocol, data: &'a [u8] },
+    IpCompressionProtocol {
+        protocol: PppProtocol,
+        data: &'a [u8],
+    },
     /// Type 3, length 6; 0.0.0.0 in a Configure-Request asks the peer for one
     /// (RFC 1332 §3.3).
     IpAddress(Ipv4Address),
@@ -60,7 +66,10 @@ pub enum IpcpOption<'a> {
     SecondaryDnsServerAddress(Ipv4Address),
     SecondaryNbnsServerAddress(Ipv4Address),
     /// A type this module does not read, kept as it came so it can be Configure-Rejected.
-    Unknown { kind: IpcpOptionType, data: &'a [u8] },
+    Unknown {
+        kind: IpcpOptionType,
+        data: &'a [u8],
+    },
 }
 
 fn known(kind: u8) -> bool {
@@ -76,7 +85,10 @@ impl<'a> ConfigOption<'a> for IpcpOption<'a> {
         use IpcpOption::*;
         let t = IpcpOptionType(kind);
         Ok(match (t, v.len()) {
-            (IpcpOptionType::IP_ADDRESSES, 8) => IpAddresses { source: addr(v), destination: addr(&v[4..]) },
+            (IpcpOptionType::IP_ADDRESSES, 8) => IpAddresses {
+                source: addr(v),
+                destination: addr(&v[4..]),
+            },
             (IpcpOptionType::IP_COMPRESSION_PROTOCOL, n) if n >= 2 => IpCompressionProtocol {
                 protocol: PppProtocol(u16::from_be_bytes([v[0], v[1]])),
                 data: &v[2..],
@@ -85,7 +97,9 @@ impl<'a> ConfigOption<'a> for IpcpOption<'a> {
             (IpcpOptionType::PRIMARY_DNS_SERVER_ADDRESS, 4) => PrimaryDnsServerAddress(addr(v)),
             (IpcpOptionType::PRIMARY_NBNS_SERVER_ADDRESS, 4) => PrimaryNbnsServerAddress(addr(v)),
             (IpcpOptionType::SECONDARY_DNS_SERVER_ADDRESS, 4) => SecondaryDnsServerAddress(addr(v)),
-            (IpcpOptionType::SECONDARY_NBNS_SERVER_ADDRESS, 4) => SecondaryNbnsServerAddress(addr(v)),
+            (IpcpOptionType::SECONDARY_NBNS_SERVER_ADDRESS, 4) => {
+                SecondaryNbnsServerAddress(addr(v))
+            }
             _ if known(kind) => return Err(Error::BadOption),
             _ => Unknown { kind: t, data: v },
         })
@@ -118,7 +132,10 @@ impl<'a> ConfigOption<'a> for IpcpOption<'a> {
     fn emit_value(&self, b: &mut [u8]) -> Result<()> {
         use IpcpOption::*;
         match *self {
-            IpAddresses { source, destination } => {
+            IpAddresses {
+                source,
+                destination,
+            } => {
                 b[..4].copy_from_slice(&source.octets());
                 b[4..].copy_from_slice(&destination.octets());
             }
@@ -173,6 +190,9 @@ pub fn fuzz(data: &[u8]) {
         let n = r.emit(&mut b).unwrap();
         assert_eq!(n, r.buffer_len());
         assert_eq!(&b[..n], p.packet(), "IPCP emit differs from its input");
-        assert_eq!(IpcpRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()).unwrap(), r);
+        assert_eq!(
+            IpcpRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()).unwrap(),
+            r
+        );
     }
 }

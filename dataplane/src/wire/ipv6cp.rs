@@ -43,9 +43,15 @@ pub enum Ipv6cpOption<'a> {
     InterfaceIdentifier([u8; 8]),
     /// Type 2: the protocol (0x0061 IPHC, RFC 5172; 0x0003 ROHC, RFC 3241) and its data,
     /// raw.
-    Ipv6CompressionProtocol { protocol: PppProtocol, data: &'a [u8] },
+    Ipv6CompressionProtocol {
+        protocol: PppProtocol,
+        data: &'a [u8],
+    },
     /// A type this module does not read, kept as it came so it can be Configure-Rejected.
-    Unknown { kind: Ipv6cpOptionType, data: &'a [u8] },
+    Unknown {
+        kind: Ipv6cpOptionType,
+        data: &'a [u8],
+    },
 }
 
 fn known(kind: u8) -> bool {
@@ -61,10 +67,12 @@ impl<'a> ConfigOption<'a> for Ipv6cpOption<'a> {
                 id.copy_from_slice(v);
                 Ipv6cpOption::InterfaceIdentifier(id)
             }
-            (Ipv6cpOptionType::IPV6_COMPRESSION_PROTOCOL, n) if n >= 2 => Ipv6cpOption::Ipv6CompressionProtocol {
-                protocol: PppProtocol(u16::from_be_bytes([v[0], v[1]])),
-                data: &v[2..],
-            },
+            (Ipv6cpOptionType::IPV6_COMPRESSION_PROTOCOL, n) if n >= 2 => {
+                Ipv6cpOption::Ipv6CompressionProtocol {
+                    protocol: PppProtocol(u16::from_be_bytes([v[0], v[1]])),
+                    data: &v[2..],
+                }
+            }
             _ if known(kind) => return Err(Error::BadOption),
             _ => Ipv6cpOption::Unknown { kind: t, data: v },
         })
@@ -135,6 +143,9 @@ pub fn fuzz(data: &[u8]) {
         let n = r.emit(&mut b).unwrap();
         assert_eq!(n, r.buffer_len());
         assert_eq!(&b[..n], p.packet(), "IPv6CP emit differs from its input");
-        assert_eq!(Ipv6cpRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()).unwrap(), r);
+        assert_eq!(
+            Ipv6cpRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()).unwrap(),
+            r
+        );
     }
 }

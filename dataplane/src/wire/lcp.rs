@@ -97,7 +97,10 @@ pub enum AuthProtocol<'a> {
     /// 0xc223 and an algorithm byte (RFC 1994 §3: length 5).
     Chap(ChapAlgorithm),
     /// Any other protocol (EAP 0xc227 has no data, RFC 3748 §4), with its data.
-    Other { protocol: PppProtocol, data: &'a [u8] },
+    Other {
+        protocol: PppProtocol,
+        data: &'a [u8],
+    },
 }
 
 /// One LCP option.
@@ -108,12 +111,18 @@ pub enum LcpOption<'a> {
     AuthenticationProtocol(AuthProtocol<'a>),
     /// The protocol (0xc025 Link Quality Report, RFC 1989 §2.5) and its data (for LQR,
     /// the 4-byte Reporting-Period).
-    QualityProtocol { protocol: PppProtocol, data: &'a [u8] },
+    QualityProtocol {
+        protocol: PppProtocol,
+        data: &'a [u8],
+    },
     MagicNumber(u32),
     ProtocolFieldCompression,
     AddressAndControlFieldCompression,
     /// A type this module does not read, kept as it came so it can be Configure-Rejected.
-    Unknown { kind: LcpOptionType, data: &'a [u8] },
+    Unknown {
+        kind: LcpOptionType,
+        data: &'a [u8],
+    },
 }
 
 impl<'a> LcpOption<'a> {
@@ -142,12 +151,16 @@ impl<'a> ConfigOption<'a> for LcpOption<'a> {
                     (PppProtocol::PAP, 2) => AuthProtocol::Pap,
                     (PppProtocol::CHAP, 3) => AuthProtocol::Chap(ChapAlgorithm(v[2])),
                     (PppProtocol::PAP | PppProtocol::CHAP, _) => return Err(Error::BadOption),
-                    _ => AuthProtocol::Other { protocol, data: &v[2..] },
+                    _ => AuthProtocol::Other {
+                        protocol,
+                        data: &v[2..],
+                    },
                 })
             }
-            (LcpOptionType::QUALITY_PROTOCOL, n) if n >= 2 => {
-                QualityProtocol { protocol: PppProtocol(be16(v)), data: &v[2..] }
-            }
+            (LcpOptionType::QUALITY_PROTOCOL, n) if n >= 2 => QualityProtocol {
+                protocol: PppProtocol(be16(v)),
+                data: &v[2..],
+            },
             (LcpOptionType::MAGIC_NUMBER, 4) => MagicNumber(be32(v)),
             (LcpOptionType::PROTOCOL_FIELD_COMPRESSION, 0) => ProtocolFieldCompression,
             (LcpOptionType::ADDRESS_AND_CONTROL_FIELD_COMPRESSION, 0) => {
@@ -179,9 +192,8 @@ impl<'a> ConfigOption<'a> for LcpOption<'a> {
             AsyncControlCharacterMap(_) | MagicNumber(_) => 4,
             AuthenticationProtocol(AuthProtocol::Pap) => 2,
             AuthenticationProtocol(AuthProtocol::Chap(_)) => 3,
-            AuthenticationProtocol(AuthProtocol::Other { data, .. }) | QualityProtocol { data, .. } => {
-                2 + data.len()
-            }
+            AuthenticationProtocol(AuthProtocol::Other { data, .. })
+            | QualityProtocol { data, .. } => 2 + data.len(),
             ProtocolFieldCompression | AddressAndControlFieldCompression => 0,
             Unknown { data, .. } => data.len(),
         }
@@ -192,7 +204,9 @@ impl<'a> ConfigOption<'a> for LcpOption<'a> {
         match *self {
             MaximumReceiveUnit(v) => b.copy_from_slice(&v.to_be_bytes()),
             AsyncControlCharacterMap(v) | MagicNumber(v) => b.copy_from_slice(&v.to_be_bytes()),
-            AuthenticationProtocol(AuthProtocol::Pap) => b.copy_from_slice(&PppProtocol::PAP.0.to_be_bytes()),
+            AuthenticationProtocol(AuthProtocol::Pap) => {
+                b.copy_from_slice(&PppProtocol::PAP.0.to_be_bytes())
+            }
             AuthenticationProtocol(AuthProtocol::Chap(a)) => {
                 b[..2].copy_from_slice(&PppProtocol::CHAP.0.to_be_bytes());
                 b[2] = a.0;
@@ -227,25 +241,71 @@ pub type LcpOptions<'a> = OptionIter<'a, LcpOption<'a>>;
 /// An LCP packet.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LcpRepr<'a> {
-    ConfigureRequest { identifier: u8, options: Options<LcpOption<'a>> },
-    ConfigureAck { identifier: u8, options: Options<LcpOption<'a>> },
-    ConfigureNak { identifier: u8, options: Options<LcpOption<'a>> },
-    ConfigureReject { identifier: u8, options: Options<LcpOption<'a>> },
-    TerminateRequest { identifier: u8, data: &'a [u8] },
-    TerminateAck { identifier: u8, data: &'a [u8] },
+    ConfigureRequest {
+        identifier: u8,
+        options: Options<LcpOption<'a>>,
+    },
+    ConfigureAck {
+        identifier: u8,
+        options: Options<LcpOption<'a>>,
+    },
+    ConfigureNak {
+        identifier: u8,
+        options: Options<LcpOption<'a>>,
+    },
+    ConfigureReject {
+        identifier: u8,
+        options: Options<LcpOption<'a>>,
+    },
+    TerminateRequest {
+        identifier: u8,
+        data: &'a [u8],
+    },
+    TerminateAck {
+        identifier: u8,
+        data: &'a [u8],
+    },
     /// The rejected packet from its Code field on, truncated to the peer's MRU
     /// (RFC 1661 §5.6).
-    CodeReject { identifier: u8, rejected_packet: &'a [u8] },
+    CodeReject {
+        identifier: u8,
+        rejected_packet: &'a [u8],
+    },
     /// The rejected protocol and the rejected packet's Information field, truncated to
     /// the peer's MRU (RFC 1661 §5.7).
-    ProtocolReject { identifier: u8, rejected_protocol: PppProtocol, rejected_information: &'a [u8] },
-    EchoRequest { identifier: u8, magic_number: u32, data: &'a [u8] },
-    EchoReply { identifier: u8, magic_number: u32, data: &'a [u8] },
-    DiscardRequest { identifier: u8, magic_number: u32, data: &'a [u8] },
+    ProtocolReject {
+        identifier: u8,
+        rejected_protocol: PppProtocol,
+        rejected_information: &'a [u8],
+    },
+    EchoRequest {
+        identifier: u8,
+        magic_number: u32,
+        data: &'a [u8],
+    },
+    EchoReply {
+        identifier: u8,
+        magic_number: u32,
+        data: &'a [u8],
+    },
+    DiscardRequest {
+        identifier: u8,
+        magic_number: u32,
+        data: &'a [u8],
+    },
     /// RFC 1570 §2.1: a message for humans (not NUL-terminated).
-    Identification { identifier: u8, magic_number: u32, message: &'a [u8] },
+    Identification {
+        identifier: u8,
+        magic_number: u32,
+        message: &'a [u8],
+    },
     /// RFC 1570 §2.2: seconds left in this session (0xffffffff: no limit) and a message.
-    TimeRemaining { identifier: u8, magic_number: u32, seconds_remaining: u32, message: &'a [u8] },
+    TimeRemaining {
+        identifier: u8,
+        magic_number: u32,
+        seconds_remaining: u32,
+        message: &'a [u8],
+    },
 }
 
 impl<'a> LcpRepr<'a> {
@@ -265,13 +325,28 @@ impl<'a> LcpRepr<'a> {
             Ok((be32(data), &data[4..]))
         };
         Ok(match LcpCode(p.code()) {
-            LcpCode::CONFIGURE_REQUEST => LcpRepr::ConfigureRequest { identifier, options: parse_options(data)? },
-            LcpCode::CONFIGURE_ACK => LcpRepr::ConfigureAck { identifier, options: parse_options(data)? },
-            LcpCode::CONFIGURE_NAK => LcpRepr::ConfigureNak { identifier, options: parse_options(data)? },
-            LcpCode::CONFIGURE_REJECT => LcpRepr::ConfigureReject { identifier, options: parse_options(data)? },
+            LcpCode::CONFIGURE_REQUEST => LcpRepr::ConfigureRequest {
+                identifier,
+                options: parse_options(data)?,
+            },
+            LcpCode::CONFIGURE_ACK => LcpRepr::ConfigureAck {
+                identifier,
+                options: parse_options(data)?,
+            },
+            LcpCode::CONFIGURE_NAK => LcpRepr::ConfigureNak {
+                identifier,
+                options: parse_options(data)?,
+            },
+            LcpCode::CONFIGURE_REJECT => LcpRepr::ConfigureReject {
+                identifier,
+                options: parse_options(data)?,
+            },
             LcpCode::TERMINATE_REQUEST => LcpRepr::TerminateRequest { identifier, data },
             LcpCode::TERMINATE_ACK => LcpRepr::TerminateAck { identifier, data },
-            LcpCode::CODE_REJECT => LcpRepr::CodeReject { identifier, rejected_packet: data },
+            LcpCode::CODE_REJECT => LcpRepr::CodeReject {
+                identifier,
+                rejected_packet: data,
+            },
             LcpCode::PROTOCOL_REJECT => {
                 if data.len() < 2 {
                     return Err(Error::BadLength);
@@ -284,19 +359,35 @@ impl<'a> LcpRepr<'a> {
             }
             LcpCode::ECHO_REQUEST => {
                 let (magic_number, data) = magic(4)?;
-                LcpRepr::EchoRequest { identifier, magic_number, data }
+                LcpRepr::EchoRequest {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             LcpCode::ECHO_REPLY => {
                 let (magic_number, data) = magic(4)?;
-                LcpRepr::EchoReply { identifier, magic_number, data }
+                LcpRepr::EchoReply {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             LcpCode::DISCARD_REQUEST => {
                 let (magic_number, data) = magic(4)?;
-                LcpRepr::DiscardRequest { identifier, magic_number, data }
+                LcpRepr::DiscardRequest {
+                    identifier,
+                    magic_number,
+                    data,
+                }
             }
             LcpCode::IDENTIFICATION => {
                 let (magic_number, message) = magic(4)?;
-                LcpRepr::Identification { identifier, magic_number, message }
+                LcpRepr::Identification {
+                    identifier,
+                    magic_number,
+                    message,
+                }
             }
             LcpCode::TIME_REMAINING => {
                 let (magic_number, rest) = magic(8)?;
@@ -364,11 +455,19 @@ impl<'a> LcpRepr<'a> {
     fn data_len(&self) -> usize {
         use LcpRepr::*;
         match self {
-            TerminateRequest { data, .. } | TerminateAck { data, .. } | CodeReject { rejected_packet: data, .. } => {
-                data.len()
+            TerminateRequest { data, .. }
+            | TerminateAck { data, .. }
+            | CodeReject {
+                rejected_packet: data,
+                ..
+            } => data.len(),
+            ProtocolReject {
+                rejected_information,
+                ..
+            } => 2 + rejected_information.len(),
+            EchoRequest { data, .. } | EchoReply { data, .. } | DiscardRequest { data, .. } => {
+                4 + data.len()
             }
-            ProtocolReject { rejected_information, .. } => 2 + rejected_information.len(),
-            EchoRequest { data, .. } | EchoReply { data, .. } | DiscardRequest { data, .. } => 4 + data.len(),
             Identification { message, .. } => 4 + message.len(),
             TimeRemaining { message, .. } => 8 + message.len(),
             _ => options_len(self.options().unwrap_or(&[])),
@@ -384,26 +483,48 @@ impl<'a> LcpRepr<'a> {
         use LcpRepr::*;
         let (code, id) = (self.code().0, self.identifier());
         match *self {
-            TerminateRequest { data, .. } | TerminateAck { data, .. } | CodeReject { rejected_packet: data, .. } => {
-                return emit_control(buf, code, id, data)
-            }
+            TerminateRequest { data, .. }
+            | TerminateAck { data, .. }
+            | CodeReject {
+                rejected_packet: data,
+                ..
+            } => return emit_control(buf, code, id, data),
             _ => {}
         }
         let len = emit_control_header(buf, code, id, self.data_len())?;
         let out = &mut buf[CONTROL_HEADER_LEN..len];
         match *self {
-            ProtocolReject { rejected_protocol, rejected_information, .. } => {
+            ProtocolReject {
+                rejected_protocol,
+                rejected_information,
+                ..
+            } => {
                 out[..2].copy_from_slice(&rejected_protocol.0.to_be_bytes());
                 out[2..].copy_from_slice(rejected_information);
             }
-            EchoRequest { magic_number, data, .. }
-            | EchoReply { magic_number, data, .. }
-            | DiscardRequest { magic_number, data, .. }
-            | Identification { magic_number, message: data, .. } => {
+            EchoRequest {
+                magic_number, data, ..
+            }
+            | EchoReply {
+                magic_number, data, ..
+            }
+            | DiscardRequest {
+                magic_number, data, ..
+            }
+            | Identification {
+                magic_number,
+                message: data,
+                ..
+            } => {
                 out[..4].copy_from_slice(&magic_number.to_be_bytes());
                 out[4..].copy_from_slice(data);
             }
-            TimeRemaining { magic_number, seconds_remaining, message, .. } => {
+            TimeRemaining {
+                magic_number,
+                seconds_remaining,
+                message,
+                ..
+            } => {
                 out[..4].copy_from_slice(&magic_number.to_be_bytes());
                 out[4..8].copy_from_slice(&seconds_remaining.to_be_bytes());
                 out[8..].copy_from_slice(message);

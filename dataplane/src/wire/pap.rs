@@ -47,9 +47,19 @@ impl PapCode {
 /// A PAP packet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PapRepr<'a> {
-    AuthenticateRequest { identifier: u8, peer_id: &'a [u8], password: &'a [u8] },
-    AuthenticateAck { identifier: u8, message: &'a [u8] },
-    AuthenticateNak { identifier: u8, message: &'a [u8] },
+    AuthenticateRequest {
+        identifier: u8,
+        peer_id: &'a [u8],
+        password: &'a [u8],
+    },
+    AuthenticateAck {
+        identifier: u8,
+        message: &'a [u8],
+    },
+    AuthenticateNak {
+        identifier: u8,
+        message: &'a [u8],
+    },
 }
 
 /// A 1-byte length and the bytes it counts, from the front of `b`.
@@ -75,14 +85,37 @@ impl<'a> PapRepr<'a> {
             PapCode::AUTHENTICATE_REQUEST => {
                 let (peer_id, rest) = take_string(data)?;
                 let (password, rest) = take_string(rest)?;
-                (PapRepr::AuthenticateRequest { identifier, peer_id, password }, rest)
+                (
+                    PapRepr::AuthenticateRequest {
+                        identifier,
+                        peer_id,
+                        password,
+                    },
+                    rest,
+                )
             }
             code @ (PapCode::AUTHENTICATE_ACK | PapCode::AUTHENTICATE_NAK) => {
-                let (message, rest) = if data.is_empty() { (data, data) } else { take_string(data)? };
-                if code == PapCode::AUTHENTICATE_ACK {
-                    (PapRepr::AuthenticateAck { identifier, message }, rest)
+                let (message, rest) = if data.is_empty() {
+                    (data, data)
                 } else {
-                    (PapRepr::AuthenticateNak { identifier, message }, rest)
+                    take_string(data)?
+                };
+                if code == PapCode::AUTHENTICATE_ACK {
+                    (
+                        PapRepr::AuthenticateAck {
+                            identifier,
+                            message,
+                        },
+                        rest,
+                    )
+                } else {
+                    (
+                        PapRepr::AuthenticateNak {
+                            identifier,
+                            message,
+                        },
+                        rest,
+                    )
                 }
             }
             _ => return Err(Error::UnknownType),
@@ -112,10 +145,11 @@ impl<'a> PapRepr<'a> {
     pub fn buffer_len(&self) -> usize {
         CONTROL_HEADER_LEN
             + match self {
-                PapRepr::AuthenticateRequest { peer_id, password, .. } => 2 + peer_id.len() + password.len(),
-                PapRepr::AuthenticateAck { message, .. } | PapRepr::AuthenticateNak { message, .. } => {
-                    1 + message.len()
-                }
+                PapRepr::AuthenticateRequest {
+                    peer_id, password, ..
+                } => 2 + peer_id.len() + password.len(),
+                PapRepr::AuthenticateAck { message, .. }
+                | PapRepr::AuthenticateNak { message, .. } => 1 + message.len(),
             }
     }
 
@@ -123,13 +157,22 @@ impl<'a> PapRepr<'a> {
     /// [`Error::BadLength`] for a string longer than 255 bytes.
     pub fn emit(&self, buf: &mut [u8]) -> Result<usize> {
         let (first, second): (&[u8], Option<&[u8]>) = match *self {
-            PapRepr::AuthenticateRequest { peer_id, password, .. } => (peer_id, Some(password)),
-            PapRepr::AuthenticateAck { message, .. } | PapRepr::AuthenticateNak { message, .. } => (message, None),
+            PapRepr::AuthenticateRequest {
+                peer_id, password, ..
+            } => (peer_id, Some(password)),
+            PapRepr::AuthenticateAck { message, .. } | PapRepr::AuthenticateNak { message, .. } => {
+                (message, None)
+            }
         };
         if first.len() > 255 || second.is_some_and(|s| s.len() > 255) {
             return Err(Error::BadLength);
         }
-        let len = emit_control_header(buf, self.code().0, self.identifier(), self.buffer_len() - CONTROL_HEADER_LEN)?;
+        let len = emit_control_header(
+            buf,
+            self.code().0,
+            self.identifier(),
+            self.buffer_len() - CONTROL_HEADER_LEN,
+        )?;
         let mut at = CONTROL_HEADER_LEN;
         for s in core::iter::once(first).chain(second) {
             buf[at] = s.len() as u8;
@@ -151,6 +194,9 @@ pub fn fuzz(data: &[u8]) {
         let mut b = [0u8; 1024];
         let n = r.emit(&mut b).unwrap();
         assert_eq!(n, r.buffer_len());
-        assert_eq!(PapRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()), Ok(r));
+        assert_eq!(
+            PapRepr::parse(&ControlPacket::new_checked(&b[..n]).unwrap()),
+            Ok(r)
+        );
     }
 }

@@ -239,12 +239,20 @@ impl PppRepr {
     /// The plain form PPPoE uses for everything before PFC is negotiated: no
     /// Address/Control (RFC 2516 §7), two-byte protocol.
     pub const fn pppoe(protocol: PppProtocol) -> Self {
-        PppRepr { address_control: false, protocol_compressed: false, protocol }
+        PppRepr {
+            address_control: false,
+            protocol_compressed: false,
+            protocol,
+        }
     }
 
     /// The form L2TP and PPTP use by default: 0xff 0x03, two-byte protocol.
     pub const fn hdlc(protocol: PppProtocol) -> Self {
-        PppRepr { address_control: true, protocol_compressed: false, protocol }
+        PppRepr {
+            address_control: true,
+            protocol_compressed: false,
+            protocol,
+        }
     }
 
     #[inline]
@@ -406,7 +414,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> ControlPacket<T> {
 
 /// Write a control packet header for `data_len` bytes of data into `buf`, after checking
 /// that the packet fits the Length field and `buf`; returns the packet length.
-pub(crate) fn emit_control_header(buf: &mut [u8], code: u8, identifier: u8, data_len: usize) -> Result<usize> {
+pub(crate) fn emit_control_header(
+    buf: &mut [u8],
+    code: u8,
+    identifier: u8,
+    data_len: usize,
+) -> Result<usize> {
     let len = CONTROL_HEADER_LEN + data_len;
     let Ok(len16) = u16::try_from(len) else {
         return Err(Error::BadLength);
@@ -481,7 +494,11 @@ pub struct OptionIter<'a, O> {
 
 impl<'a, O: ConfigOption<'a>> OptionIter<'a, O> {
     pub fn new(list: &'a [u8]) -> Self {
-        OptionIter { inner: TlvIter::new(list), done: false, _o: core::marker::PhantomData }
+        OptionIter {
+            inner: TlvIter::new(list),
+            done: false,
+            _o: core::marker::PhantomData,
+        }
     }
 }
 
@@ -540,15 +557,36 @@ pub mod config_code {
 /// with options of type `O`. `IpcpRepr` and `Ipv6cpRepr` are this.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigRepr<'a, O> {
-    ConfigureRequest { identifier: u8, options: Options<O> },
-    ConfigureAck { identifier: u8, options: Options<O> },
-    ConfigureNak { identifier: u8, options: Options<O> },
-    ConfigureReject { identifier: u8, options: Options<O> },
-    TerminateRequest { identifier: u8, data: &'a [u8] },
-    TerminateAck { identifier: u8, data: &'a [u8] },
+    ConfigureRequest {
+        identifier: u8,
+        options: Options<O>,
+    },
+    ConfigureAck {
+        identifier: u8,
+        options: Options<O>,
+    },
+    ConfigureNak {
+        identifier: u8,
+        options: Options<O>,
+    },
+    ConfigureReject {
+        identifier: u8,
+        options: Options<O>,
+    },
+    TerminateRequest {
+        identifier: u8,
+        data: &'a [u8],
+    },
+    TerminateAck {
+        identifier: u8,
+        data: &'a [u8],
+    },
     /// The Rejected-Packet field: the packet with the unknown code, from its Code field
     /// on, truncated to fit the peer's MRU (RFC 1661 §5.6).
-    CodeReject { identifier: u8, rejected_packet: &'a [u8] },
+    CodeReject {
+        identifier: u8,
+        rejected_packet: &'a [u8],
+    },
 }
 
 impl<'a, O: ConfigOption<'a>> ConfigRepr<'a, O> {
@@ -560,13 +598,28 @@ impl<'a, O: ConfigOption<'a>> ConfigRepr<'a, O> {
         let data = p.data_ref();
         use config_code::*;
         Ok(match p.code() {
-            CONFIGURE_REQUEST => ConfigRepr::ConfigureRequest { identifier, options: parse_options(data)? },
-            CONFIGURE_ACK => ConfigRepr::ConfigureAck { identifier, options: parse_options(data)? },
-            CONFIGURE_NAK => ConfigRepr::ConfigureNak { identifier, options: parse_options(data)? },
-            CONFIGURE_REJECT => ConfigRepr::ConfigureReject { identifier, options: parse_options(data)? },
+            CONFIGURE_REQUEST => ConfigRepr::ConfigureRequest {
+                identifier,
+                options: parse_options(data)?,
+            },
+            CONFIGURE_ACK => ConfigRepr::ConfigureAck {
+                identifier,
+                options: parse_options(data)?,
+            },
+            CONFIGURE_NAK => ConfigRepr::ConfigureNak {
+                identifier,
+                options: parse_options(data)?,
+            },
+            CONFIGURE_REJECT => ConfigRepr::ConfigureReject {
+                identifier,
+                options: parse_options(data)?,
+            },
             TERMINATE_REQUEST => ConfigRepr::TerminateRequest { identifier, data },
             TERMINATE_ACK => ConfigRepr::TerminateAck { identifier, data },
-            CODE_REJECT => ConfigRepr::CodeReject { identifier, rejected_packet: data },
+            CODE_REJECT => ConfigRepr::CodeReject {
+                identifier,
+                rejected_packet: data,
+            },
             _ => return Err(Error::UnknownType),
         })
     }
@@ -611,7 +664,10 @@ impl<'a, O: ConfigOption<'a>> ConfigRepr<'a, O> {
         match self {
             ConfigRepr::TerminateRequest { data, .. }
             | ConfigRepr::TerminateAck { data, .. }
-            | ConfigRepr::CodeReject { rejected_packet: data, .. } => data.len(),
+            | ConfigRepr::CodeReject {
+                rejected_packet: data,
+                ..
+            } => data.len(),
             _ => options_len(self.options().unwrap_or(&[])),
         }
     }
@@ -627,7 +683,10 @@ impl<'a, O: ConfigOption<'a>> ConfigRepr<'a, O> {
         match self {
             ConfigRepr::TerminateRequest { data, .. }
             | ConfigRepr::TerminateAck { data, .. }
-            | ConfigRepr::CodeReject { rejected_packet: data, .. } => out.copy_from_slice(data),
+            | ConfigRepr::CodeReject {
+                rejected_packet: data,
+                ..
+            } => out.copy_from_slice(data),
             _ => {
                 emit_options(self.options().unwrap_or(&[]), out)?;
             }
@@ -642,14 +701,21 @@ pub fn fuzz(data: &[u8]) {
     let h = parse_header(data);
     if let Ok(f) = PppFrame::new_checked(data) {
         assert_eq!(h, Ok((f.protocol(), f.header_len())));
-        let _ = (f.has_address_control(), f.is_protocol_compressed(), f.payload().len());
+        let _ = (
+            f.has_address_control(),
+            f.is_protocol_compressed(),
+            f.payload().len(),
+        );
         let r = PppRepr::parse(&f).unwrap();
         let mut b = [0u8; 4];
         // A header read from the wire is always one a receiver reads back.
         let n = r.emit(&mut b).unwrap();
         assert_eq!(n, f.header_len());
         assert_eq!(&b[..n], &data[..n]);
-        assert_eq!(PppRepr::parse(&PppFrame::new_checked(&b[..n]).unwrap()), Ok(r));
+        assert_eq!(
+            PppRepr::parse(&PppFrame::new_checked(&b[..n]).unwrap()),
+            Ok(r)
+        );
     } else {
         assert_eq!(h, Err(Error::Truncated));
     }
