@@ -407,12 +407,13 @@ impl<'a> RadiusAttribute<'a> {
     /// made of exactly one well-formed sub-attribute becomes [`Self::Vendor`].
     pub fn from_wire(kind: AttributeType, value: &'a [u8]) -> Self {
         if kind == AttributeType::VENDOR_SPECIFIC {
-            if let [0, v1, v2, v3, vendor_type, vendor_len, sub @ ..] = value {
-                if *vendor_len as usize == sub.len() + 2 {
+            if let [0, v1, v2, v3, subs @ ..] = value {
+                let mut it = TlvIter::<TypeLen8>::new(subs);
+                if let (Some(Ok(sub)), None) = (it.next(), it.next()) {
                     return RadiusAttribute::Vendor {
                         vendor_id: u32::from_be_bytes([0, *v1, *v2, *v3]),
-                        vendor_type: *vendor_type,
-                        value: sub,
+                        vendor_type: sub.kind,
+                        value: sub.value,
                     };
                 }
             }
@@ -985,7 +986,8 @@ pub fn unhide_user_password(
     authenticator: &[u8; 16],
     out: &mut [u8],
 ) -> Result<usize> {
-    if hidden.is_empty() || hidden.len() > MAX_PASSWORD_LEN || !hidden.len().is_multiple_of(16) {
+    // `& 15`: a multiple of 16 (`is_multiple_of` is newer than our rust-version).
+    if hidden.is_empty() || hidden.len() > MAX_PASSWORD_LEN || hidden.len() & 15 != 0 {
         return Err(Error::BadValue);
     }
     let out = out.get_mut(..hidden.len()).ok_or(Error::BufferTooSmall)?;
@@ -1061,7 +1063,7 @@ pub fn decrypt_mppe_key(
         [s0, s1, rest @ ..] if s0 & 0x80 != 0 => ([*s0, *s1], rest),
         _ => return Err(Error::BadValue),
     };
-    if string.is_empty() || !string.len().is_multiple_of(16) || string.len() > MAX_VENDOR_VALUE_LEN {
+    if string.is_empty() || string.len() & 15 != 0 || string.len() > MAX_VENDOR_VALUE_LEN {
         return Err(Error::BadValue);
     }
     let mut plain = [0u8; MAX_VENDOR_VALUE_LEN + 1];
