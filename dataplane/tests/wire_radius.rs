@@ -812,7 +812,9 @@ for k, v in out.items():
         let acct = build(&r, None);
         let acct_auth = auth_of(&acct.bytes);
         out.push(("accounting-request", acct));
-        let r = RadiusRepr::new(RadiusCode::ACCOUNTING_RESPONSE, 5, [0; 16]);
+        // With a Message-Authenticator over zeros, as FreeRADIUS computes it.
+        let mut r = RadiusRepr::new(RadiusCode::ACCOUNTING_RESPONSE, 5, [0; 16]);
+        r.push_message_authenticator().unwrap();
         out.push(("accounting-response", build(&r, Some(acct_auth))));
 
         // Disconnect-Request, -ACK; another, -NAK.
@@ -916,7 +918,7 @@ for k, v in out.items():
     auth = p.authenticator
     if p.haslayer(RadiusAttr_Message_Authenticator):
         got = p[RadiusAttr_Message_Authenticator].value
-        inp = auth if p.code in (1, 12) else (bytes(16) if p.code in (4, 40, 43) else req)
+        inp = auth if p.code in (1, 12) else (bytes(16) if p.code in (4, 5, 40, 43) else req)
         ma = str(RadiusAttr_Message_Authenticator.compute_message_authenticator(p, inp, S) == got)
         p[RadiusAttr_Message_Authenticator].value = got
     if p.code in (1, 12):

@@ -753,11 +753,18 @@ impl<T: AsRef<[u8]>> RadiusPacket<T> {
     /// What stands in the Authenticator field while the Message-Authenticator is
     /// computed: the packet's own for Access-Request and Status-Server (RFC 3579
     /// §3.2), zeros for Accounting/Disconnect/CoA requests (RFC 5176 §3.4), the
-    /// request's for responses (RFC 3579 §3.2, RFC 5176 §3.4).
+    /// request's for the Access-* answers and Disconnect/CoA ACK/NAK (RFC 3579 §3.2,
+    /// RFC 5176 §3.4). An Accounting-Response gets zeros: no RFC defines its
+    /// Message-Authenticator and that is what FreeRADIUS computes and checks (an
+    /// Accounting-Response to a Status-Server, RFC 5997 §3, takes the request's:
+    /// use [`Self::message_authenticator_with`] for that one).
     fn message_authenticator_input(
         &self,
         request_authenticator: Option<&[u8; 16]>,
     ) -> Result<[u8; 16]> {
+        if self.code() == RadiusCode::ACCOUNTING_RESPONSE {
+            return Ok([0; 16]);
+        }
         match self.code().authenticator_kind() {
             Some(AuthenticatorKind::Random) => Ok(self.authenticator()),
             Some(AuthenticatorKind::Request) => Ok([0; 16]),
@@ -779,11 +786,22 @@ impl<T: AsRef<[u8]>> RadiusPacket<T> {
         request_authenticator: Option<&[u8; 16]>,
         secret: &[u8],
     ) -> Result<[u8; 16]> {
+        let auth = self.message_authenticator_input(request_authenticator)?;
+        self.message_authenticator_with(&auth, secret)
+    }
+
+    /// The Message-Authenticator with `authenticator` standing in the Authenticator
+    /// field, whatever the code: for the cases [`Self::compute_message_authenticator`]
+    /// does not choose right. [`Error::MissingField`] without the attribute.
+    pub fn message_authenticator_with(
+        &self,
+        authenticator: &[u8; 16],
+        secret: &[u8],
+    ) -> Result<[u8; 16]> {
         let at = self
             .message_authenticator_offset()?
             .ok_or(Error::MissingField)?;
-        let auth = self.message_authenticator_input(request_authenticator)?;
-        hmac_md5_message(self.packet(), &auth, at, secret)
+        hmac_md5_message(self.packet(), authenticator, at, secret)
     }
 
     /// [`Error::BadAuthenticator`] unless the Message-Authenticator verifies; the
