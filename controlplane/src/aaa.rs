@@ -341,7 +341,10 @@ pub struct UserEntry {
 
 impl fmt::Debug for UserEntry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("UserEntry").field("attributes", &self.attributes).field("line", &self.line).finish_non_exhaustive()
+        f.debug_struct("UserEntry")
+            .field("attributes", &self.attributes)
+            .field("line", &self.line)
+            .finish_non_exhaustive()
     }
 }
 
@@ -349,7 +352,11 @@ impl fmt::Debug for UserEntry {
 enum Segment {
     Literal(Vec<u8>),
     /// `{lo-hi}`; `width` is `Some` for zero-padded bounds.
-    Number { lo: u64, hi: u64, width: Option<usize> },
+    Number {
+        lo: u64,
+        hi: u64,
+        width: Option<usize>,
+    },
     Star,
 }
 
@@ -510,7 +517,9 @@ fn parse_duration(v: &str) -> Result<u32, String> {
         _ => (v, 1),
     };
     if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{v:?} is not a duration: seconds as a whole number, optionally with s, m, h or d (3600, 1h)"));
+        return Err(format!(
+            "{v:?} is not a duration: seconds as a whole number, optionally with s, m, h or d (3600, 1h)"
+        ));
     }
     let n: u64 = num.parse().unwrap_or(u64::MAX).saturating_mul(mult);
     if n == 0 {
@@ -556,9 +565,18 @@ fn parse_user(line: &Line, start: usize, field: &str) -> Result<Result<Vec<u8>, 
                     return Err(line.error(start + i, "'{' without a closing '}'".into()));
                 };
                 let body = &field[body_start..body_start + close];
-                let bad = || line.error(start + i, format!("{{{body}}}: a range is {{FIRST-LAST}} with decimal numbers, e.g. {{1-1000}}"));
+                let bad = || {
+                    line.error(
+                        start + i,
+                        format!("{{{body}}}: a range is {{FIRST-LAST}} with decimal numbers, e.g. {{1-1000}}"),
+                    )
+                };
                 let (a, b) = body.split_once('-').ok_or_else(bad)?;
-                let number = |s: &str| (!s.is_empty() && s.len() <= 18 && s.bytes().all(|d| d.is_ascii_digit())).then(|| s.parse::<u64>().ok()).flatten();
+                let number = |s: &str| {
+                    (!s.is_empty() && s.len() <= 18 && s.bytes().all(|d| d.is_ascii_digit()))
+                        .then(|| s.parse::<u64>().ok())
+                        .flatten()
+                };
                 let (Some(lo), Some(hi)) = (number(a), number(b)) else {
                     return Err(bad());
                 };
@@ -568,7 +586,10 @@ fn parse_user(line: &Line, start: usize, field: &str) -> Result<Result<Vec<u8>, 
                 let padded = |s: &str| s.len() > 1 && s.starts_with('0');
                 let width = if padded(a) || padded(b) {
                     if a.len() != b.len() {
-                        return Err(line.error(start + i, format!("range {a}-{b}: zero-padded bounds must have the same number of digits")));
+                        return Err(line.error(
+                            start + i,
+                            format!("range {a}-{b}: zero-padded bounds must have the same number of digits"),
+                        ));
                     }
                     Some(a.len())
                 } else {
@@ -679,7 +700,8 @@ impl UsersTable {
                         attributes.dns[0] = Some(parse_unicast(first).map_err(bad)?);
                         if let Some(second) = parts.next() {
                             attributes.dns[1] = Some(
-                                parse_unicast(second).map_err(|m| line.error(value_at + first.len() + 1, format!("dns: {m}")))?,
+                                parse_unicast(second)
+                                    .map_err(|m| line.error(value_at + first.len() + 1, format!("dns: {m}")))?,
                             );
                         }
                         if parts.next().is_some() {
@@ -703,20 +725,29 @@ impl UsersTable {
                 Ok(name) => {
                     if let (Some(ip), Some(at)) = (entry.attributes.framed_ip, ip_at) {
                         if let Some(first) = static_ips.insert(ip, line.number) {
-                            return Err(line.error(at + 3, format!("ip: {ip} is already the static address of the user on line {first}")));
+                            return Err(line.error(
+                                at + 3,
+                                format!("ip: {ip} is already the static address of the user on line {first}"),
+                            ));
                         }
                     }
                     if let Some(first) = table.exact.get(&name) {
-                        return Err(line.error(user_at, format!("duplicate user {user} (first defined on line {})", first.line)));
+                        return Err(line
+                            .error(user_at, format!("duplicate user {user} (first defined on line {})", first.line)));
                     }
                     table.exact.insert(name, entry);
                 }
                 Err(segments) => {
                     if let Some(at) = ip_at {
-                        return Err(line.error(at, format!("ip on the pattern {user}: every user it matches would get the same address")));
+                        return Err(line.error(
+                            at,
+                            format!("ip on the pattern {user}: every user it matches would get the same address"),
+                        ));
                     }
                     if let Some(first) = pattern_lines.insert(user.to_string(), line.number) {
-                        return Err(line.error(user_at, format!("duplicate user {user} (first defined on line {first})")));
+                        return Err(
+                            line.error(user_at, format!("duplicate user {user} (first defined on line {first})"))
+                        );
                     }
                     table.patterns.push(Pattern { text: user.to_string(), segments, entry });
                 }
@@ -932,14 +963,23 @@ mod tests {
         let challenge = unhex("00112233445566778899aabbccddeeff");
         assert_eq!(chap_md5_response(0x2a, b"secret", &challenge).to_vec(), unhex("b315fb98595bfed70521be60163cc41e"));
         let t = table("bob secret pool=p\n");
-        let good = Credentials::Chap { id: 0x2a, challenge: challenge.clone(), response: unhex("b315fb98595bfed70521be60163cc41e") };
+        let good = Credentials::Chap {
+            id: 0x2a,
+            challenge: challenge.clone(),
+            response: unhex("b315fb98595bfed70521be60163cc41e"),
+        };
         assert_eq!(accepted(&t, "bob", &good).unwrap().pool.as_deref(), Some("p"));
         // Another Identifier, another challenge or another response: refused.
-        let wrong_id = Credentials::Chap { id: 0x2b, challenge: challenge.clone(), response: unhex("b315fb98595bfed70521be60163cc41e") };
+        let wrong_id = Credentials::Chap {
+            id: 0x2b,
+            challenge: challenge.clone(),
+            response: unhex("b315fb98595bfed70521be60163cc41e"),
+        };
         assert!(accepted(&t, "bob", &wrong_id).is_none());
         let mut other = challenge.clone();
         other[0] ^= 1;
-        let wrong_challenge = Credentials::Chap { id: 0x2a, challenge: other, response: unhex("b315fb98595bfed70521be60163cc41e") };
+        let wrong_challenge =
+            Credentials::Chap { id: 0x2a, challenge: other, response: unhex("b315fb98595bfed70521be60163cc41e") };
         assert!(accepted(&t, "bob", &wrong_challenge).is_none());
         let short = Credentials::Chap { id: 0x2a, challenge, response: vec![0; 15] };
         assert_eq!(
@@ -951,7 +991,8 @@ mod tests {
     #[test]
     fn ms_chap_v2_is_refused_as_unsupported() {
         let t = table("bob secret\n");
-        let c = Credentials::MsChapV2 { authenticator_challenge: [1; 16], peer_challenge: [2; 16], nt_response: [3; 24] };
+        let c =
+            Credentials::MsChapV2 { authenticator_challenge: [1; 16], peer_challenge: [2; 16], nt_response: [3; 24] };
         match t.authenticate(b"bob", &c) {
             AuthOutcome::Reject(r) => {
                 assert_eq!(r.kind, RejectKind::UnsupportedMethod);
@@ -978,7 +1019,16 @@ mod tests {
         for u in ["user1@lab", "user9@lab", "user10@lab", "user999999@lab", "user1000000@lab", "user123456@lab"] {
             assert_eq!(lab(u).as_deref(), Some("lab"), "{u}");
         }
-        for u in ["user0@lab", "user01@lab", "user1000001@lab", "user@lab", "user1@labx", "user1x@lab", "xuser1@lab", "user-1@lab"] {
+        for u in [
+            "user0@lab",
+            "user01@lab",
+            "user1000001@lab",
+            "user@lab",
+            "user1@labx",
+            "user1x@lab",
+            "xuser1@lab",
+            "user-1@lab",
+        ] {
             assert_eq!(lab(u), None, "{u}");
         }
         // Exact wins over patterns.
@@ -1071,7 +1121,10 @@ mod tests {
     fn pool_references_are_checked_against_the_configuration() {
         let t = table("a pw pool=lab\nb pw\n*@x pw  pool=guest\n");
         assert!(t.check_pools(|p| p == "lab" || p == "guest").is_ok());
-        assert_eq!(t.check_pools(|p| p == "lab").unwrap_err().to_string(), "users.txt:3:14: pool: no pool named guest in the configuration");
+        assert_eq!(
+            t.check_pools(|p| p == "lab").unwrap_err().to_string(),
+            "users.txt:3:14: pool: no pool named guest in the configuration"
+        );
     }
 
     fn request(handle: u64, user: &str, c: Credentials) -> AuthRequest {

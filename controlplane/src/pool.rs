@@ -59,10 +59,7 @@ impl PoolRange {
         let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
         let a = u32::from(addr);
         if a & !mask != 0 {
-            return Err(format!(
-                "{addr}/{len} has host bits set (the prefix is {}/{len})",
-                Ipv4Addr::from(a & mask)
-            ));
+            return Err(format!("{addr}/{len} has host bits set (the prefix is {}/{len})", Ipv4Addr::from(a & mask)));
         }
         Self::checked(PoolRange { first: a, last: a | !mask, prefix_len: Some(len) })
     }
@@ -81,10 +78,7 @@ impl PoolRange {
             t.trim().parse::<Ipv4Addr>().map_err(|_| format!("{:?} is not an IPv4 address", t.trim()))
         };
         if let Some((a, l)) = s.split_once('/') {
-            let len: u8 = l
-                .trim()
-                .parse()
-                .map_err(|_| format!("{s:?}: {:?} is not a prefix length", l.trim()))?;
+            let len: u8 = l.trim().parse().map_err(|_| format!("{s:?}: {:?} is not a prefix length", l.trim()))?;
             Self::prefix(addr(a)?, len)
         } else if let Some((a, b)) = s.split_once('-') {
             Self::range(addr(a)?, addr(b)?)
@@ -163,7 +157,13 @@ pub struct PoolConfig {
 impl PoolConfig {
     /// A pool with the default skips (prefix ends, `.0` and `.255`) and no exclusions.
     pub fn new(name: &str, ranges: Vec<PoolRange>) -> PoolConfig {
-        PoolConfig { name: name.to_string(), ranges, exclude: Vec::new(), skip_prefix_ends: true, skip_dot0_dot255: true }
+        PoolConfig {
+            name: name.to_string(),
+            ranges,
+            exclude: Vec::new(),
+            skip_prefix_ends: true,
+            skip_dot0_dot255: true,
+        }
     }
 }
 
@@ -184,24 +184,58 @@ pub struct PoolStats {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum PoolError {
     /// A pool has an empty name, or a character other than letters, digits, `-`, `_`, `.`.
-    BadName { name: String },
-    DuplicateName { name: String },
-    TooManyPools { count: usize },
-    NoRanges { pool: String },
-    TooLarge { pool: String, size: u64 },
+    BadName {
+        name: String,
+    },
+    DuplicateName {
+        name: String,
+    },
+    TooManyPools {
+        count: usize,
+    },
+    NoRanges {
+        pool: String,
+    },
+    TooLarge {
+        pool: String,
+        size: u64,
+    },
     /// Every address of the pool is skipped or excluded.
-    NoUsableAddress { pool: String },
+    NoUsableAddress {
+        pool: String,
+    },
     /// Two ranges share addresses; `pool_a` and `pool_b` are equal when both are in one pool.
-    Overlap { pool_a: String, range_a: PoolRange, pool_b: String, range_b: PoolRange },
-    ExcludeOutside { pool: String, range: PoolRange },
-    UnknownPool { name: String },
-    Exhausted { pool: String, size: u32 },
+    Overlap {
+        pool_a: String,
+        range_a: PoolRange,
+        pool_b: String,
+        range_b: PoolRange,
+    },
+    ExcludeOutside {
+        pool: String,
+        range: PoolRange,
+    },
+    UnknownPool {
+        name: String,
+    },
+    Exhausted {
+        pool: String,
+        size: u32,
+    },
     /// Reserving an address that is already in use; `pool` is the pool it is in, if any.
-    InUse { addr: Ipv4Addr, pool: Option<String> },
+    InUse {
+        addr: Ipv4Addr,
+        pool: Option<String>,
+    },
     /// Releasing an address that is not in use (double free, or never allocated).
-    NotInUse { addr: Ipv4Addr, pool: Option<String> },
+    NotInUse {
+        addr: Ipv4Addr,
+        pool: Option<String>,
+    },
     /// Reserving an address no subscriber may have.
-    NotUnicast { addr: Ipv4Addr },
+    NotUnicast {
+        addr: Ipv4Addr,
+    },
 }
 
 impl fmt::Display for PoolError {
@@ -217,10 +251,9 @@ impl fmt::Display for PoolError {
             PoolError::DuplicateName { name } => write!(f, "pool {name} is defined twice"),
             PoolError::TooManyPools { count } => write!(f, "{count} pools: at most {MAX_POOLS}"),
             PoolError::NoRanges { pool } => write!(f, "pool {pool} has no ranges"),
-            PoolError::TooLarge { pool, size } => write!(
-                f,
-                "pool {pool} has {size} addresses: at most {MAX_POOL_SIZE} (a /8) per pool; split it"
-            ),
+            PoolError::TooLarge { pool, size } => {
+                write!(f, "pool {pool} has {size} addresses: at most {MAX_POOL_SIZE} (a /8) per pool; split it")
+            }
             PoolError::NoUsableAddress { pool } => {
                 write!(f, "pool {pool} has no usable address: every one is skipped or excluded")
             }
@@ -228,7 +261,10 @@ impl fmt::Display for PoolError {
                 write!(f, "pool {pool_a}: ranges {range_a} and {range_b} overlap")
             }
             PoolError::Overlap { pool_a, range_a, pool_b, range_b } => {
-                write!(f, "pools {pool_a} and {pool_b} overlap: {range_a} (pool {pool_a}) and {range_b} (pool {pool_b})")
+                write!(
+                    f,
+                    "pools {pool_a} and {pool_b} overlap: {range_a} (pool {pool_a}) and {range_b} (pool {pool_b})"
+                )
             }
             PoolError::ExcludeOutside { pool, range } => {
                 write!(f, "pool {pool}: exclude {range} is not inside the pool's ranges")
@@ -476,9 +512,7 @@ impl Pools {
         let Some(p) = self.pools.get_mut(id.0 as usize) else {
             return Err(PoolError::UnknownPool { name: format!("#{}", id.0) });
         };
-        p.allocate()
-            .map(Ipv4Addr::from)
-            .ok_or_else(|| PoolError::Exhausted { pool: p.name.clone(), size: p.size })
+        p.allocate().map(Ipv4Addr::from).ok_or_else(|| PoolError::Exhausted { pool: p.name.clone(), size: p.size })
     }
 
     /// A free address of the pool named `name`.
@@ -644,7 +678,10 @@ mod tests {
         // Nothing skipped; /31 and /32 keep their addresses even with the default skips
         // except .0/.255.
         assert_eq!(Pools::new(&[plain("p", &["10.0.0.0/24"])]).unwrap().stats()[0].size, 256);
-        let c = PoolConfig { skip_dot0_dot255: false, ..PoolConfig::new("p", vec![range("10.0.0.6/31"), range("10.0.0.9/32")]) };
+        let c = PoolConfig {
+            skip_dot0_dot255: false,
+            ..PoolConfig::new("p", vec![range("10.0.0.6/31"), range("10.0.0.9/32")])
+        };
         assert_eq!(Pools::new(&[c]).unwrap().stats()[0].size, 3);
         // A range given as first-last has no prefix ends.
         let c = PoolConfig { skip_dot0_dot255: false, ..PoolConfig::new("p", vec![range("10.0.0.0-10.0.0.3")]) };
@@ -695,7 +732,10 @@ mod tests {
         assert!(handed.iter().all(|a| !(200..=209).contains(&a.octets()[3])));
         assert!(pools.allocate(id).is_err());
         // A dynamically allocated address cannot be reserved.
-        assert_eq!(pools.reserve(ip("10.0.0.6")).unwrap_err(), PoolError::InUse { addr: ip("10.0.0.6"), pool: Some("dyn".into()) });
+        assert_eq!(
+            pools.reserve(ip("10.0.0.6")).unwrap_err(),
+            PoolError::InUse { addr: ip("10.0.0.6"), pool: Some("dyn".into()) }
+        );
         // Back in the pool after release.
         pools.release(ip("10.0.0.5")).unwrap();
         assert_eq!(pools.allocate(id), Ok(ip("10.0.0.5")));
@@ -763,7 +803,10 @@ mod tests {
         assert!(e.to_string().starts_with("pool big has 33554432 addresses: at most 16777216"), "{e}");
         let mut c = plain("a", &["10.0.0.0/24"]);
         c.exclude = vec![range("10.0.0.250-10.0.1.2")];
-        assert_eq!(Pools::new(&[c]).err().unwrap().to_string(), "pool a: exclude 10.0.0.250-10.0.1.2 is not inside the pool's ranges");
+        assert_eq!(
+            Pools::new(&[c]).err().unwrap().to_string(),
+            "pool a: exclude 10.0.0.250-10.0.1.2 is not inside the pool's ranges"
+        );
         // Adjacent ranges are fine.
         assert!(Pools::new(&[plain("a", &["10.0.0.0/24"]), plain("b", &["10.0.1.0/24"])]).is_ok());
     }

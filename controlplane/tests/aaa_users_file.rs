@@ -47,14 +47,24 @@ fn lab_users_log_in_with_pap_and_chap() {
         }
     }
     match outcome(&t, "user1@lab", &pap("lab ")) {
-        AuthOutcome::Reject(r) => assert_eq!((r.kind, r.message.as_str()), (RejectKind::WrongPassword, "Authentication failed")),
+        AuthOutcome::Reject(r) => {
+            assert_eq!((r.kind, r.message.as_str()), (RejectKind::WrongPassword, "Authentication failed"))
+        }
         a => panic!("{a:?}"),
     }
     // CHAP-MD5, RFC 1994 §4.1; the response is from Python:
     //   hashlib.md5(bytes([1]) + b'lab' + bytes(range(0x10, 0x20))).hexdigest()
-    let chap = Credentials::Chap { id: 1, challenge: (0x10..0x20).collect(), response: unhex("1284a8516dc7260446add4f838bce8a9") };
+    let chap = Credentials::Chap {
+        id: 1,
+        challenge: (0x10..0x20).collect(),
+        response: unhex("1284a8516dc7260446add4f838bce8a9"),
+    };
     assert!(matches!(outcome(&t, "user500000@lab", &chap), AuthOutcome::Accept(_)));
-    let chap_wrong_id = Credentials::Chap { id: 2, challenge: (0x10..0x20).collect(), response: unhex("1284a8516dc7260446add4f838bce8a9") };
+    let chap_wrong_id = Credentials::Chap {
+        id: 2,
+        challenge: (0x10..0x20).collect(),
+        response: unhex("1284a8516dc7260446add4f838bce8a9"),
+    };
     assert!(matches!(outcome(&t, "user500000@lab", &chap_wrong_id), AuthOutcome::Reject(_)));
     // The static user.
     match outcome(&t, "static@lab", &pap("lab")) {
@@ -103,7 +113,8 @@ impl Drop for TempFile {
 }
 
 fn login(b: &mut LocalBackend, handle: u64, user: &str, password: &str) -> bool {
-    let req = AuthRequest { handle, username: user.as_bytes().to_vec(), credentials: pap(password), nas: NasInfo::default() };
+    let req =
+        AuthRequest { handle, username: user.as_bytes().to_vec(), credentials: pap(password), nas: NasInfo::default() };
     b.submit(0, req).unwrap();
     let r = b.poll_result(0).unwrap();
     assert_eq!(r.handle, handle);
