@@ -1511,6 +1511,10 @@ for k, v in out.items():
         // A wrong Message-Authenticator with a right Response Authenticator.
         p.set_code(RadiusCode::ACCESS_ACCEPT);
         p.sign(Some(&RA), SECRET).unwrap();
+        assert_eq!(
+            p.message_authenticator_with(&RA, SECRET),
+            p.compute_message_authenticator(Some(&RA), SECRET)
+        );
         let at = p.message_authenticator_offset().unwrap().unwrap();
         let mut c = b.clone();
         c[at] ^= 1;

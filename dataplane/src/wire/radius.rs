@@ -16,13 +16,23 @@
 //! |  Attributes ...
 //! +-+-+-+-+-+-+-+-+-+-+-+-+-
 //!
-//!  Attribute (RFC 2865 §5)         Vendor-Specific (RFC 2865 §5.26)
-//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |     Type      |    Length     |  |  Type (26)    |  Length       |  Vendor-Id
-//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//! |  Value ...                       Vendor-Id (cont)  | Vendor type   | Vendor length |
-//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+  +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
-//!                                  |  Attribute-Specific...
+//! Attribute (RFC 2865 §5):
+//!  0                   1                   2
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-
+//! |     Type      |    Length     |  Value ...
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-
+//!
+//! Vendor-Specific (RFC 2865 §5.26), with the recommended sub-attribute layout:
+//!  0                   1                   2                   3
+//!  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |     Type (26) |    Length     |            Vendor-Id
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//!      Vendor-Id (cont)           | Vendor type   | Vendor length |
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+//! |    Attribute-Specific...
+//! +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-
 //! ```
 //!
 //! Length counts the whole packet, 20 to 4096 octets (§3); octets after it are padding
@@ -46,7 +56,10 @@
 //! Not supported: RFC 6929 extended and long-extended attributes (types 241..246 are
 //! kept raw), Tunnel-Password (RFC 2868 §3.5) and tagged attributes, EAP-Message
 //! reassembly (the fragments are kept as separate attributes), RADIUS over TCP/TLS/DTLS,
-//! Status-Client semantics (code 13 is treated like Status-Server).
+//! Status-Client semantics (code 13 is treated like Status-Server), choosing the
+//! Message-Authenticator input for an Accounting-Response to a Status-Server (RFC 5997
+//! §3; [`RadiusPacket::message_authenticator_with`] computes it), checking CHAP or
+//! MS-CHAP responses (that needs the user's password: a server's job).
 
 use super::ipv4::Ipv4Address;
 use super::tlv::{emit_type_len8, TlvIter, TypeLen8};
@@ -751,13 +764,7 @@ impl<T: AsRef<[u8]>> RadiusPacket<T> {
     }
 
     /// What stands in the Authenticator field while the Message-Authenticator is
-    /// computed: the packet's own for Access-Request and Status-Server (RFC 3579
-    /// §3.2), zeros for Accounting/Disconnect/CoA requests (RFC 5176 §3.4), the
-    /// request's for the Access-* answers and Disconnect/CoA ACK/NAK (RFC 3579 §3.2,
-    /// RFC 5176 §3.4). An Accounting-Response gets zeros: no RFC defines its
-    /// Message-Authenticator and that is what FreeRADIUS computes and checks (an
-    /// Accounting-Response to a Status-Server, RFC 5997 §3, takes the request's:
-    /// use [`Self::message_authenticator_with`] for that one).
+    /// computed (see [`Self::compute_message_authenticator`]).
     fn message_authenticator_input(
         &self,
         request_authenticator: Option<&[u8; 16]>,
@@ -776,11 +783,16 @@ impl<T: AsRef<[u8]>> RadiusPacket<T> {
     }
 
     /// The Message-Authenticator this packet should carry: HMAC-MD5 keyed with the
-    /// secret over the packet, its value taken as zeros and the Authenticator field
-    /// as [`Self::message_authenticator_input`] says. `request_authenticator` is
-    /// needed for responses only. [`Error::MissingField`] without the attribute, or
-    /// for a response without `request_authenticator`; [`Error::UnknownType`] for a
-    /// code we do not know.
+    /// secret over the packet, its value taken as zeros and in the Authenticator
+    /// field: the packet's own for Access-Request and Status-Server (RFC 3579 §3.2),
+    /// zeros for Accounting/Disconnect/CoA requests (RFC 5176 §3.4), the request's
+    /// (`request_authenticator`) for the Access-* answers and Disconnect/CoA ACK/NAK
+    /// (RFC 3579 §3.2, RFC 5176 §3.4). An Accounting-Response gets zeros: no RFC
+    /// defines its Message-Authenticator and that is what FreeRADIUS computes and
+    /// checks (an Accounting-Response to a Status-Server, RFC 5997 §3, takes the
+    /// request's: use [`Self::message_authenticator_with`] for that one).
+    /// [`Error::MissingField`] without the attribute, or for a response without
+    /// `request_authenticator`; [`Error::UnknownType`] for a code we do not know.
     pub fn compute_message_authenticator(
         &self,
         request_authenticator: Option<&[u8; 16]>,
