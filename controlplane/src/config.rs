@@ -152,6 +152,13 @@ pub struct DataplaneConfig {
     pub idle_sleep_us: u32,
     /// ICMP errors per second per worker (RFC 1812 §4.3.2.8).
     pub icmp_rate: u64,
+    /// Subscriber sessions the data plane holds (its session table is sized at start).
+    pub max_sessions: u32,
+    /// PPPoE discovery frames per second each worker passes to the control core.
+    pub pppoe_discovery_rate: u64,
+    /// PPP control frames (LCP, authentication, NCPs) per second each worker passes to
+    /// the control core.
+    pub ppp_control_rate: u64,
 }
 
 // ---- errors ----
@@ -414,6 +421,9 @@ struct RawDataplane {
     punt_ring: Int,
     idle_sleep_us: Int,
     icmp_rate: Int,
+    max_sessions: Int,
+    pppoe_discovery_rate: Int,
+    ppp_control_rate: Int,
 }
 
 // ---- locating errors ----
@@ -1475,6 +1485,14 @@ fn check_dataplane(cx: &Ctx, d: &RawDataplane) -> Result<DataplaneConfig, Config
         punt_ring: cx.power_of_two(&d.punt_ring, "dataplane.punt_ring", 4096u32, 64..=1 << 20)?,
         idle_sleep_us: cx.int(&d.idle_sleep_us, "dataplane.idle_sleep_us", 0, 0..=10000)?,
         icmp_rate: cx.int(&d.icmp_rate, "dataplane.icmp_rate", 1000, 1..=1_000_000)?,
+        max_sessions: cx.int(
+            &d.max_sessions,
+            "dataplane.max_sessions",
+            65536,
+            1..=dataplane::session::MAX_SESSIONS as i64,
+        )?,
+        pppoe_discovery_rate: cx.int(&d.pppoe_discovery_rate, "dataplane.pppoe_discovery_rate", 2000, 1..=1_000_000)?,
+        ppp_control_rate: cx.int(&d.ppp_control_rate, "dataplane.ppp_control_rate", 20_000, 1..=10_000_000)?,
     })
 }
 
@@ -1596,6 +1614,9 @@ via = "198.51.100.2"
                 punt_ring: 4096,
                 idle_sleep_us: 0,
                 icmp_rate: 1000,
+                max_sessions: 65536,
+                pppoe_discovery_rate: 2000,
+                ppp_control_rate: 20_000,
             }
         );
         assert_eq!(

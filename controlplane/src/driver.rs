@@ -24,7 +24,8 @@ use dataplane::counters::{Count, DropReason, WorkerCounters};
 use dataplane::fib::FibConfig;
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::rcu::Qsbr;
-use dataplane::stages::{Punt, PuntReason, PUNT_HEADER_LEN};
+use dataplane::session::SessionWriter;
+use dataplane::stages::{Punt, PuntLimits, PuntReason, PUNT_HEADER_LEN};
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_ADDRS, MAX_PORTS};
 use dataplane::worker::{self, WorkerConfig};
 use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig as DpdkPortConfig, Ring};
@@ -81,6 +82,7 @@ pub struct Runtime {
     tables: Arc<Tables>,
     routes: RouteManager,
     neighbours: NeighbourManager<Mbuf>,
+    sessions: SessionWriter,
     qsbr: Arc<Qsbr>,
     counters: Vec<Arc<WorkerCounters>>,
     punt_rings: Vec<Arc<Ring>>,
@@ -101,6 +103,7 @@ struct ControlStats {
     held_dropped: u64,
     control_tx_full: u64,
     bad_punts: u64,
+    pppoe_unhandled: u64,
 }
 
 fn to_ifaddr(a: &crate::config::InterfaceAddress) -> IfAddr {
@@ -282,12 +285,14 @@ impl Runtime {
                 .map_err(err(format!("route {}/{}", r.prefix, r.len)))?;
             tables_routes.push(adj);
         }
+        let sessions = SessionWriter::new(config.dataplane.max_sessions as usize, n_workers, qsbr.clone());
         let router_id = config.ports.iter().flat_map(|p| p.addresses.first()).map(|a| u32::from(a.addr)).next().unwrap_or(0);
         let tables = Arc::new(Tables {
             ports: entries,
             fib: routes.fib_table(),
             adjacencies: routes.adjacency_table(),
             neighbours: neighbours.table(),
+            sessions: sessions.table(),
             tap: tap.map(|p| p.id()),
             tap_gateway_mac: TAP_GATEWAY_MAC,
             router_id,
@@ -302,6 +307,7 @@ impl Runtime {
             tables,
             routes,
             neighbours,
+            sessions,
             qsbr,
             counters: Vec::new(),
             punt_rings: Vec::new(),
@@ -357,7 +363,11 @@ impl Runtime {
                 tsc_hz,
                 burst: self.config.dpdk.burst as usize,
                 idle_sleep_us: self.config.dataplane.idle_sleep_us,
-                icmp_rate: self.config.dataplane.icmp_rate,
+                limits: PuntLimits {
+                    icmp_per_s: self.config.dataplane.icmp_rate,
+                    discovery_per_s: self.config.dataplane.pppoe_discovery_rate,
+                    ppp_control_per_s: self.config.dataplane.ppp_control_rate,
+                },
             };
             eal.launch(lcore, move || worker::run(wc)).map_err(err(format!("cannot launch worker on lcore {lcore}")))?;
             self.punt_rings.push(punt);
@@ -410,6 +420,7 @@ impl Runtime {
                 let actions = self.neighbours.on_timer(now);
                 self.apply(actions);
                 self.routes.maintain();
+                self.sessions.maintain();
             }
             if !busy {
                 std::thread::sleep(Duration::from_micros(200));
@@ -444,6 +455,11 @@ impl Runtime {
             PuntReason::Resolve => {
                 let actions = self.neighbours.resolve(now, punt.port, punt.arg, m);
                 self.apply(actions);
+            }
+            PuntReason::PppoeDiscovery | PuntReason::PppControl => {
+                // The PPPoE control plane arrives with the access-concentrator work;
+                // until then these frames are counted and dropped here.
+                self.control_stats.pppoe_unhandled += 1;
             }
         }
     }
@@ -654,6 +670,7 @@ impl Runtime {
             ("control_held_dropped", cs.held_dropped + self.neighbours.overflow_drops),
             ("control_tx_ring_full", cs.control_tx_full),
             ("control_bad_punts", cs.bad_punts),
+            ("control_pppoe_unhandled", cs.pppoe_unhandled),
         ] {
             totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
         }

@@ -73,6 +73,27 @@ counters! {
         NeighbourMiss = "neighbour_miss",
         /// A frame for an adjacency that is not (or no longer) valid.
         AdjacencyInvalid = "adjacency_invalid",
+        /// PPPoE on a port that is not an access port.
+        PppoeNotAccessPort = "pppoe_not_access_port",
+        /// PPPoE header cut short, VER/TYPE not 1, or LENGTH past the frame (RFC 2516 §4).
+        PppoeBadHeader = "pppoe_bad_header",
+        /// EtherType 0x8864 with a CODE other than 0x00 (RFC 2516 §4).
+        PppoeNotSession = "pppoe_not_session",
+        /// A session frame for no session we have (port, VLANs, MAC, session id).
+        PppoeNoSession = "pppoe_no_session",
+        /// Discovery frames over the per-worker rate limit (a PADI storm).
+        PppoeDiscoveryRateLimited = "pppoe_discovery_rate_limited",
+        /// PPP frame without a whole Protocol field.
+        PppTruncated = "ppp_truncated",
+        /// A network-layer packet for a protocol whose NCP is not Opened: silently
+        /// discarded (RFC 1661 §3.4).
+        PppProtocolNotOpen = "ppp_protocol_not_open",
+        /// IPv4 from a session with a source address that is not the session's.
+        PppSourceSpoofed = "ppp_source_spoofed",
+        /// PPP control frames over the per-worker punt rate limit.
+        PppControlRateLimited = "ppp_control_rate_limited",
+        /// Routed to a session that is gone or whose IPCP is not open.
+        SessionDown = "session_down",
         /// A packet left the stages without a verdict: a bug, counted rather than leaked.
         Internal = "internal",
     }
@@ -98,6 +119,14 @@ counters! {
         /// error, a non-initial fragment, a martian or link-broadcast source).
         IcmpSuppressed = "icmp_suppressed",
         ControlTx = "control_tx",
+        /// PPPoE session frames from subscribers decapsulated.
+        PppoeDecap = "pppoe_decap",
+        /// IPv4 packets encapsulated towards PPPoE subscribers.
+        PppoeEncap = "pppoe_encap",
+        /// LCP Echo-Requests answered by the worker.
+        LcpEchoReplies = "lcp_echo_replies",
+        /// TCP SYNs whose MSS option was clamped.
+        MssClamped = "mss_clamped",
         Loops = "loops",
         BusyLoops = "busy_loops",
     }

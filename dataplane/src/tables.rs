@@ -1,7 +1,7 @@
-//! What every worker reads: ports, FIB, adjacencies, neighbours.
+//! What every worker reads: ports, FIB, adjacencies, neighbours, sessions.
 //!
 //! The control core builds [`Tables`] once at start-up and is the only writer of the
-//! FIB, adjacency and neighbour tables afterwards (each documents its own update
+//! FIB, adjacency, neighbour and session tables afterwards (each documents its own update
 //! protocol). The port table does not change while workers run.
 
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use std::sync::Arc;
 use crate::adjacency::AdjacencyTable;
 use crate::fib::FibTable;
 use crate::neighbour::NeighbourTable;
+use crate::session::SessionTable;
 
 /// Port ids index arrays directly (DPDK's RTE_MAX_ETHPORTS is 32).
 pub const MAX_PORTS: usize = 32;
@@ -91,6 +92,8 @@ pub struct Tables {
     pub fib: Arc<FibTable>,
     pub adjacencies: Arc<AdjacencyTable>,
     pub neighbours: Arc<NeighbourTable>,
+    /// Subscriber sessions and the PPPoE index.
+    pub sessions: Arc<SessionTable>,
     /// The exception-path port to the kernel, if enabled.
     pub tap: Option<u16>,
     /// The MAC dpvpn answers ARP with on the tap (the kernel's "gateway").

@@ -24,7 +24,7 @@ use dpdk_binding::{rdtsc, Mbuf, MbufBurst, Port, Ring};
 
 use crate::counters::{Count, DropReason, WorkerCounters};
 use crate::rcu::ReaderHandle;
-use crate::stages::{process_burst, Ctx, Next, TokenBucket, BURST, PUNT_HEADER_LEN};
+use crate::stages::{process_burst, Ctx, Next, PuntLimits, BURST, PUNT_HEADER_LEN};
 use crate::tables::{Tables, MAX_PORTS};
 
 pub struct WorkerConfig {
@@ -47,8 +47,9 @@ pub struct WorkerConfig {
     pub burst: usize,
     /// Sleep this long after 1024 empty polls in a row (0: pure busy poll).
     pub idle_sleep_us: u32,
-    /// ICMP errors per second this worker may send.
-    pub icmp_rate: u64,
+    /// ICMP errors, PPPoE discovery and PPP control punts per second this worker may
+    /// send.
+    pub limits: PuntLimits,
 }
 
 struct TxBuffers {
@@ -105,12 +106,8 @@ impl TxBuffers {
 /// Run the worker until `stop` is set. Returns 0.
 pub fn run(cfg: WorkerConfig) -> i32 {
     let counters = cfg.counters.clone();
-    let mut ctx = Ctx {
-        tables: &cfg.tables,
-        counters: &counters,
-        icmp_limit: TokenBucket::new(cfg.icmp_rate, cfg.icmp_rate.clamp(1, 100), cfg.tsc_hz),
-        now: rdtsc(),
-    };
+    let mut ctx = Ctx::new(&cfg.tables, &counters, cfg.queue as usize, cfg.tsc_hz, cfg.limits);
+    ctx.now = rdtsc();
     let burst = cfg.burst.clamp(1, BURST);
     let mut rx = MbufBurst::new();
     let mut punt = MbufBurst::new();

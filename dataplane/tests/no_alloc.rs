@@ -8,7 +8,7 @@ mod common;
 
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::HeapPacket;
-use dataplane::stages::{process_burst, Ctx, Next, TokenBucket, BURST};
+use dataplane::stages::{process_burst, Ctx, Next, PuntLimits, BURST};
 use common::*;
 
 struct Counting;
@@ -53,7 +53,7 @@ fn a_million_packets_through_the_stages_allocate_nothing() {
     let burst: Vec<Vec<u8>> = (0..BURST).map(|i| frames[i % frames.len()].clone()).collect();
     let mut pkts: Vec<HeapPacket> = burst.iter().map(|f| HeapPacket::new(f)).collect();
     let mut next = vec![Next::Drop(DropReason::Internal); BURST];
-    let mut ctx = Ctx { tables: &w.tables, counters: &w.counters, icmp_limit: TokenBucket::new(1_000_000, 100, 1_000_000_000), now: 0 };
+    let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000_000, PuntLimits { icmp_per_s: 1_000_000, ..PuntLimits::default() });
 
     let rounds = 1_000_000 / BURST + 1;
     ARMED.store(true, Ordering::SeqCst);

@@ -5,12 +5,13 @@ mod common;
 use common::*;
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::{HeapPacket, Packet};
-use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntReason, TokenBucket};
+use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntLimits, PuntReason};
 
 fn run(w: &World, rx: u16, frames: Vec<Vec<u8>>) -> (Vec<HeapPacket>, Vec<Next>) {
     let mut pkts: Vec<HeapPacket> = frames.iter().map(|f| HeapPacket::new(f)).collect();
     let mut next = vec![Next::Drop(DropReason::Internal); pkts.len()];
-    let mut ctx = Ctx { tables: &w.tables, counters: &w.counters, icmp_limit: TokenBucket::new(1000, 100, 1_000_000), now: 1 };
+    let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000, PuntLimits::default());
+    ctx.now = 1;
     process_burst(&mut ctx, rx, &mut pkts, &mut next);
     (pkts, next)
 }

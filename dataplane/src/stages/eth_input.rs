@@ -4,10 +4,17 @@
 //! padded to 60 bytes, so short frames are fine as long as their headers are whole),
 //! that it is for us (our MAC or broadcast: the port is promiscuous), reads 802.1Q /
 //! QinQ tags, and dispatches on the EtherType.
+//!
+//! Tagged frames are PPPoE's only: on an access port the VLANs are part of a PPPoE
+//! session's key (RFC 2516 over 802.1Q / QinQ access). Other tagged traffic is dropped:
+//! dpvpn has no VLAN interfaces. PPPoE discovery goes to the control core through a
+//! per-worker rate limit, so that a PADI storm reaches the control core only as fast as
+//! it can answer and the established sessions' LCP keepalives still get through.
 
-use super::{done, goto, Ctx, Meta, Next, Stage};
+use super::{done, goto, Ctx, Meta, Next, Punt, PuntReason, Stage, NO_VLAN};
 use crate::counters::DropReason;
 use crate::packet::Packet;
+use crate::tables::PortRole;
 use crate::wire::ethernet::{parse_l2, EtherType};
 
 #[inline]
@@ -25,11 +32,25 @@ pub(crate) fn eth_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, met
     if dst != port.mac && dst != [0xff; 6] {
         return done(meta, Next::Drop(DropReason::NotForUs));
     }
+    meta.l3 = l2.header_len as u16;
+    let pppoe = l2.ethertype == EtherType::PPPOE_SESSION || l2.ethertype == EtherType::PPPOE_DISCOVERY;
+    if pppoe {
+        if port.role != PortRole::Access {
+            return done(meta, Next::Drop(DropReason::PppoeNotAccessPort));
+        }
+        meta.outer_vid = l2.outer_vlan.map_or(NO_VLAN, |t| t.vid);
+        meta.inner_vid = l2.inner_vlan.map_or(NO_VLAN, |t| t.vid);
+        if l2.ethertype == EtherType::PPPOE_SESSION {
+            return goto(meta, Stage::Pppoe);
+        }
+        if !ctx.discovery_limit.take(ctx.now) {
+            return done(meta, Next::Drop(DropReason::PppoeDiscoveryRateLimited));
+        }
+        return done(meta, Next::Punt(Punt { reason: PuntReason::PppoeDiscovery, port: rx_port, arg: 0 }));
+    }
     if l2.outer_vlan.is_some() {
-        // No VLAN interfaces yet: access VLANs arrive with the PPPoE work.
         return done(meta, Next::Drop(DropReason::VlanUnknown));
     }
-    meta.l3 = l2.header_len as u16;
     match l2.ethertype {
         EtherType::IPV4 => goto(meta, Stage::Ip4),
         EtherType::ARP => goto(meta, Stage::Arp),

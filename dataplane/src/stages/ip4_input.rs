@@ -14,6 +14,7 @@ use crate::adjacency::Adjacency;
 use crate::counters::{Count, DropReason};
 use crate::fib::NO_ROUTE;
 use crate::packet::Packet;
+use crate::session::FIB_SESSION_BASE;
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::Error as WireError;
 
@@ -77,35 +78,42 @@ pub(crate) fn ip4_input<P: Packet>(ctx: &mut Ctx, _rx_port: u16, pkt: &mut P, me
         }
         return goto(meta, Stage::IcmpError { kind: ErrorKind::NetUnreachable });
     }
-    let Some((adj, _)) = tables.adjacencies.get(adj_index) else {
-        return done(meta, Next::Drop(DropReason::AdjacencyInvalid));
-    };
-    let out_port = match adj {
-        Adjacency::Local => {
-            if !forwarding {
-                // The kernel sent a packet to one of its own addresses through us.
+    // Where it goes, and the MTU on the way.
+    let (mtu, next_stage) = if adj_index >= FIB_SESSION_BASE {
+        let index = adj_index - FIB_SESSION_BASE;
+        let Some(s) = tables.sessions.get(index).filter(|s| s.ipv4_open()) else {
+            return done(meta, Next::Drop(DropReason::SessionDown));
+        };
+        (s.mru as usize, Stage::SessionEncap { index })
+    } else {
+        let Some((adj, _)) = tables.adjacencies.get(adj_index) else {
+            return done(meta, Next::Drop(DropReason::AdjacencyInvalid));
+        };
+        let out_port = match adj {
+            Adjacency::Local => {
+                if !forwarding {
+                    // The kernel sent a packet to one of its own addresses through us.
+                    return done(meta, Next::Drop(DropReason::Ip4MartianDestination));
+                }
+                return goto(meta, Stage::Local);
+            }
+            Adjacency::Blackhole => return done(meta, Next::Drop(DropReason::Blackhole)),
+            Adjacency::Glean { port } | Adjacency::NextHop { port, .. } => port,
+        };
+        // Directed broadcast to a connected subnet is not forwarded (RFC 2644).
+        if let Adjacency::Glean { port } = adj {
+            if forwarding && tables.port(port).addrs().iter().any(|a| a.len < 31 && a.broadcast() == dst) {
                 return done(meta, Next::Drop(DropReason::Ip4MartianDestination));
             }
-            return goto(meta, Stage::Local);
         }
-        Adjacency::Blackhole => return done(meta, Next::Drop(DropReason::Blackhole)),
-        Adjacency::Glean { port } | Adjacency::NextHop { port, .. } => port,
+        (tables.port(out_port).mtu as usize, Stage::Rewrite { adj: adj_index, dst })
     };
     if martian_destination(dst) {
         return done(meta, Next::Drop(DropReason::Ip4MartianDestination));
     }
-    if forwarding {
-        // Directed broadcast to a connected subnet is not forwarded (RFC 2644).
-        if let Adjacency::Glean { port } = adj {
-            if tables.port(port).addrs().iter().any(|a| a.len < 31 && a.broadcast() == dst) {
-                return done(meta, Next::Drop(DropReason::Ip4MartianDestination));
-            }
-        }
-        if ttl <= 1 {
-            return goto(meta, Stage::IcmpError { kind: ErrorKind::TtlExceeded });
-        }
+    if forwarding && ttl <= 1 {
+        return goto(meta, Stage::IcmpError { kind: ErrorKind::TtlExceeded });
     }
-    let mtu = tables.port(out_port).mtu as usize;
     if total_len > mtu {
         if df {
             return goto(meta, Stage::IcmpError { kind: ErrorKind::FragmentationNeeded { mtu: mtu as u16 } });
@@ -116,8 +124,12 @@ pub(crate) fn ip4_input<P: Packet>(ctx: &mut Ctx, _rx_port: u16, pkt: &mut P, me
         let mut ip = Ipv4Packet::new_unchecked(&mut pkt.data_mut()[l3..]);
         ip.decrement_ttl_incremental();
         ctx.counters.add(Count::Forwarded, 1);
+        if meta.mss != 0 {
+            // From a session that clamps: its SYNs towards the network.
+            super::session_encap::clamp_syn(ctx, pkt, l3, meta.mss);
+        }
     }
-    goto(meta, Stage::Rewrite { adj: adj_index, dst })
+    goto(meta, next_stage)
 }
 
 #[cfg(test)]

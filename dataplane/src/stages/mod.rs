@@ -8,9 +8,15 @@
 //!
 //! ```text
 //!     eth_input ─┬─ arp_input ──────────────────────────► Tx (reply) / Punt / Drop
-//!                └─ ip4_input ─┬─ local ─► exception (tap) ─► Tx(tap)
-//!                              ├─ icmp_error ─┐
-//!                              └──────────────┴─► ip4_rewrite ─► Tx(port) / Punt / Drop
+//!                ├─ PPPoE discovery ────────────────────► Punt (rate-limited)
+//!                ├─ pppoe_input ─┬─ LCP echo ───────────► Tx (reply)
+//!                │               ├─ PPP control ────────► Punt (rate-limited)
+//!                │               └─ IPv4 ─┐
+//!                └─ ip4_input ◄───────────┘
+//!                       ├─ local ─► exception (tap) ─► Tx(tap)
+//!                       ├─ icmp_error ─┐
+//!                       ├──────────────┴─► ip4_rewrite ─► Tx(port) / Punt / Drop
+//!                       └──────────────┴─► session_encap ─► Tx(access port)
 //! ```
 //!
 //! Frames from the kernel (tap) take `from_kernel` instead of `eth_input`.
@@ -21,6 +27,8 @@ pub mod exception;
 pub mod icmp_error;
 pub mod ip4_input;
 pub mod ip4_rewrite;
+pub mod pppoe_input;
+pub mod session_encap;
 
 use crate::counters::{Count, DropReason, WorkerCounters};
 use crate::packet::Packet;
@@ -37,6 +45,11 @@ pub enum PuntReason {
     Arp = 1,
     /// A packet waiting for its neighbour `arg` on `port` to be resolved.
     Resolve = 2,
+    /// A PPPoE discovery frame (RFC 2516 §5) received on `port`.
+    PppoeDiscovery = 3,
+    /// A PPP control frame (LCP, authentication, NCPs, or a protocol to reject) of
+    /// session `arg`, received on `port`.
+    PppControl = 4,
 }
 
 impl PuntReason {
@@ -44,6 +57,8 @@ impl PuntReason {
         match v {
             1 => Some(PuntReason::Arp),
             2 => Some(PuntReason::Resolve),
+            3 => Some(PuntReason::PppoeDiscovery),
+            4 => Some(PuntReason::PppControl),
             _ => None,
         }
     }
@@ -102,18 +117,30 @@ pub(crate) enum Stage {
     IcmpError { kind: icmp_error::ErrorKind },
     /// Ready for L2 rewrite through this adjacency.
     Rewrite { adj: u32, dst: u32 },
+    /// A PPPoE session frame to decapsulate.
+    Pppoe,
+    /// Ready for encapsulation towards this session.
+    SessionEncap { index: u32 },
 }
+
+/// No VLAN tag, in [`Meta`]'s VLAN fields.
+pub(crate) const NO_VLAN: u16 = u16::MAX;
 
 /// Per-packet state carried between stages of one burst.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Meta {
     pub stage: Stage,
-    /// Offset of the IPv4/ARP header in the frame.
+    /// Offset of the IPv4/ARP header in the frame (of the PPPoE header, for Pppoe).
     pub l3: u16,
+    /// VLAN ids of the outer and inner tag ([`NO_VLAN`] when absent).
+    pub outer_vid: u16,
+    pub inner_vid: u16,
+    /// Clamp the MSS of a TCP SYN to this (0: no clamping); set by the session stage.
+    pub mss: u16,
 }
 
 impl Meta {
-    const EMPTY: Meta = Meta { stage: Stage::Done, l3: 0 };
+    const EMPTY: Meta = Meta { stage: Stage::Done, l3: 0, outer_vid: NO_VLAN, inner_vid: NO_VLAN, mss: 0 };
 }
 
 /// A token bucket on TSC ticks, for ICMP errors (RFC 1812 §4.3.2.8).
@@ -151,9 +178,45 @@ impl TokenBucket {
 pub struct Ctx<'a> {
     pub tables: &'a Tables,
     pub counters: &'a WorkerCounters,
+    /// This worker's index (for its per-session counters).
+    pub worker: usize,
     pub icmp_limit: TokenBucket,
+    /// PPPoE discovery frames this worker punts (a PADI storm must not starve the
+    /// control core of the established sessions' LCP traffic).
+    pub discovery_limit: TokenBucket,
+    /// PPP control frames of established sessions this worker punts.
+    pub ppp_control_limit: TokenBucket,
     /// TSC at the start of the current loop iteration.
     pub now: u64,
+}
+
+/// Per-worker punt limits: discovery frames and PPP control frames per second.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PuntLimits {
+    pub icmp_per_s: u64,
+    pub discovery_per_s: u64,
+    pub ppp_control_per_s: u64,
+}
+
+impl Default for PuntLimits {
+    fn default() -> Self {
+        PuntLimits { icmp_per_s: 1000, discovery_per_s: 2000, ppp_control_per_s: 20_000 }
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(tables: &'a Tables, counters: &'a WorkerCounters, worker: usize, tsc_hz: u64, limits: PuntLimits) -> Self {
+        let bucket = |rate: u64| TokenBucket::new(rate, rate.clamp(1, 1000), tsc_hz);
+        Ctx {
+            tables,
+            counters,
+            worker,
+            icmp_limit: TokenBucket::new(limits.icmp_per_s, limits.icmp_per_s.clamp(1, 100), tsc_hz),
+            discovery_limit: bucket(limits.discovery_per_s),
+            ppp_control_limit: bucket(limits.ppp_control_per_s),
+            now: 0,
+        }
+    }
 }
 
 
@@ -177,6 +240,11 @@ pub fn process_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], nex
     ctx.counters.add(Count::RxBytes, bytes);
 
     for i in 0..n {
+        if meta[i].stage == Stage::Pppoe {
+            next[i] = pppoe_input::pppoe_input(ctx, rx_port, &mut pkts[i], &mut meta[i]);
+        }
+    }
+    for i in 0..n {
         if meta[i].stage == Stage::Arp {
             next[i] = arp_input::arp_input(ctx, rx_port, &mut pkts[i], &mut meta[i]);
         }
@@ -199,6 +267,11 @@ pub fn process_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], nex
     for i in 0..n {
         if let Stage::Rewrite { adj, dst } = meta[i].stage {
             next[i] = ip4_rewrite::ip4_rewrite(ctx, &mut pkts[i], &mut meta[i], adj, dst);
+        }
+    }
+    for i in 0..n {
+        if let Stage::SessionEncap { index } = meta[i].stage {
+            next[i] = session_encap::session_encap(ctx, &mut pkts[i], &mut meta[i], index);
         }
     }
     for i in 0..n {

@@ -9,6 +9,7 @@ use dataplane::counters::WorkerCounters;
 use dataplane::fib::{FibConfig, FibWriter};
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::rcu::Qsbr;
+use dataplane::session::SessionWriter;
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_PORTS};
 
 pub const ACC: u16 = 0;
@@ -31,6 +32,7 @@ pub struct World {
     pub fib: FibWriter,
     pub neigh: NeighbourWriter,
     pub adj: Arc<AdjacencyTable>,
+    pub sessions: SessionWriter,
 }
 
 pub fn world(resolve_inet: bool) -> World {
@@ -48,7 +50,8 @@ pub fn world(resolve_inet: bool) -> World {
     fib.insert(UP_IP, 32, 0).unwrap();
     fib.insert(0xcb00_7100, 24, 3).unwrap(); // 203.0.113.0/24 via 198.51.100.2
     fib.insert(0x0a00_0000, 8, 4).unwrap(); // 10/8 blackhole
-    let mut neigh = NeighbourWriter::new(64, qsbr);
+    let mut neigh = NeighbourWriter::new(64, qsbr.clone());
+    let sessions = SessionWriter::new(64, 1, qsbr);
     neigh.set(ACC, SUB, SUB_MAC).unwrap();
     if resolve_inet {
         neigh.set(UP, INET, INET_MAC).unwrap();
@@ -74,11 +77,12 @@ pub fn world(resolve_inet: bool) -> World {
         fib: fib.table(),
         adjacencies: adj.clone(),
         neighbours: neigh.table(),
+        sessions: sessions.table(),
         tap: Some(TAP),
         tap_gateway_mac: GW_MAC,
         router_id: ACC_IP,
     });
-    World { tables, counters: WorkerCounters::new(), fib, neigh, adj }
+    World { tables, counters: WorkerCounters::new(), fib, neigh, adj, sessions }
 }
 
 /// RFC 1071 checksum, written here independently of `wire`.

@@ -38,37 +38,82 @@ pub struct Decoded {
 /// Decode `frames` with tshark (checksums checked, `extra_prefs` as `-o` pairs) and
 /// return `fields` for each frame. `decode_as` entries are passed as `-d` (e.g.
 /// "udp.port==1701,l2tp").
-pub fn tshark(frames: &[Vec<u8>], fields: &[&str], extra_prefs: &[&str], decode_as: &[&str]) -> Vec<Decoded> {
+pub fn tshark(
+    frames: &[Vec<u8>],
+    fields: &[&str],
+    extra_prefs: &[&str],
+    decode_as: &[&str],
+) -> Vec<Decoded> {
     let path = std::env::temp_dir().join(format!(
         "dpvpn-oracle-{}-{}.pcap",
         std::process::id(),
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos()
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
     ));
     std::fs::write(&path, pcap(frames)).unwrap();
     let mut cmd = Command::new("tshark");
     cmd.args(["-n", "-r"]).arg(&path);
-    for p in ["ip.check_checksum:TRUE", "udp.check_checksum:TRUE", "tcp.check_checksum:TRUE"].iter().chain(extra_prefs) {
+    for p in [
+        "ip.check_checksum:TRUE",
+        "udp.check_checksum:TRUE",
+        "tcp.check_checksum:TRUE",
+    ]
+    .iter()
+    .chain(extra_prefs)
+    {
         cmd.args(["-o", p]);
     }
     for d in decode_as {
         cmd.args(["-d", d]);
     }
-    cmd.args(["-T", "fields", "-E", "separator=/t", "-E", "occurrence=a", "-E", "aggregator=|"]);
-    cmd.args(["-e", "_ws.expert.severity", "-e", "_ws.expert.message", "-e", "_ws.malformed"]);
+    cmd.args([
+        "-T",
+        "fields",
+        "-E",
+        "separator=/t",
+        "-E",
+        "occurrence=a",
+        "-E",
+        "aggregator=|",
+    ]);
+    cmd.args([
+        "-e",
+        "_ws.expert.severity",
+        "-e",
+        "_ws.expert.message",
+        "-e",
+        "_ws.malformed",
+    ]);
     for f in fields {
         cmd.args(["-e", f]);
     }
-    let out = cmd.output().unwrap_or_else(|e| panic!("cannot run tshark ({e}); install it (scripts/deps.sh)"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run tshark ({e}); install it (scripts/deps.sh)"));
     let _ = std::fs::remove_file(&path);
-    assert!(out.status.success(), "tshark failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "tshark failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let cols: Vec<&str> = l.split('\t').collect();
             Decoded {
-                expert: format!("{} {}", cols.first().unwrap_or(&""), cols.get(1).unwrap_or(&"")).trim().to_string(),
+                expert: format!(
+                    "{} {}",
+                    cols.first().unwrap_or(&""),
+                    cols.get(1).unwrap_or(&"")
+                )
+                .trim()
+                .to_string(),
                 malformed: !cols.get(2).unwrap_or(&"").is_empty(),
-                fields: (0..fields.len()).map(|i| cols.get(3 + i).unwrap_or(&"").to_string()).collect(),
+                fields: (0..fields.len())
+                    .map(|i| cols.get(3 + i).unwrap_or(&"").to_string())
+                    .collect(),
             }
         })
         .collect()
@@ -80,12 +125,21 @@ pub fn scapy(code: &str) -> String {
     let out = Command::new("/usr/bin/python3")
         .args(["-c", &format!("from scapy.all import *\n{code}")])
         .output()
-        .unwrap_or_else(|e| panic!("cannot run /usr/bin/python3 ({e}); install python3-scapy (scripts/deps.sh)"));
-    assert!(out.status.success(), "scapy failed: {}", String::from_utf8_lossy(&out.stderr));
+        .unwrap_or_else(|e| {
+            panic!("cannot run /usr/bin/python3 ({e}); install python3-scapy (scripts/deps.sh)")
+        });
+    assert!(
+        out.status.success(),
+        "scapy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
 }

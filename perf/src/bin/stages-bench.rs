@@ -14,7 +14,8 @@ use dataplane::fib::{FibConfig, FibWriter};
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::packet::HeapPacket;
 use dataplane::rcu::Qsbr;
-use dataplane::stages::{process_burst, Ctx, Next, TokenBucket};
+use dataplane::session::SessionWriter;
+use dataplane::stages::{process_burst, Ctx, Next, PuntLimits};
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_PORTS};
 use dataplane::wire::checksum::checksum;
 
@@ -62,7 +63,8 @@ fn main() {
             }
         }
     }
-    let neigh = NeighbourWriter::new(16, qsbr);
+    let neigh = NeighbourWriter::new(16, qsbr.clone());
+    let sessions = SessionWriter::new(16, 1, qsbr);
     let mut ports = [PortEntry::ABSENT; MAX_PORTS];
     for (id, mac, a) in [(0u16, [2, 0, 0, 0, 0, 1], 0xc000_0201u32), (1, [2, 0, 0, 0, 1, 1], 0xc633_6401)] {
         let e = &mut ports[id as usize];
@@ -78,12 +80,13 @@ fn main() {
         fib: fib.table(),
         adjacencies: adj,
         neighbours: neigh.table(),
+        sessions: sessions.table(),
         tap: None,
         tap_gateway_mac: [0; 6],
         router_id: 0xc000_0201,
     };
     let counters = WorkerCounters::new();
-    let mut ctx = Ctx { tables: &tables, counters: &counters, icmp_limit: TokenBucket::new(1000, 100, 1_000_000_000), now: 0 };
+    let mut ctx = Ctx::new(&tables, &counters, 0, 1_000_000_000, PuntLimits::default());
     let frames: Vec<Vec<u8>> = dsts.iter().map(|&d| frame(d)).collect();
     let mut pkts: Vec<HeapPacket> = (0..BURST).map(|i| HeapPacket::new(&frames[i % frames.len()])).collect();
     let mut next = [Next::Drop(DropReason::Internal); BURST];

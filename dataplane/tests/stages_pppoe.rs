@@ -1,0 +1,302 @@
+//! The PPPoE data path over heap packets, no EAL: upstream decapsulation, anti-spoofing,
+//! LCP echo offload, punts, downstream encapsulation, MRU and MSS clamping. Frames are
+//! built by hand here (RFC 2516 §4, RFC 1661 §2, §5.8), not with `wire`.
+
+mod common;
+
+use common::*;
+use dataplane::counters::{Count, DropReason};
+use dataplane::packet::{HeapPacket, Packet};
+use dataplane::session::{PppoeSessionParams, ECHO_OFFLOAD, FIB_SESSION_BASE, MAX_TEMPLATE};
+use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntLimits, PuntReason};
+
+const PEER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x42];
+const PEER_IP: u32 = 0x6440_0007; // 100.64.0.7
+const SID: u16 = 0x2a01;
+const VID: u16 = 100;
+const OUR_MAGIC: u32 = 0x1122_3344;
+
+fn run_with(w: &World, rx: u16, frames: Vec<Vec<u8>>, limits: PuntLimits) -> (Vec<HeapPacket>, Vec<Next>) {
+    let mut pkts: Vec<HeapPacket> = frames.iter().map(|f| HeapPacket::new(f)).collect();
+    let mut next = vec![Next::Drop(DropReason::Internal); pkts.len()];
+    let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000, limits);
+    ctx.now = 1;
+    process_burst(&mut ctx, rx, &mut pkts, &mut next);
+    (pkts, next)
+}
+
+fn one(w: &World, rx: u16, frame: Vec<u8>) -> (HeapPacket, Next) {
+    let (mut p, n) = run_with(w, rx, vec![frame], PuntLimits::default());
+    (p.remove(0), n[0])
+}
+
+/// Ethernet + one 802.1Q tag (VID 100) + PPPoE session header + PPP protocol.
+fn pppoe_frame(dst: [u8; 6], src: [u8; 6], sid: u16, proto: u16, payload: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&[0x81, 0x00, 0x00, VID as u8, 0x88, 0x64, 0x11, 0x00]);
+    f.extend_from_slice(&sid.to_be_bytes());
+    f.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+    f.extend_from_slice(&proto.to_be_bytes());
+    f.extend_from_slice(payload);
+    f
+}
+
+/// Where the PPP payload starts in `pppoe_frame`: 14 + 4 + 6 + 2.
+const PPP_PAYLOAD: usize = 26;
+
+/// The template the control core would build for the session, written by hand.
+fn template() -> ([u8; MAX_TEMPLATE], u8) {
+    let mut t = [0u8; MAX_TEMPLATE];
+    let f = pppoe_frame(PEER_MAC, ACC_MAC, SID, 0x0021, &[]);
+    t[..f.len()].copy_from_slice(&f);
+    (t, f.len() as u8)
+}
+
+/// A session on the access port, VLAN 100; IPCP open unless `ipcp` is false.
+fn with_session(w: &mut World, ipcp: bool, mss: u16, flags: u64) -> u32 {
+    let (template, template_len) = template();
+    let p = PppoeSessionParams {
+        port: ACC,
+        outer: Some(VID),
+        inner: None,
+        peer_mac: PEER_MAC,
+        pppoe_id: SID,
+        template,
+        template_len,
+    };
+    let (index, _) = w.sessions.add_pppoe(&p, OUR_MAGIC, 1492, flags).unwrap();
+    if ipcp {
+        w.sessions.open_ipv4(index, PEER_IP, mss).unwrap();
+    }
+    w.fib.insert(PEER_IP, 32, FIB_SESSION_BASE + index).unwrap();
+    index
+}
+
+fn tcp_syn(src: u32, dst: u32, mss: u16) -> Vec<u8> {
+    let mut t = vec![0x9c, 0x40, 0x00, 0x50, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0];
+    t.extend_from_slice(&[2, 4]);
+    t.extend_from_slice(&mss.to_be_bytes());
+    let c = tcp_csum(src, dst, &t);
+    t[16..18].copy_from_slice(&c.to_be_bytes());
+    ipv4(src, dst, 64, 6, true, &t)
+}
+
+fn tcp_csum(src: u32, dst: u32, seg: &[u8]) -> u16 {
+    let mut b = Vec::new();
+    b.extend_from_slice(&src.to_be_bytes());
+    b.extend_from_slice(&dst.to_be_bytes());
+    b.extend_from_slice(&[0, 6]);
+    b.extend_from_slice(&(seg.len() as u16).to_be_bytes());
+    b.extend_from_slice(seg);
+    csum(&b)
+}
+
+#[test]
+fn upstream_ipv4_is_decapsulated_and_routed() {
+    let mut w = world(true);
+    let idx = with_session(&mut w, true, 0, 0);
+    let ip = ipv4(PEER_IP, INET, 64, 1, false, &echo_request(56));
+    let mut f = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    f.extend_from_slice(&[0xee; 7]); // Ethernet padding after the PPPoE payload
+    let (p, n) = one(&w, ACC, f);
+    assert_eq!(n, Next::Tx(UP));
+    let d = p.data();
+    assert_eq!(d.len(), 14 + ip.len(), "tags, PPPoE, PPP and padding gone");
+    assert_eq!(&d[0..6], &INET_MAC);
+    assert_eq!(&d[6..12], &UP_MAC);
+    assert_eq!(&d[12..14], &[0x08, 0x00]);
+    assert_eq!(d[14 + 8], 63);
+    assert_eq!(csum(&d[14..34]), 0);
+    let t = w.tables.sessions.traffic(idx);
+    assert_eq!((t.rx_packets, t.rx_bytes), (1, ip.len() as u64));
+    assert_eq!(w.counters.get(Count::PppoeDecap), 1);
+}
+
+#[test]
+fn upstream_before_ipcp_spoofed_or_unknown_is_dropped_by_reason() {
+    let mut w = world(true);
+    let ip = ipv4(PEER_IP, INET, 64, 17, false, &[0; 8]);
+    with_session(&mut w, false, 0, 0);
+    let (_, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip));
+    assert_eq!(n, Next::Drop(DropReason::PppProtocolNotOpen), "IPCP not open yet");
+
+    let mut w = world(true);
+    with_session(&mut w, true, 0, 0);
+    let spoofed = ipv4(PEER_IP + 1, INET, 64, 17, false, &[0; 8]);
+    let cases = vec![
+        (pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &spoofed), DropReason::PppSourceSpoofed),
+        (pppoe_frame(ACC_MAC, PEER_MAC, SID + 1, 0x0021, &ip), DropReason::PppoeNoSession),
+        (pppoe_frame(ACC_MAC, [2, 0, 0x5e, 0, 0, 0x43], SID, 0x0021, &ip), DropReason::PppoeNoSession),
+        (pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0057, &[0x60; 40]), DropReason::PppProtocolNotOpen),
+        (pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip[..10]), DropReason::Ip4Truncated),
+    ];
+    for (f, reason) in cases {
+        let (_, n) = one(&w, ACC, f);
+        assert_eq!(n, Next::Drop(reason));
+    }
+    // Same session id and MAC on another VLAN is another session.
+    let mut other_vlan = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    other_vlan[15] = 101;
+    assert_eq!(one(&w, ACC, other_vlan).1, Next::Drop(DropReason::PppoeNoSession));
+    // Header errors.
+    let mut bad_ver = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    bad_ver[18] = 0x21;
+    assert_eq!(one(&w, ACC, bad_ver).1, Next::Drop(DropReason::PppoeBadHeader));
+    let mut discovery_code = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    discovery_code[19] = 0xa7;
+    assert_eq!(one(&w, ACC, discovery_code).1, Next::Drop(DropReason::PppoeNotSession));
+    let mut long_len = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    long_len[22..24].copy_from_slice(&500u16.to_be_bytes());
+    assert_eq!(one(&w, ACC, long_len).1, Next::Drop(DropReason::PppoeBadHeader));
+    let mut no_proto = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &[]);
+    no_proto[22..24].copy_from_slice(&1u16.to_be_bytes());
+    assert_eq!(one(&w, ACC, no_proto).1, Next::Drop(DropReason::PppTruncated));
+    // PPPoE is for access ports only.
+    let on_uplink = pppoe_frame(UP_MAC, PEER_MAC, SID, 0x0021, &ip);
+    assert_eq!(one(&w, UP, on_uplink).1, Next::Drop(DropReason::PppoeNotAccessPort));
+    // Every one of them truncated at every length: counted, never a panic.
+    let f = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip);
+    for n in 0..f.len() {
+        let (_, v) = one(&w, ACC, f[..n].to_vec());
+        assert!(matches!(v, Next::Drop(_)), "{n}: {v:?}");
+    }
+}
+
+#[test]
+fn lcp_echo_is_answered_by_the_worker_when_offloaded() {
+    let mut w = world(true);
+    with_session(&mut w, true, 0, ECHO_OFFLOAD);
+    // Echo-Request: code 9, id 0x77, length 12, peer magic, 4 bytes of data.
+    let echo = [9, 0x77, 0, 12, 0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4];
+    let (p, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &echo));
+    assert_eq!(n, Next::Tx(ACC));
+    let d = p.data();
+    assert_eq!(&d[0..6], &PEER_MAC);
+    assert_eq!(&d[6..12], &ACC_MAC);
+    assert_eq!(&d[12..16], &[0x81, 0x00, 0x00, VID as u8], "the VLAN tag stays");
+    assert_eq!(&d[16..18], &[0x88, 0x64]);
+    assert_eq!(&d[20..22], &SID.to_be_bytes());
+    assert_eq!(&d[24..26], &[0xc0, 0x21]);
+    let mut reply = vec![10, 0x77, 0, 12];
+    reply.extend_from_slice(&OUR_MAGIC.to_be_bytes());
+    reply.extend_from_slice(&[1, 2, 3, 4]);
+    assert_eq!(&d[PPP_PAYLOAD..], &reply[..]);
+    assert_eq!(w.counters.get(Count::LcpEchoReplies), 1);
+
+    // Our own magic coming back (a looped link) and other LCP go to the control core.
+    let mut looped = echo;
+    looped[4..8].copy_from_slice(&OUR_MAGIC.to_be_bytes());
+    let idx = w.tables.sessions.lookup_pppoe(ACC, Some(VID), None, PEER_MAC, SID).unwrap();
+    let punt = Next::Punt(Punt { reason: PuntReason::PppControl, port: ACC, arg: idx });
+    assert_eq!(one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &looped)).1, punt);
+    let term_req = [5, 1, 0, 4];
+    assert_eq!(one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &term_req)).1, punt);
+}
+
+#[test]
+fn control_protocols_and_discovery_are_punted_within_their_rate_limits() {
+    let mut w = world(true);
+    let idx = with_session(&mut w, false, 0, 0);
+    let punt = Next::Punt(Punt { reason: PuntReason::PppControl, port: ACC, arg: idx });
+    // Without echo offload, LCP echo goes to the control core like IPCP, PAP and CHAP.
+    for proto in [0xc021u16, 0x8021, 0xc023, 0xc223, 0x8057, 0x4021] {
+        let (_, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, proto, &[1, 1, 0, 4]));
+        assert_eq!(n, punt, "protocol {proto:#06x}");
+    }
+    // PADI: broadcast, untagged and tagged.
+    let padi = eth([0xff; 6], PEER_MAC, 0x8863, &[0x11, 0x09, 0, 0, 0, 4, 0x01, 0x01, 0, 0]);
+    let discovery = Next::Punt(Punt { reason: PuntReason::PppoeDiscovery, port: ACC, arg: 0 });
+    assert_eq!(one(&w, ACC, padi.clone()).1, discovery);
+    let mut tagged = padi[..12].to_vec();
+    tagged.extend_from_slice(&[0x88, 0xa8, 0, 7, 0x81, 0x00, 0, 8]);
+    tagged.extend_from_slice(&padi[12..]);
+    assert_eq!(one(&w, ACC, tagged).1, discovery);
+    // A PADI storm: only the configured rate reaches the control core.
+    let limits = PuntLimits { discovery_per_s: 10, ppp_control_per_s: 5, ..PuntLimits::default() };
+    let (_, n) = run_with(&w, ACC, vec![padi; 64], limits);
+    let punted = n.iter().filter(|v| **v == discovery).count();
+    assert_eq!(punted, 10, "the bucket's burst");
+    assert_eq!(n.iter().filter(|v| **v == Next::Drop(DropReason::PppoeDiscoveryRateLimited)).count(), 54);
+    let lcp = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &[1, 1, 0, 4]);
+    let (_, n) = run_with(&w, ACC, vec![lcp; 20], limits);
+    assert_eq!(n.iter().filter(|v| **v == punt).count(), 5);
+    assert_eq!(w.counters.dropped(DropReason::PppControlRateLimited), 15);
+}
+
+#[test]
+fn downstream_is_encapsulated_with_the_session_template() {
+    let mut w = world(true);
+    let idx = with_session(&mut w, true, 0, 0);
+    let ip = ipv4(INET, PEER_IP, 64, 17, false, &[7; 100]);
+    let (p, n) = one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &ip));
+    assert_eq!(n, Next::Tx(ACC));
+    let d = p.data();
+    let (t, tl) = template();
+    let tl = tl as usize;
+    assert_eq!(&d[..tl - 4], &t[..tl - 4], "Ethernet, tag and PPPoE header from the template");
+    assert_eq!(&d[tl - 4..tl - 2], &((ip.len() + 2) as u16).to_be_bytes(), "PPPoE LENGTH = PPP payload + protocol");
+    assert_eq!(&d[tl - 2..tl], &[0x00, 0x21]);
+    assert_eq!(d.len(), tl + ip.len());
+    assert_eq!(d[tl + 8], 63, "TTL decremented");
+    assert_eq!(csum(&d[tl..tl + 20]), 0);
+    let tr = w.tables.sessions.traffic(idx);
+    assert_eq!((tr.tx_packets, tr.tx_bytes), (1, ip.len() as u64));
+
+    // Larger than the session's MRU (1492): fragmentation needed with DF, else dropped.
+    let big_df = ipv4(INET, PEER_IP, 64, 17, true, &[0; 1480]);
+    let (p, n) = one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &big_df));
+    assert_eq!(n, Next::Tx(UP));
+    let d = p.data();
+    assert_eq!((d[14 + 20], d[14 + 21]), (3, 4), "ICMP fragmentation needed");
+    assert_eq!(&d[14 + 26..14 + 28], &1492u16.to_be_bytes(), "next-hop MTU is the session's MRU");
+    let big = ipv4(INET, PEER_IP, 64, 17, false, &[0; 1480]);
+    assert_eq!(one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &big)).1, Next::Drop(DropReason::MtuExceeded));
+
+    // Gone: dropped, and the subscriber's frames no longer match.
+    w.sessions.remove(idx).unwrap();
+    assert_eq!(one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &ip)).1, Next::Drop(DropReason::SessionDown));
+    let up = pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ipv4(PEER_IP, INET, 64, 17, false, &[0; 8]));
+    assert_eq!(one(&w, ACC, up).1, Next::Drop(DropReason::PppoeNoSession));
+}
+
+#[test]
+fn icmp_errors_about_subscriber_packets_go_back_through_the_session() {
+    let mut w = world(true);
+    with_session(&mut w, true, 0, 0);
+    let ip = ipv4(PEER_IP, INET, 1, 17, false, &[0; 8]);
+    let (p, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &ip));
+    assert_eq!(n, Next::Tx(ACC));
+    let d = p.data();
+    assert_eq!(&d[0..6], &PEER_MAC);
+    assert_eq!(&d[16..18], &[0x88, 0x64]);
+    let icmp = &d[PPP_PAYLOAD..];
+    assert_eq!(&icmp[16..20], &PEER_IP.to_be_bytes());
+    assert_eq!((icmp[20], icmp[21]), (11, 0), "time exceeded");
+}
+
+#[test]
+fn mss_is_clamped_on_syns_both_ways() {
+    let mut w = world(true);
+    with_session(&mut w, true, 1452, 0);
+    let syn = tcp_syn(PEER_IP, INET, 1460);
+    let (p, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, &syn));
+    assert_eq!(n, Next::Tx(UP));
+    let tcp = &p.data()[14 + 20..];
+    assert_eq!(&tcp[22..24], &1452u16.to_be_bytes());
+    assert_eq!(tcp_csum(PEER_IP, INET, tcp), 0, "TCP checksum still valid");
+
+    let syn = tcp_syn(INET, PEER_IP, 1460);
+    let (p, n) = one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &syn));
+    assert_eq!(n, Next::Tx(ACC));
+    let tcp = &p.data()[PPP_PAYLOAD + 20..];
+    assert_eq!(&tcp[22..24], &1452u16.to_be_bytes());
+    assert_eq!(tcp_csum(INET, PEER_IP, tcp), 0);
+    assert_eq!(w.counters.get(Count::MssClamped), 2);
+
+    // A smaller MSS stays as it is.
+    let syn = tcp_syn(INET, PEER_IP, 1200);
+    let (p, _) = one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &syn));
+    assert_eq!(&p.data()[PPP_PAYLOAD + 20 + 22..PPP_PAYLOAD + 20 + 24], &1200u16.to_be_bytes());
+}
