@@ -4,6 +4,54 @@
 
 mod oracle_util;
 
+/// Counts the allocations of the thread that armed it (tests run in parallel).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static ARMED: Cell<bool> = const { Cell::new(false) };
+        pub static ALLOCS: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub struct Counting;
+
+    fn count() {
+        let _ = ARMED.try_with(|a| {
+            if a.get() {
+                let _ = ALLOCS.try_with(|n| n.set(n.get() + 1));
+            }
+        });
+    }
+
+    // SAFETY: forwards to the system allocator; only counts.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, l: Layout) -> *mut u8 {
+            count();
+            unsafe { System.alloc(l) }
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: Layout) {
+            unsafe { System.dealloc(p, l) }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: Layout, n: usize) -> *mut u8 {
+            count();
+            unsafe { System.realloc(p, l, n) }
+        }
+    }
+
+    #[global_allocator]
+    static GLOBAL: Counting = Counting;
+
+    /// The allocations `f` makes on this thread.
+    pub fn allocations(f: impl FnOnce()) -> u64 {
+        ALLOCS.with(|n| n.set(0));
+        ARMED.with(|a| a.set(true));
+        f();
+        ARMED.with(|a| a.set(false));
+        ALLOCS.with(|n| n.get())
+    }
+}
+
 // In a module so that `cargo test wire_radius` selects these tests by name.
 mod wire_radius {
     use super::oracle_util::{self, hex};
@@ -1670,6 +1718,35 @@ for k, v in out.items():
                 fuzz(&b);
             }
         }
+    }
+
+    /// Parsing, emitting, signing, verifying and the password / key crypto allocate
+    /// nothing (`wire` is used by the control plane, but stays allocation-free).
+    #[test]
+    fn nothing_allocates() {
+        let golden: Vec<Vec<u8>> = GOLDEN.iter().map(|(_, h)| hex(h)).collect();
+        let mut out = [0u8; 4096];
+        let n = super::counting::allocations(|| {
+            for b in &golden {
+                fuzz(b);
+                let p = RadiusPacket::new_checked(&b[..]).unwrap();
+                let r = RadiusRepr::parse(&p).unwrap();
+                let len = r.emit(&mut out).unwrap();
+                let mut q = RadiusPacket::new_checked(&mut out[..len]).unwrap();
+                let _ = q.sign(Some(&RA), SECRET);
+                let _ = q.verify(Some(&RA), SECRET);
+            }
+            let mut pw = [0u8; 128];
+            let m = hide_user_password(b"password", SECRET, &RA, &mut pw).unwrap();
+            let mut back = [0u8; 128];
+            unhide_user_password(&pw[..m], SECRET, &RA, &mut back).unwrap();
+            let m = encrypt_mppe_key(&[7; 16], 0x8001, SECRET, &RA, &mut pw).unwrap();
+            decrypt_mppe_key(&pw[..m], SECRET, &RA, &mut back).unwrap();
+        });
+        assert_eq!(n, 0, "allocations");
+        // The counter counts.
+        let n = super::counting::allocations(|| drop(std::hint::black_box(vec![0u8; 64])));
+        assert!(n > 0);
     }
 
     #[test]
