@@ -926,6 +926,19 @@ for k, v in out.items():
         r.push(a(T::REPLY_MESSAGE, b"alive")).unwrap();
         r.push_message_authenticator().unwrap();
         out.push(("status-server-accept", build(&r, Some(ra5))));
+        // Status-Client (experimental, RFC 2865 §3), with an "Implementation Specific"
+        // attribute type (224, RFC 3575 §2.1) and a vendor we have no names for: kept
+        // and emitted as they are.
+        let mut r = RadiusRepr::new(RadiusCode::STATUS_CLIENT, 11, [0x66; 16]);
+        r.push(a(T(224), b"implementation specific")).unwrap();
+        r.push(RadiusAttribute::Vendor {
+            vendor_id: 0x00ab_cdef,
+            vendor_type: 1,
+            value: b"v",
+        })
+        .unwrap();
+        r.push_message_authenticator().unwrap();
+        out.push(("status-client", build(&r, None)));
         out
     }
 
@@ -966,10 +979,10 @@ for k, v in out.items():
     auth = p.authenticator
     if p.haslayer(RadiusAttr_Message_Authenticator):
         got = p[RadiusAttr_Message_Authenticator].value
-        inp = auth if p.code in (1, 12) else (bytes(16) if p.code in (4, 5, 40, 43) else req)
+        inp = auth if p.code in (1, 12, 13) else (bytes(16) if p.code in (4, 5, 40, 43) else req)
         ma = str(RadiusAttr_Message_Authenticator.compute_message_authenticator(p, inp, S) == got)
         p[RadiusAttr_Message_Authenticator].value = got
-    if p.code in (1, 12):
+    if p.code in (1, 12, 13):
         ok = "-"
     else:
         ok = str(p.compute_authenticator(bytes(16) if p.code in (4, 40, 43) else req, S) == auth)
