@@ -112,6 +112,9 @@ mod wire_ppp {
             want.emit(&mut out[..b.len() - 1]),
             Err(Error::BufferTooSmall)
         );
+        for n in 0..b.len() {
+            assert_eq!(lcp(&b[..n]), Err(Error::Truncated), "{bytes} cut at {n}");
+        }
         lcp::fuzz(&b);
     }
     fn check_ipcp(bytes: &str, want: IpcpRepr) {
@@ -120,6 +123,9 @@ mod wire_ppp {
         let mut out = vec![0xa5; want.buffer_len()];
         assert_eq!(want.emit(&mut out), Ok(b.len()));
         assert_eq!(out, b, "emit differs from the golden bytes");
+        for n in 0..b.len() {
+            assert_eq!(ipcp(&b[..n]), Err(Error::Truncated), "{bytes} cut at {n}");
+        }
         ipcp::fuzz(&b);
     }
 
