@@ -17,9 +17,22 @@
 //! | [`udp`] | UDP over IPv4 | RFC 768 | UDP over IPv6 |
 //! | [`tcp`] | TCP header and options, MSS clamping | RFC 9293, RFC 7323, RFC 2018, RFC 6691 | a `TcpRepr` (dpvpn never originates TCP); option emission |
 //! | [`checksum`] | Internet checksum, incremental update | RFC 1071, RFC 1624 | |
+//! | [`ipv6`] | IPv6 fixed header, `Ipv6Address` (RFC 5952 text) | RFC 8200 §3, RFC 5952 | extension headers (left in the payload); jumbograms (RFC 2675) |
+//! | [`ppp`] | PPP framing (ACFC/PFC), control-packet layout, shared option list | RFC 1661 §2, §5, §6.5–6.6; RFC 1662 §3.1 | HDLC flags, FCS, octet stuffing; Multilink headers beyond the protocol number |
+//! | [`lcp`] | LCP, all codes incl. Identification / Time-Remaining | RFC 1661 §5–6, RFC 1570 | typed FCS-Alternatives, Callback, MRRU, Endpoint-Discriminator (kept raw); CCP Reset codes 14/15 |
+//! | [`ipcp`] | IPCP with DNS/NBNS options | RFC 1332, RFC 1877 | inside of IP-Compression-Protocol (VJ/ROHC/IPHC: raw); Mobile-IPv4 (raw) |
+//! | [`ipv6cp`] | IPv6CP | RFC 5072 | inside of IPv6-Compression-Protocol (raw) |
+//! | [`pap`] | PAP | RFC 1334 §2.2 | |
+//! | [`chap`] | CHAP and the MS-CHAP-V2 value layouts | RFC 1994 §4, RFC 2759 §3–6 | MS-CHAP-V2 Change-Password (code 7: `UnknownType`), MS-CHAP v1; no crypto (the control plane computes responses) |
+//! | [`pppoe`] | PPPoE header, discovery tags, PADI/PADO/PADR/PADS/PADT, session header | RFC 2516, RFC 4638 | RFC 5578 codes (PADG/PADC/PADQ) and tags (Credits, Metrics…: kept raw as unknown tags); RFC 4937 PADM/PADN; TR-101 sub-options inside Vendor-Specific (kept as bytes) |
+//! | [`gre`] | GRE v0 with key/sequence, PPTP enhanced GRE v1 | RFC 2784, RFC 2890, RFC 2637 §4.1 | RFC 1701 routing / strict source route / recursion (refused, `BadFlags`); versions 2–7; a v1 checksum |
+//! | [`pptp`] | PPTP control messages (all 15), TCP stream framing | RFC 2637 §1.4, §2 | management messages (type 2); bytes after the first NUL in text fields |
+//! | [`l2tp`] | L2TPv2 header, AVPs, hidden AVPs, control messages (all of §6 + ZLB) | RFC 2661 §3.1, §4, §5.8, §6 | L2TPv3 (RFC 3931); vendor AVPs decoded (kept raw); reserved AVP bits refused rather than treated as unrecognised; which AVPs each message must carry (control plane's business) |
+//! | [`radius`] | RADIUS packets, attributes, Microsoft vendor attributes, authenticators, Message-Authenticator, User-Password hiding, MS-MPPE-Key salt encryption | RFC 2865, RFC 2866, RFC 2869, RFC 5176, RFC 2548, RFC 3579 §3.2 | RFC 6929 extended attributes (types 241–246 kept raw); Tunnel-Password and tagged attributes (RFC 2868); EAP-Message reassembly; RADIUS over TCP/TLS/DTLS; Status-Client semantics; checking CHAP / MS-CHAP responses (a server's job, not a format's) |
+//! | [`tlv`] | the one reader of type-length-value lists (PPPoE tags, PPP options, L2TP AVPs, RADIUS attributes) | RFC 2516 §A, RFC 1661 §6, RFC 2661 §4.1, RFC 2865 §5 | |
 //!
-//! IPv6, PPPoE, PPP, LCP/IPCP, L2TP, GRE, PPTP and RADIUS follow with the wire-format
-//! issue.
+//! Every parser has a fuzz entry, `<module>::fuzz`, that `fuzz/` drives with libFuzzer
+//! (`scripts/fuzz.sh`): views, TLV readers, and `parse(emit(parse(x))) == parse(x)`.
 
 pub mod arp;
 pub mod chap;
