@@ -16,4 +16,9 @@ echo "== unit and DPDK tests"
 cargo test --workspace --release --exclude controlplane
 cargo test --release -p controlplane --lib --bins
 cargo test --release -p controlplane --test '*' -- --test-threads=1
+echo "== fuzz: every wire parser, ${FUZZ_SECONDS:-10} s each (scripts/fuzz.sh)"
+scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
+echo "== benchmark smoke (the figures are not checked here; see perf/)"
+${CARGO_TARGET_DIR:-target}/release/wire-bench 200
+${CARGO_TARGET_DIR:-target}/release/stages-bench 1000
 echo "== all tests passed"

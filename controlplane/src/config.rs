@@ -41,8 +41,54 @@ pub struct Config {
     pub exception: ExceptionConfig,
     pub management: ManagementConfig,
     pub dataplane: DataplaneConfig,
+    /// The access concentrator, when `[pppoe]` is present.
+    pub pppoe: Option<PppoeConfig>,
+    /// Subscriber address pools (`[[pool]]`).
+    pub pools: Vec<crate::pool::PoolConfig>,
     /// The file it was read from.
     pub source: PathBuf,
+}
+
+/// How subscribers authenticate, in the order LCP offers them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Pap,
+    ChapMd5,
+}
+
+/// `[pppoe]`: the PPPoE access concentrator (RFC 2516) and the PPP it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PppoeConfig {
+    /// AC-Name in PADO.
+    pub ac_name: String,
+    /// Service-Names offered; the empty name means "any service" (RFC 2516 §5.1).
+    pub service_names: Vec<String>,
+    pub max_sessions_per_mac: u32,
+    /// PADIs per second accepted from one MAC and on one port.
+    pub padi_rate_per_mac: u32,
+    pub padi_rate_per_port: u32,
+    /// The MRU we ask for (RFC 2516 §7: at most 1492 without RFC 4638).
+    pub mru: u16,
+    /// Agree to PPP-Max-Payload (RFC 4638) up to the access port's MTU − 8.
+    pub ppp_max_payload: bool,
+    pub auth: Vec<AuthMethod>,
+    /// LCP Echo-Request interval (0: no keepalive) and misses before teardown.
+    pub echo_interval_s: u32,
+    pub echo_failures: u32,
+    /// Workers answer subscribers' Echo-Requests.
+    pub echo_offload: bool,
+    /// Clamp TCP MSS on SYNs to this (None: off).
+    pub mss_clamp: Option<u16>,
+    /// Our IPCP address (the subscribers' gateway).
+    pub gateway: Ipv4Addr,
+    /// DNS servers handed out by IPCP (RFC 1877), at most two.
+    pub dns: Vec<Ipv4Addr>,
+    /// The pool for users the users file gives no address or pool.
+    pub default_pool: String,
+    /// The local users file (resolved against the configuration's directory).
+    pub users_file: PathBuf,
+    /// Sessions that may be authenticating or negotiating at once.
+    pub max_pending: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,6 +401,43 @@ struct RawConfig {
     management: RawManagement,
     #[serde(default)]
     dataplane: RawDataplane,
+    pppoe: Option<Spanned<RawPppoe>>,
+    #[serde(default)]
+    pool: Vec<Spanned<RawPool>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawPppoe {
+    ac_name: Text,
+    service_names: Option<Vec<Spanned<String>>>,
+    max_sessions_per_mac: Int,
+    padi_rate_per_mac: Int,
+    padi_rate_per_port: Int,
+    mru: Int,
+    ppp_max_payload: Option<Spanned<bool>>,
+    auth: Option<Spanned<Vec<Spanned<String>>>>,
+    echo_interval_s: Int,
+    echo_failures: Int,
+    echo_offload: Option<Spanned<bool>>,
+    mss_clamp: Int,
+    gateway: Text,
+    #[serde(default)]
+    dns: Vec<Spanned<String>>,
+    pool: Text,
+    users_file: Spanned<String>,
+    max_pending: Int,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawPool {
+    name: Spanned<String>,
+    ranges: Spanned<Vec<Spanned<String>>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    skip_prefix_ends: Option<bool>,
+    skip_dot0_dot255: Option<bool>,
 }
 
 type Int = Option<Spanned<i64>>;
@@ -846,6 +929,11 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
     let exception = check_exception(&cx, &raw.exception, &ports)?;
     let management = check_management(&cx, &raw.management)?;
     let dataplane = check_dataplane(&cx, &raw.dataplane)?;
+    let pools = check_pools(&cx, &raw.pool)?;
+    let pppoe = match &raw.pppoe {
+        Some(p) => Some(check_pppoe(&cx, p, &ports, &pools)?),
+        None => None,
+    };
     Ok(Config {
         dpdk,
         ports,
@@ -853,6 +941,8 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         exception,
         management,
         dataplane,
+        pppoe,
+        pools,
         source: source.to_path_buf(),
     })
 }
@@ -865,10 +955,10 @@ fn check_shapes(cx: &Ctx) -> Result<(), ConfigError> {
     };
     for (key, span, shape) in root.top_level() {
         let message = match (key, shape) {
-            ("dpdk" | "exception" | "management" | "dataplane", tree::Shape::Array) => {
+            ("dpdk" | "exception" | "management" | "dataplane" | "pppoe", tree::Shape::Array) => {
                 format!("`{key}` is an array here; it is one table: write [{key}], not [[{key}]]")
             }
-            ("port" | "route", tree::Shape::Table) => {
+            ("port" | "route" | "pool", tree::Shape::Table) => {
                 format!("`{key}` is a single table here; it is an array of tables: write [[{key}]], once per {key}")
             }
             _ => continue,
@@ -1445,6 +1535,215 @@ fn check_management(cx: &Ctx, m: &RawManagement) -> Result<ManagementConfig, Con
         None => None,
     };
     Ok(ManagementConfig { socket, metrics })
+}
+
+fn check_pools(cx: &Ctx, raw: &[Spanned<RawPool>]) -> Result<Vec<crate::pool::PoolConfig>, ConfigError> {
+    use crate::pool::{PoolConfig, PoolRange, Pools};
+    let mut out: Vec<PoolConfig> = Vec::new();
+    for (i, p) in raw.iter().enumerate() {
+        let p = p.get_ref();
+        let key = |k: &str| format!("pool[{i}].{k}");
+        let name = p.name.get_ref();
+        if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(cx.at(p.name.span(), key("name"), format!("{name:?} is not a pool name (1 to 32 letters, digits, `_`, `-`)")));
+        }
+        if let Some(j) = out.iter().position(|q| &q.name == name) {
+            return Err(cx.at(p.name.span(), key("name"), format!("pool {name:?} is already defined by pool[{j}]")));
+        }
+        if p.ranges.get_ref().is_empty() {
+            return Err(cx.at(p.ranges.span(), key("ranges"), "a pool needs at least one range (e.g. \"100.64.0.0/12\")"));
+        }
+        let parse = |list: &[Spanned<String>], what: &str| -> Result<Vec<PoolRange>, ConfigError> {
+            list.iter()
+                .enumerate()
+                .map(|(k, r)| PoolRange::parse(r.get_ref()).map_err(|m| cx.at(r.span(), format!("pool[{i}].{what}[{k}]"), m)))
+                .collect()
+        };
+        let mut c = PoolConfig::new(name, parse(p.ranges.get_ref(), "ranges")?);
+        c.exclude = parse(&p.exclude, "exclude")?;
+        if let Some(b) = p.skip_prefix_ends {
+            c.skip_prefix_ends = b;
+        }
+        if let Some(b) = p.skip_dot0_dot255 {
+            c.skip_dot0_dot255 = b;
+        }
+        out.push(c);
+        // Overlaps and sizes are the allocator's own checks: run them now, so a bad pool
+        // stops dpvpn before it starts, naming the pool it found wrong.
+        if let Err(e) = Pools::new(&out) {
+            return Err(cx.at(raw[i].span(), format!("pool[{i}]"), e.to_string()));
+        }
+    }
+    Ok(out)
+}
+
+fn check_pppoe(
+    cx: &Ctx,
+    raw: &Spanned<RawPppoe>,
+    ports: &[PortConfig],
+    pools: &[crate::pool::PoolConfig],
+) -> Result<PppoeConfig, ConfigError> {
+    let span = raw.span();
+    let p = raw.get_ref();
+    let access: Vec<&PortConfig> = ports.iter().filter(|p| p.role == PortRole::Access).collect();
+    if access.is_empty() {
+        return Err(cx.at(span, "pppoe", "PPPoE needs at least one port with role = \"access\" to listen on"));
+    }
+    let text = |v: &Text, key: &str, default: &str, max: usize| -> Result<String, ConfigError> {
+        match v {
+            Some(s) if s.get_ref().is_empty() || s.get_ref().len() > max => Err(cx.at(
+                s.span(),
+                key,
+                format!("{:?}: 1 to {max} bytes", s.get_ref()),
+            )),
+            Some(s) => Ok(s.get_ref().clone()),
+            None => Ok(default.to_string()),
+        }
+    };
+    let ac_name = text(&p.ac_name, "pppoe.ac_name", "dpvpn", 64)?;
+    let service_names = match &p.service_names {
+        None => vec![String::new()],
+        Some(list) => {
+            let mut v: Vec<String> = Vec::new();
+            for (k, s) in list.iter().enumerate() {
+                let key = format!("pppoe.service_names[{k}]");
+                if s.get_ref().len() > 64 {
+                    return Err(cx.at(s.span(), key, "a Service-Name of at most 64 bytes"));
+                }
+                if v.contains(s.get_ref()) {
+                    return Err(cx.at(s.span(), key, format!("{:?} is listed twice", s.get_ref())));
+                }
+                v.push(s.get_ref().clone());
+            }
+            if v.is_empty() {
+                return Err(cx.at(span, "pppoe.service_names", "offer at least one Service-Name (\"\" accepts any)"));
+            }
+            v
+        }
+    };
+    let mru: u16 = cx.int(&p.mru, "pppoe.mru", 1492, 576..=1492)?;
+    let ppp_max_payload = p.ppp_max_payload.as_ref().is_some_and(|b| *b.get_ref());
+    if ppp_max_payload && access.iter().all(|a| a.mtu < 1508) {
+        let b = p.ppp_max_payload.as_ref().expect("set");
+        return Err(cx.at(
+            b.span(),
+            "pppoe.ppp_max_payload",
+            "RFC 4638 PPP-Max-Payload needs an access port with an MTU of at least 1508 (1500 + PPPoE 6 + PPP 2)",
+        ));
+    }
+    let auth = match &p.auth {
+        None => vec![AuthMethod::ChapMd5, AuthMethod::Pap],
+        Some(list) => {
+            let mut v = Vec::new();
+            for (k, s) in list.get_ref().iter().enumerate() {
+                let key = format!("pppoe.auth[{k}]");
+                let m = match s.get_ref().as_str() {
+                    "pap" => AuthMethod::Pap,
+                    "chap" | "chap-md5" => AuthMethod::ChapMd5,
+                    other => {
+                        return Err(cx.at(s.span(), key, format!("{other:?} is not an authentication method: \"chap\" or \"pap\"")))
+                    }
+                };
+                if v.contains(&m) {
+                    return Err(cx.at(s.span(), key, format!("{:?} is listed twice", s.get_ref())));
+                }
+                v.push(m);
+            }
+            if v.is_empty() {
+                return Err(cx.at(list.span(), "pppoe.auth", "at least one method: [\"chap\", \"pap\"]"));
+            }
+            v
+        }
+    };
+    let echo_interval_s: u32 = cx.int(&p.echo_interval_s, "pppoe.echo_interval_s", 10, 0..=3600)?;
+    let echo_failures: u32 = cx.int(&p.echo_failures, "pppoe.echo_failures", 3, 1..=100)?;
+    // RFC 6691: the MSS that fits the tunnel is the MRU less 40 bytes of IPv4 and TCP.
+    let max_mss = mru as i64 - 40;
+    let mss_clamp = match &p.mss_clamp {
+        None => Some(max_mss as u16),
+        Some(v) if *v.get_ref() == 0 => None,
+        Some(_) => Some(cx.int(&p.mss_clamp, "pppoe.mss_clamp", 0u16, 536..=max_mss)?),
+    };
+    let addr = |s: &Spanned<String>, key: String| -> Result<Ipv4Addr, ConfigError> {
+        let a: Ipv4Addr = s
+            .get_ref()
+            .parse()
+            .map_err(|_| cx.at(s.span(), &key, format!("{:?} is not an IPv4 address", s.get_ref())))?;
+        if a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() {
+            return Err(cx.at(s.span(), &key, format!("{a} is not a unicast address")));
+        }
+        Ok(a)
+    };
+    let gateway = match &p.gateway {
+        Some(g) => addr(g, "pppoe.gateway".into())?,
+        None => match access.iter().flat_map(|a| a.addresses.first()).next() {
+            Some(a) => a.addr,
+            None => {
+                return Err(cx.at(
+                    span,
+                    "pppoe.gateway",
+                    "no access port has an address to use as the subscribers' gateway: set pppoe.gateway",
+                ))
+            }
+        },
+    };
+    if p.dns.len() > 2 {
+        return Err(cx.at(p.dns[2].span(), "pppoe.dns[2]", "IPCP hands out two DNS servers at most (RFC 1877)"));
+    }
+    let dns = p.dns.iter().enumerate().map(|(k, d)| addr(d, format!("pppoe.dns[{k}]"))).collect::<Result<Vec<_>, _>>()?;
+    let default_pool = match &p.pool {
+        Some(s) => {
+            if !pools.iter().any(|q| &q.name == s.get_ref()) {
+                let names: Vec<&str> = pools.iter().map(|q| q.name.as_str()).collect();
+                return Err(cx.at(
+                    s.span(),
+                    "pppoe.pool",
+                    format!("no [[pool]] named {:?} (pools: {})", s.get_ref(), if names.is_empty() { "none".into() } else { names.join(", ") }),
+                ));
+            }
+            s.get_ref().clone()
+        }
+        None => match pools.first() {
+            Some(q) => q.name.clone(),
+            None => return Err(cx.at(span, "pppoe.pool", "PPPoE needs an address pool: add a [[pool]] table")),
+        },
+    };
+    let uf = p.users_file.get_ref();
+    if uf.is_empty() {
+        return Err(cx.at(p.users_file.span(), "pppoe.users_file", "the path of the local users file"));
+    }
+    let users_file = match cx.file.parent() {
+        Some(dir) if Path::new(uf).is_relative() => dir.join(uf),
+        _ => PathBuf::from(uf),
+    };
+    Ok(PppoeConfig {
+        ac_name,
+        service_names,
+        max_sessions_per_mac: cx.int(&p.max_sessions_per_mac, "pppoe.max_sessions_per_mac", 1, 1..=64)?,
+        padi_rate_per_mac: cx.int(&p.padi_rate_per_mac, "pppoe.padi_rate_per_mac", 5, 1..=1000)?,
+        padi_rate_per_port: cx.int(&p.padi_rate_per_port, "pppoe.padi_rate_per_port", 2000, 1..=1_000_000)?,
+        mru,
+        ppp_max_payload,
+        auth,
+        echo_interval_s,
+        echo_failures,
+        echo_offload: p.echo_offload.as_ref().is_none_or(|b| *b.get_ref()),
+        mss_clamp,
+        gateway,
+        dns,
+        default_pool,
+        users_file,
+        max_pending: cx.int(&p.max_pending, "pppoe.max_pending", 65536, 1..=1 << 22)?,
+    })
+}
+
+/// Load the local users file of `[pppoe]` and check that every pool it names exists: a
+/// bad users file stops dpvpn before it starts, like a bad configuration.
+pub fn load_users(c: &Config) -> Result<Option<crate::aaa::UsersTable>, String> {
+    let Some(p) = &c.pppoe else { return Ok(None) };
+    let users = crate::aaa::UsersTable::load(&p.users_file).map_err(|e| e.to_string())?;
+    users.check_pools(|name| c.pools.iter().any(|q| q.name == name)).map_err(|e| e.to_string())?;
+    Ok(Some(users))
 }
 
 fn check_dataplane(cx: &Ctx, d: &RawDataplane) -> Result<DataplaneConfig, ConfigError> {

@@ -316,3 +316,58 @@ fn unreadable_file() {
         "cannot read /nonexistent/dpvpn.toml: No such file or directory (os error 2)"
     );
 }
+
+/// `BASE` plus a PPPoE section and a pool, for the access-concentrator errors.
+fn with_pppoe(pppoe: &str, pool: &str) -> String {
+    format!("{BASE}\n[pppoe]\nusers_file = \"users.txt\"\n{pppoe}\n[[pool]]\nname = \"lab\"\n{pool}\n")
+}
+
+#[test]
+fn pppoe_and_pool_errors_name_the_key() {
+    let ok = with_pppoe("", "ranges = [\"100.64.0.0/12\"]");
+    parse(&ok, Path::new("configs/bad.toml")).expect("valid");
+    let line = |doc: &str, needle: &str| doc.lines().position(|l| l.contains(needle)).unwrap() + 1;
+
+    let doc = with_pppoe("auth = [\"chap\", \"mschap\"]", "ranges = [\"100.64.0.0/12\"]");
+    let e = error(&doc);
+    assert_eq!((e.line, e.key.as_str()), (line(&doc, "mschap"), "pppoe.auth[1]"));
+    assert!(e.message.contains("\"mschap\" is not an authentication method"), "{e}");
+
+    let doc = with_pppoe("mru = 1500", "ranges = [\"100.64.0.0/12\"]");
+    let e = error(&doc);
+    assert_eq!(e.key, "pppoe.mru");
+    assert!(e.message.contains("1500 is too large (the range is 576..=1492)"), "{e}");
+
+    let doc = with_pppoe("pool = \"nope\"", "ranges = [\"100.64.0.0/12\"]");
+    let e = error(&doc);
+    assert_eq!(e.key, "pppoe.pool");
+    assert!(e.message.contains("no [[pool]] named \"nope\" (pools: lab)"), "{e}");
+
+    let doc = with_pppoe("dns = [\"1.1.1.1\", \"8.8.8.8\", \"9.9.9.9\"]", "ranges = [\"100.64.0.0/12\"]");
+    assert_eq!(error(&doc).key, "pppoe.dns[2]");
+
+    let doc = with_pppoe("mss_clamp = 1460", "ranges = [\"100.64.0.0/12\"]");
+    let e = error(&doc);
+    assert_eq!(e.key, "pppoe.mss_clamp");
+    assert!(e.message.contains("(the range is 536..=1452)"), "{e}");
+
+    let doc = with_pppoe("ppp_max_payload = true", "ranges = [\"100.64.0.0/12\"]");
+    assert!(error(&doc).message.contains("MTU of at least 1508"));
+
+    let doc = with_pppoe("", "ranges = [\"100.64.0.0/33\"]");
+    let e = error(&doc);
+    assert_eq!((e.line, e.key.as_str()), (line(&doc, "/33"), "pool[0].ranges[0]"));
+
+    let doc = with_pppoe("", "ranges = []");
+    assert!(error(&doc).message.contains("at least one range"));
+
+    let doc = format!("{}\n[[pool]]\nname = \"other\"\nranges = [\"100.70.0.0/16\"]\n", with_pppoe("", "ranges = [\"100.64.0.0/12\"]"));
+    let e = error(&doc);
+    assert_eq!(e.key, "pool[1]");
+    assert!(e.message.contains("lab") && e.message.contains("other"), "overlap names both pools: {e}");
+
+    let doc = with_pppoe("", "ranges = [\"100.64.0.0/12\"]").replace("role = \"access\"", "role = \"uplink\"");
+    let e = error(&doc);
+    assert_eq!(e.key, "pppoe");
+    assert!(e.message.contains("role = \"access\""), "{e}");
+}

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use controlplane::config::{load, InterfaceAddress, PortRole};
+use controlplane::config::{load, load_users, AuthMethod, InterfaceAddress, PortRole};
 use controlplane::lcores::parse_lcores;
 
 fn configs() -> PathBuf {
@@ -115,4 +115,22 @@ fn example_full_names_its_pci_devices_to_the_eal() {
         ]
     );
     assert_eq!(c.routes.len(), 3);
+}
+
+#[test]
+fn lab_pppoe_configuration_and_its_users() {
+    let c = load(&configs().join("lab-pppoe.toml")).unwrap();
+    let p = c.pppoe.as_ref().expect("[pppoe]");
+    assert_eq!(p.auth, [AuthMethod::ChapMd5, AuthMethod::Pap]);
+    assert_eq!((p.mru, p.mss_clamp, p.gateway), (1492, Some(1452), Ipv4Addr::new(100, 64, 0, 1)));
+    assert_eq!(p.dns, [Ipv4Addr::new(198, 51, 100, 53)]);
+    assert_eq!(p.default_pool, "lab");
+    assert_eq!(c.pools.len(), 1);
+    assert!(c.ports.iter().any(|p| p.role == PortRole::Access && p.addresses.is_empty()));
+    let users = load_users(&c).unwrap().expect("a users table");
+    assert!(users.lookup(b"user1000000@lab").is_some());
+    assert!(users.lookup(b"user1000001@lab").is_none());
+    // The full example names the same users file and pool.
+    let full = load(&configs().join("example-full.toml")).unwrap();
+    assert!(load_users(&full).unwrap().is_some());
 }

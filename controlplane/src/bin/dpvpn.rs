@@ -39,6 +39,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    // The users file is part of the configuration: a bad one stops dpvpn here too.
+    let users = match config::load_users(&cfg) {
+        Ok(u) => u,
+        Err(e) => {
+            eprintln!("dpvpn: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let map = match args.lcores.as_deref().map(lcores::parse_lcores) {
         Some(Ok(m)) => Some(m),
         Some(Err(e)) => {
@@ -48,8 +56,18 @@ fn main() -> ExitCode {
         None => None,
     };
     if args.check_config {
+        let pppoe = match (&cfg.pppoe, &users) {
+            (Some(p), Some(u)) => format!(
+                ", PPPoE with {} pool(s) and users file {} ({} user(s), {} pattern(s))",
+                cfg.pools.len(),
+                p.users_file.display(),
+                u.exact_users(),
+                u.patterns()
+            ),
+            _ => String::new(),
+        };
         println!(
-            "dpvpn: {}: configuration OK ({} port(s), {} static route(s))",
+            "dpvpn: {}: configuration OK ({} port(s), {} static route(s){pppoe})",
             args.config.display(),
             cfg.ports.len(),
             cfg.routes.len()
