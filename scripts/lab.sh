@@ -61,6 +61,10 @@ up() {
   offloads_off "$INET" inet-up
   ip -n "$INET" link set inet-up up
   ip -n "$INET" route add 192.0.2.0/24 via 198.51.100.1
+  # PPPoE subscribers' addresses (configs/lab-pppoe.toml, pool "lab"), and the
+  # 198.51.100.53 the lab hands out as DNS, answered by the inet host.
+  ip -n "$INET" route add 100.64.0.0/12 via 198.51.100.1
+  ip -n "$INET" addr add 198.51.100.53/32 dev lo
 }
 
 case "${1:-}" in
