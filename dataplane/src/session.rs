@@ -29,6 +29,9 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::rcu::{Deferred, Qsbr};
+use crate::wire::ethernet::{emit_l2, EtherType, EthernetAddress, L2Header};
+use crate::wire::ppp::PppProtocol;
+use crate::wire::pppoe::{session_header, HEADER_LEN as PPPOE_HEADER_LEN};
 
 /// FIB values at or above this are session indices (`value - FIB_SESSION_BASE`); below
 /// it they are adjacency indices. FIB values have 24 bits.
@@ -355,6 +358,37 @@ pub struct PppoeSessionParams {
     pub template_len: u8,
 }
 
+impl PppoeSessionParams {
+    /// The parameters of a PPPoE session whose frames arrive on `port` from `peer_mac`
+    /// with the tags of `l2` (its `src` is the subscriber, `dst` ignored), answered from
+    /// `port_mac`. The template is the downstream header: Ethernet to the subscriber
+    /// with the same tags (TPIDs and priorities as the subscriber sent them), the PPPoE
+    /// session header (RFC 2516 §6, LENGTH patched per packet) and PPP protocol 0x0021.
+    pub fn new(port: u16, port_mac: [u8; 6], l2: &L2Header, pppoe_id: u16) -> Result<Self, SessionError> {
+        let h = L2Header {
+            dst: l2.src,
+            src: EthernetAddress(port_mac),
+            outer_vlan: l2.outer_vlan,
+            inner_vlan: l2.inner_vlan,
+            ethertype: EtherType::PPPOE_SESSION,
+            header_len: 0,
+        };
+        let mut template = [0u8; MAX_TEMPLATE];
+        let n = emit_l2(&h, &mut template).map_err(|_| SessionError::BadTemplate)?;
+        template[n..n + PPPOE_HEADER_LEN].copy_from_slice(&session_header(pppoe_id));
+        template[n + PPPOE_HEADER_LEN..n + PPPOE_HEADER_LEN + 2].copy_from_slice(&PppProtocol::IPV4.0.to_be_bytes());
+        Ok(PppoeSessionParams {
+            port,
+            outer: l2.outer_vlan.map(|t| t.vid),
+            inner: l2.inner_vlan.map(|t| t.vid),
+            peer_mac: l2.src.0,
+            pppoe_id,
+            template,
+            template_len: (n + PPPOE_HEADER_LEN + 2) as u8,
+        })
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SessionError {
     /// Every slot is in use (or waiting for its grace period).
@@ -514,6 +548,15 @@ impl SessionWriter {
         Ok(())
     }
 
+    /// Hand LCP Echo-Requests to the workers (LCP Opened, our magic published) or take
+    /// them back.
+    pub fn set_echo_offload(&mut self, index: u32, on: bool) -> Result<(), SessionError> {
+        let r = self.live_record(index)?;
+        let st = r.state.load(Ordering::Relaxed);
+        r.state.store(if on { st | ECHO_OFFLOAD } else { st & !ECHO_OFFLOAD }, Ordering::Release);
+        Ok(())
+    }
+
     /// Change the MRU (LCP renegotiated).
     pub fn set_mru(&mut self, index: u32, mru: u16) -> Result<(), SessionError> {
         let r = self.live_record(index)?;
@@ -624,6 +667,24 @@ mod tests {
     }
 
     #[test]
+    fn template_from_the_subscriber_frame() {
+        use crate::wire::ethernet::{parse_l2, VlanTag};
+        // A PADR from a QinQ subscriber: S-tag 0x88a8 VID 7 PCP 3, C-tag VID 8.
+        let padr = [
+            0x02, 0, 0, 0, 0xac, 1, 0x02, 0, 0x5e, 0, 0, 0x42, 0x88, 0xa8, 0x60, 7, 0x81, 0x00, 0, 8, 0x88, 0x63,
+        ];
+        let l2 = parse_l2(&padr).unwrap();
+        assert_eq!(l2.outer_vlan, Some(VlanTag { tpid: EtherType::QINQ, pcp: 3, dei: false, vid: 7 }));
+        let p = PppoeSessionParams::new(3, [0x02, 0, 0, 0, 0xac, 1], &l2, 0x1234).unwrap();
+        assert_eq!((p.port, p.outer, p.inner, p.peer_mac, p.pppoe_id), (3, Some(7), Some(8), [2, 0, 0x5e, 0, 0, 0x42], 0x1234));
+        let expect = [
+            0x02, 0, 0x5e, 0, 0, 0x42, 0x02, 0, 0, 0, 0xac, 1, 0x88, 0xa8, 0x60, 7, 0x81, 0x00, 0, 8, 0x88, 0x64, 0x11, 0x00,
+            0x12, 0x34, 0, 0, 0x00, 0x21,
+        ];
+        assert_eq!(&p.template[..p.template_len as usize], &expect);
+    }
+
+    #[test]
     fn publish_lookup_open_remove() {
         let q = Qsbr::new(1);
         let mut w = SessionWriter::new(16, 2, q.clone());
@@ -643,6 +704,8 @@ mod tests {
         assert_eq!(s.template(), &p.template[..30]);
         assert_eq!(w.add_pppoe(&p, 1, 1492, 0), Err(SessionError::Duplicate));
 
+        w.set_echo_offload(i, false).unwrap();
+        assert!(!t.get(i).unwrap().echo_offload());
         w.open_ipv4(i, 0x6440_0001, 1452).unwrap();
         let s = t.get(i).unwrap();
         assert!(s.ipv4_open());
