@@ -34,7 +34,7 @@ use crate::arp::{Action, ArpConfig, ArpInfo, NeighbourManager};
 use crate::config::{Config, PortRole as CfgRole};
 use crate::lcores::LcoreMap;
 use crate::mgmt;
-use crate::routes::{prefix_string, RouteError, RouteManager, RouteSource};
+use crate::routes::{prefix_string, RouteError, RouteManager, RouteSource, RouteTarget};
 
 /// What `dpvpn` was asked to do.
 pub struct Options {
@@ -681,13 +681,14 @@ impl Runtime {
         self.routes
             .routes()
             .map(|r| {
-                let (action, via, port) = match r.adjacency {
-                    Adjacency::Local => ("local", None, None),
-                    Adjacency::Blackhole => ("blackhole", None, None),
-                    Adjacency::Glean { port } => ("forward", None, Some(self.port_name(port))),
-                    Adjacency::NextHop { port, next_hop } => {
+                let (action, via, port) = match r.target {
+                    RouteTarget::Adjacency(Adjacency::Local) => ("local", None, None),
+                    RouteTarget::Adjacency(Adjacency::Blackhole) => ("blackhole", None, None),
+                    RouteTarget::Adjacency(Adjacency::Glean { port }) => ("forward", None, Some(self.port_name(port))),
+                    RouteTarget::Adjacency(Adjacency::NextHop { port, next_hop }) => {
                         ("forward", Some(Ipv4Addr::from(next_hop).to_string()), Some(self.port_name(port)))
                     }
+                    RouteTarget::Session(index) => ("session", Some(format!("session {index}")), None),
                 };
                 mgmt::RouteView {
                     prefix: prefix_string(r.prefix, r.len),

@@ -2,7 +2,9 @@
 //! programs into the data plane's FIB and adjacency table (it is their only writer).
 //!
 //! Sources: `connected` (a port's prefix), `local` (a port's own address, /32),
-//! `static` (the configuration) and `runtime` (`dpvpnctl route add`). Adjacencies are
+//! `static` (the configuration), `runtime` (`dpvpnctl route add`) and `subscriber` (a
+//! session's address and framed routes, which point straight at the session: FIB values
+//! from `dataplane::session::FIB_SESSION_BASE` up, no adjacency). Adjacencies are
 //! shared: every route via the same next hop points at one adjacency, whose cached MAC
 //! the neighbour manager keeps current. An adjacency no route uses any more is freed
 //! after a QSBR grace period, so no worker can be looking at it when it is reused.
@@ -14,6 +16,7 @@ use std::sync::Arc;
 use dataplane::adjacency::{Adjacency, AdjacencyTable};
 use dataplane::fib::{FibConfig, FibError, FibTable, FibWriter};
 use dataplane::rcu::{Deferred, Qsbr};
+use dataplane::session::FIB_SESSION_BASE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum RouteSource {
@@ -21,6 +24,7 @@ pub enum RouteSource {
     Local,
     Static,
     Runtime,
+    Subscriber,
 }
 
 impl RouteSource {
@@ -30,15 +34,24 @@ impl RouteSource {
             RouteSource::Local => "local",
             RouteSource::Static => "static",
             RouteSource::Runtime => "runtime",
+            RouteSource::Subscriber => "subscriber",
         }
     }
+}
+
+/// Where a route sends what it matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RouteTarget {
+    Adjacency(Adjacency),
+    /// A subscriber session (its data-plane index).
+    Session(u32),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     pub prefix: u32,
     pub len: u8,
-    pub adjacency: Adjacency,
+    pub target: RouteTarget,
     pub source: RouteSource,
 }
 
@@ -151,9 +164,9 @@ impl RouteManager {
         match self.fib.insert(prefix, len, idx) {
             Ok(previous) => {
                 if let Some(prev) = previous {
-                    self.release(prev);
+                    self.release_value(prev);
                 }
-                self.routes.insert((prefix, len), Route { prefix, len, adjacency, source });
+                self.routes.insert((prefix, len), Route { prefix, len, target: RouteTarget::Adjacency(adjacency), source });
                 Ok(())
             }
             Err(e) => {
@@ -163,13 +176,41 @@ impl RouteManager {
         }
     }
 
+    /// Route `prefix/len` to session `index` (its address, a framed route). Refused when
+    /// a route of another source holds the prefix: a subscriber cannot take over a
+    /// configured or connected route.
+    pub fn add_session(&mut self, prefix: u32, len: u8, index: u32) -> Result<(), RouteError> {
+        if let Some(old) = self.routes.get(&(prefix, len)) {
+            if old.source != RouteSource::Subscriber {
+                return Err(RouteError::Exists { source: old.source });
+            }
+        }
+        if index >= dataplane::session::MAX_SESSIONS {
+            return Err(RouteError::Fib(FibError::ValueTooLarge));
+        }
+        let previous = self.fib.insert(prefix, len, FIB_SESSION_BASE + index).map_err(RouteError::Fib)?;
+        if let Some(prev) = previous {
+            self.release_value(prev);
+        }
+        let route = Route { prefix, len, target: RouteTarget::Session(index), source: RouteSource::Subscriber };
+        self.routes.insert((prefix, len), route);
+        Ok(())
+    }
+
+    /// A FIB value is an adjacency index below `FIB_SESSION_BASE`; sessions hold none.
+    fn release_value(&mut self, value: u32) {
+        if value < FIB_SESSION_BASE {
+            self.release(value);
+        }
+    }
+
     pub fn remove(&mut self, prefix: u32, len: u8, allow: &[RouteSource]) -> Result<Route, RouteError> {
         let route = self.routes.get(&(prefix, len)).ok_or(RouteError::NotFound)?;
         if !allow.contains(&route.source) {
             return Err(RouteError::NotRemovable { source: route.source });
         }
         let idx = self.fib.remove(prefix, len).map_err(RouteError::Fib)?;
-        self.release(idx);
+        self.release_value(idx);
         Ok(self.routes.remove(&(prefix, len)).expect("route present"))
     }
 
@@ -226,6 +267,26 @@ mod tests {
 
     fn mgr() -> RouteManager {
         RouteManager::new(FibConfig { max_tbl8_groups: 64 }, 16, Qsbr::new(4))
+    }
+
+    #[test]
+    fn session_routes_point_at_the_session_and_hold_no_adjacency() {
+        let mut m = mgr();
+        let t = m.fib_table();
+        let nh = Adjacency::NextHop { port: 1, next_hop: 0xc6336402 };
+        m.add(0, 0, nh, RouteSource::Static).unwrap();
+        m.add_session(0x6440_0007, 32, 5).unwrap();
+        assert_eq!(t.lookup(0x6440_0007), FIB_SESSION_BASE + 5);
+        assert_eq!(m.adjacencies_in_use(), 1, "only the static route's");
+        // A subscriber cannot take over a configured route; a session can replace another's.
+        assert_eq!(m.add_session(0, 0, 1), Err(RouteError::Exists { source: RouteSource::Static }));
+        m.add_session(0x6440_0007, 32, 6).unwrap();
+        assert_eq!(t.lookup(0x6440_0007), FIB_SESSION_BASE + 6);
+        let r = m.remove(0x6440_0007, 32, &[RouteSource::Subscriber]).unwrap();
+        assert_eq!(r.target, RouteTarget::Session(6));
+        assert_eq!(t.lookup(0x6440_0007), m.next_hop_adjacency(1, 0xc6336402).unwrap(), "back to the default");
+        assert_eq!(m.adjacencies_in_use(), 1);
+        assert_eq!(m.add_session(0x6440_0008, 32, dataplane::session::MAX_SESSIONS), Err(RouteError::Fib(FibError::ValueTooLarge)));
     }
 
     #[test]
