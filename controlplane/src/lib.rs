@@ -11,3 +11,4 @@ pub mod routes;
 pub mod ppp;
 pub mod aaa;
 pub mod pool;
+pub mod pppoe;
