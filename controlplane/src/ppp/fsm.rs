@@ -38,8 +38,9 @@
 //!   Nak/Reject (§5.4: a Reject's options are a subset of the request's). As a consequence
 //!   the "crossed connection" cells [x] (RCA/RCN in Ack-Rcvd and Opened) cannot be reached
 //!   from the wire; they are implemented as written all the same. In Closed and Stopped any
-//!   Ack/Nak/Reject is answered with a Terminate-Ack under its identifier, whatever that is:
-//!   the peer thinks we negotiate and must learn otherwise (§4.2 Closed). A Terminate-Ack
+//!   Ack/Nak/Reject is answered with a Terminate-Ack under its identifier, whatever that is
+//!   (the table's sta/2 and sta/3): the peer thinks we negotiate and must learn otherwise.
+//!   A Terminate-Ack
 //!   is valid with any identifier (§4.3 RTA: it also re-synchronises).
 //! - **Illegal cells** ("-"): packets in Initial and Starting are discarded (reported as
 //!   [`Event::Discarded`], [`DiscardReason::LowerLayerDown`]); an Up, Down, Open, Close or
@@ -61,7 +62,13 @@
 //!   stop appending options it wants the peer to ask for. The same rule the other way,
 //!   which the RFC does not require and pppd does: after Max-Failure Configure-Naks
 //!   received since the last Ack, [`Protocol::receive_configure_nak`] is called with
-//!   `treat_as_reject` set, so a peer that Naks forever cannot keep us negotiating.
+//!   `treat_as_reject` set; and once twice Max-Failure have been received (the peer kept
+//!   Naking after we stopped asking), further Naks are discarded as not converging
+//!   ([`DiscardReason::NotConverging`]). Without that, a peer that Naks every request
+//!   (appending options we will not ask for) would keep a Configure-Request/Nak ping-pong
+//!   going as fast as the link carries it; with it, our unanswered request is retransmitted
+//!   at the restart timer's pace until Max-Configure runs out (TO-, This-Layer-Finished),
+//!   entirely by the table's own rules.
 //! - **Code-Reject received** (§4.3 RXJ): a rejected code 1–7 is catastrophic (RXJ-), they
 //!   are the codes every protocol on this automaton needs; for any other code (0 included,
 //!   LCP's Vendor-Specific of RFC 2153)
@@ -378,6 +385,9 @@ pub enum DiscardReason {
     Malformed,
     /// A Code-Reject too short to name the rejected code.
     EmptyCodeReject,
+    /// A Configure-Nak after twice Max-Failure of them without an Ack (see the module
+    /// documentation).
+    NotConverging,
 }
 
 impl DiscardReason {
@@ -388,6 +398,7 @@ impl DiscardReason {
             DiscardReason::AckMismatch => "ack does not match request",
             DiscardReason::Malformed => "malformed",
             DiscardReason::EmptyCodeReject => "empty code-reject",
+            DiscardReason::NotConverging => "negotiation not converging",
         }
     }
 }
@@ -585,6 +596,7 @@ impl<'a> Received<'a> {
 }
 
 /// The RFC 1661 automaton for one protocol on one link.
+#[derive(Debug)]
 pub struct Fsm<P> {
     protocol: P,
     config: FsmConfig,
@@ -840,6 +852,10 @@ impl<P: Protocol> Fsm<P> {
                 true
             }
             code::CONFIGURE_NAK => {
+                if self.naks_received >= self.config.max_failure.max(1).saturating_mul(2) {
+                    self.discard(rx.code, rx.identifier, DiscardReason::NotConverging);
+                    return;
+                }
                 let treat_as_reject = self.naks_received >= self.config.max_failure;
                 let valid = self.protocol.receive_configure_nak(rx.data, treat_as_reject);
                 if valid {
@@ -1574,6 +1590,27 @@ Events| Req-Sent  Ack-Rcvd  Ack-Sent    Opened
         }
         let flags: Vec<bool> = f.protocol().naks.iter().map(|n| n.1).collect();
         assert_eq!(flags, [false, false, false, false, false, true, true]);
+        // Past twice Max-Failure the Naks are discarded: the request stays unanswered and
+        // the restart timer, not the peer, sets the pace until Max-Configure runs out.
+        for t in 7..10 {
+            let r = packets(&mut f).pop().unwrap();
+            f.handle_packet(t, code::CONFIGURE_NAK, r.identifier, b"x");
+        }
+        assert_eq!(f.protocol().naks.len(), 10);
+        let r = packets(&mut f).pop().unwrap();
+        events(&mut f);
+        f.handle_packet(20, code::CONFIGURE_NAK, r.identifier, b"x");
+        assert_eq!(f.protocol().naks.len(), 10);
+        assert!(packets(&mut f).is_empty(), "no new request in answer to it");
+        assert!(matches!(events(&mut f)[..], [Event::Discarded { reason: DiscardReason::NotConverging, .. }]));
+        let mut requests = 0;
+        while let Some(t) = f.poll_timeout() {
+            f.handle_timeout(t);
+            requests += packets(&mut f).iter().filter(|p| *p == &r).count();
+        }
+        assert_eq!(f.state(), State::Stopped);
+        assert_eq!(layer_events(&events(&mut f)), ["tlf"]);
+        assert!(requests > 0 && requests < 10);
     }
 
     #[test]
