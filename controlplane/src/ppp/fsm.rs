@@ -36,7 +36,7 @@
 //!   and silently discarded (§4.3), as pppd does (`seen_ack`). A Configure-Ack must repeat
 //!   the request's options byte for byte (§5.2); the [`Protocol`] checks the shape of a
 //!   Nak/Reject (§5.4: a Reject's options are a subset of the request's). As a consequence
-//!   the "crossed connection" cells [x] (RCA/RCN in Ack-Rcvd and Opened) cannot be reached
+//!   the "crossed connection" cells \[x\] (RCA/RCN in Ack-Rcvd and Opened) cannot be reached
 //!   from the wire; they are implemented as written all the same. In Closed and Stopped any
 //!   Ack/Nak/Reject is answered with a Terminate-Ack under its identifier, whatever that is
 //!   (the table's sta/2 and sta/3): the peer thinks we negotiate and must learn otherwise.
@@ -45,11 +45,11 @@
 //! - **Illegal cells** ("-"): packets in Initial and Starting are discarded (reported as
 //!   [`Event::Discarded`], [`DiscardReason::LowerLayerDown`]); an Up, Down, Open, Close or
 //!   timeout that the table calls illegal changes nothing.
-//! - **Restart option** [r] (§4.3 Open): off by default ([`FsmConfig::restart_option`]).
+//! - **Restart option** \[r\] (§4.3 Open): off by default ([`FsmConfig::restart_option`]).
 //!   When on, Open in Stopped, Closing, Stopping or Opened is followed by a Down and an Up,
 //!   which renegotiates the link. Off, a second Open means what the table says: nothing
 //!   (Closing becomes Stopping).
-//! - **Passive option** [p] (§4.2 Stopped): off by default ([`FsmConfig::passive`]). When
+//! - **Passive option** \[p\] (§4.2 Stopped): off by default ([`FsmConfig::passive`]). When
 //!   on, Max-Configure exhausted (TO- in Req-Sent, Ack-Rcvd, Ack-Sent) goes to Stopped
 //!   without This-Layer-Finished, to wait for the peer. The RFC says it SHOULD NOT be used on
 //!   switched circuits, and a PPPoE session is one.
@@ -204,9 +204,9 @@ pub struct FsmConfig {
     /// Configure-Naks sent without sending a Configure-Ack before Naks become Rejects
     /// (default 5). 0: never Nak, Reject at once.
     pub max_failure: u32,
-    /// The Passive option [p] (see the module documentation). Default off.
+    /// The Passive option \[p\] (see the module documentation). Default off.
     pub passive: bool,
-    /// The Restart option [r] (see the module documentation). Default off.
+    /// The Restart option \[r\] (see the module documentation). Default off.
     pub restart_option: bool,
 }
 
@@ -481,7 +481,7 @@ enum Action {
 }
 
 /// The §4.1 table: the actions, in the table's order, and the new state; `None` for "-".
-/// Footnotes are applied by the caller: [p] in `fire`, [r] in `open`, [x] needs nothing.
+/// Footnotes are applied by the caller: \[p\] in `fire`, \[r\] in `open`, \[x\] needs nothing.
 fn transition(state: State, trigger: Trigger) -> Option<(&'static [Action], State)> {
     use Action::*;
     use State::*;
@@ -1275,7 +1275,7 @@ Events| Req-Sent  Ack-Rcvd  Ack-Sent    Opened
     /// new state, the packets sent (in the table's action order, identifiers included), the
     /// layer events, the restart counter (irc, zrc, and one less per scr/str) and the
     /// restart timer. The footnote options are off here (their own tests follow); the
-    /// [x] cells (RCA/RCN in Ack-Rcvd and Opened) cannot come from a packet, because the
+    /// \[x\] cells (RCA/RCN in Ack-Rcvd and Opened) cannot come from a packet, because the
     /// request they would answer has already been answered, so they are fired directly.
     #[test]
     fn every_cell_of_the_rfc_1661_transition_table() {
