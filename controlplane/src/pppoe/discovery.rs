@@ -122,16 +122,25 @@ pub struct Vlans {
 
 impl Vlans {
     /// Untagged.
-    pub const NONE: Vlans = Vlans { outer: None, inner: None };
+    pub const NONE: Vlans = Vlans {
+        outer: None,
+        inner: None,
+    };
 
     /// One 802.1Q tag (TPID 0x8100, PCP 0).
     pub fn dot1q(vid: u16) -> Vlans {
-        Vlans { outer: Some(tag(EtherType::VLAN, vid)), inner: None }
+        Vlans {
+            outer: Some(tag(EtherType::VLAN, vid)),
+            inner: None,
+        }
     }
 
     /// An 802.1ad S-tag (TPID 0x88a8) over a C-tag (0x8100), PCP 0.
     pub fn qinq(s_vid: u16, c_vid: u16) -> Vlans {
-        Vlans { outer: Some(tag(EtherType::QINQ, s_vid)), inner: Some(tag(EtherType::VLAN, c_vid)) }
+        Vlans {
+            outer: Some(tag(EtherType::QINQ, s_vid)),
+            inner: Some(tag(EtherType::VLAN, c_vid)),
+        }
     }
 
     /// The VIDs, as the session key holds them.
@@ -141,7 +150,12 @@ impl Vlans {
 }
 
 fn tag(tpid: EtherType, vid: u16) -> VlanTag {
-    VlanTag { tpid, pcp: 0, dei: false, vid }
+    VlanTag {
+        tpid,
+        pcp: 0,
+        dei: false,
+        vid,
+    }
 }
 
 /// Who a subscriber is on an access link: the port, the VLANs and the MAC.
@@ -156,7 +170,12 @@ pub struct Subscriber {
 impl Subscriber {
     pub fn new(port: u16, vlans: Vlans, mac: Mac) -> Subscriber {
         let (outer_vlan, inner_vlan) = vlans.vids();
-        Subscriber { port, outer_vlan, inner_vlan, mac }
+        Subscriber {
+            port,
+            outer_vlan,
+            inner_vlan,
+            mac,
+        }
     }
 
     pub fn with_session(self, session_id: u16) -> SessionKey {
@@ -182,7 +201,12 @@ pub struct SessionKey {
 
 impl SessionKey {
     pub fn subscriber(&self) -> Subscriber {
-        Subscriber { port: self.port, outer_vlan: self.outer_vlan, inner_vlan: self.inner_vlan, mac: self.mac }
+        Subscriber {
+            port: self.port,
+            outer_vlan: self.outer_vlan,
+            inner_vlan: self.inner_vlan,
+            mac: self.mac,
+        }
     }
 }
 
@@ -455,7 +479,10 @@ struct TokenBucket {
 
 impl TokenBucket {
     fn full(rl: RateLimit) -> TokenBucket {
-        TokenBucket { milli: rl.burst as u64 * 1000, last: 0 }
+        TokenBucket {
+            milli: rl.burst as u64 * 1000,
+            last: 0,
+        }
     }
 
     fn take(&mut self, now: u64, rl: RateLimit) -> bool {
@@ -555,7 +582,11 @@ struct SessionIds {
 
 impl SessionIds {
     fn new() -> SessionIds {
-        SessionIds { free: (1..SESSION_ID_RESERVED).collect(), users: vec![0; 1 << 16], cursor: 0 }
+        SessionIds {
+            free: (1..SESSION_ID_RESERVED).collect(),
+            users: vec![0; 1 << 16],
+            cursor: 0,
+        }
     }
 
     /// An id none of `taken` (the subscriber's own ids) is.
@@ -566,7 +597,11 @@ impl SessionIds {
             return Some(id);
         }
         for _ in 0..=taken.len() {
-            self.cursor = if self.cursor >= SESSION_ID_RESERVED - 1 { 1 } else { self.cursor + 1 };
+            self.cursor = if self.cursor >= SESSION_ID_RESERVED - 1 {
+                1
+            } else {
+                self.cursor + 1
+            };
             let id = self.cursor;
             if !taken.contains(&id) {
                 self.users[id as usize] += 1;
@@ -633,8 +668,14 @@ impl ServerConfig {
             cookie_window_ms: 60_000,
             max_sessions: 65_534,
             max_sessions_per_mac: 4,
-            padi_rate_per_port: RateLimit { per_second: 2000, burst: 4000 },
-            padi_rate_per_mac: RateLimit { per_second: 1, burst: 5 },
+            padi_rate_per_port: RateLimit {
+                per_second: 2000,
+                burst: 4000,
+            },
+            padi_rate_per_mac: RateLimit {
+                per_second: 1,
+                burst: 5,
+            },
             limiter_slots: 1 << 16,
             offer_max_payload: true,
             padr_retransmit_window_ms: 60_000,
@@ -645,7 +686,10 @@ impl ServerConfig {
     fn check(&self) -> Result<(), ConfigError> {
         let err = |key, problem: String| Err(ConfigError { key, problem });
         if self.ac_name.is_empty() || self.ac_name.len() > 255 {
-            return err("ac_name", format!("must be 1 to 255 bytes long, not {}", self.ac_name.len()));
+            return err(
+                "ac_name",
+                format!("must be 1 to 255 bytes long, not {}", self.ac_name.len()),
+            );
         }
         if self.service_names.len() >= MAX_SERVICE_NAMES {
             return err(
@@ -669,24 +713,42 @@ impl ServerConfig {
             }
         }
         if self.service_names.is_empty() && !self.accept_empty_service {
-            return err("service_names", "no service names and accept_empty_service = false: nothing would be served".into());
+            return err(
+                "service_names",
+                "no service names and accept_empty_service = false: nothing would be served".into(),
+            );
         }
         if self.cookie_secret.len() < 16 {
-            return err("cookie_secret", format!("{} bytes; at least 16 are needed", self.cookie_secret.len()));
+            return err(
+                "cookie_secret",
+                format!("{} bytes; at least 16 are needed", self.cookie_secret.len()),
+            );
         }
         if self.cookie_window_ms < 1000 {
-            return err("cookie_window_ms", format!("{} ms; at least 1000", self.cookie_window_ms));
+            return err(
+                "cookie_window_ms",
+                format!("{} ms; at least 1000", self.cookie_window_ms),
+            );
         }
         if self.max_sessions == 0 || self.max_sessions_per_mac == 0 {
-            return err("max_sessions", "max_sessions and max_sessions_per_mac must be at least 1".into());
+            return err(
+                "max_sessions",
+                "max_sessions and max_sessions_per_mac must be at least 1".into(),
+            );
         }
-        for (key, rl) in [("padi_rate_per_port", self.padi_rate_per_port), ("padi_rate_per_mac", self.padi_rate_per_mac)] {
+        for (key, rl) in [
+            ("padi_rate_per_port", self.padi_rate_per_port),
+            ("padi_rate_per_mac", self.padi_rate_per_mac),
+        ] {
             if rl.per_second == 0 || rl.burst == 0 {
                 return err(key, "per_second and burst must be at least 1".into());
             }
         }
         if !self.limiter_slots.is_power_of_two() || self.limiter_slots > 1 << 24 {
-            return err("limiter_slots", format!("{} is not a power of two up to 2^24", self.limiter_slots));
+            return err(
+                "limiter_slots",
+                format!("{} is not a power of two up to 2^24", self.limiter_slots),
+            );
         }
         if self.max_queued_frames == 0 {
             return err("max_queued_frames", "must be at least 1".into());
@@ -923,7 +985,10 @@ impl DiscoveryServer {
         if !is_host_mac(l2.src.0) {
             return Err(DropReason::BadSourceMac);
         }
-        let vlans = Vlans { outer: l2.outer_vlan, inner: l2.inner_vlan };
+        let vlans = Vlans {
+            outer: l2.outer_vlan,
+            inner: l2.inner_vlan,
+        };
         let sub = Subscriber::new(port, vlans, l2.src.0);
         let to_us = l2.dst.0 == ap.mac;
         match r.code {
@@ -955,7 +1020,10 @@ impl DiscoveryServer {
                 }
                 self.release(&key);
                 let generic_error = r.generic_error.map(text);
-                self.events.push_back(ServerEvent::SessionTerminated { key, reason: TerminateReason::Padt { generic_error } });
+                self.events.push_back(ServerEvent::SessionTerminated {
+                    key,
+                    reason: TerminateReason::Padt { generic_error },
+                });
                 Ok(())
             }
             _ => Err(DropReason::UnexpectedCode),
@@ -987,7 +1055,11 @@ impl DiscoveryServer {
         if requested.is_empty() {
             return self.config.accept_empty_service.then_some("");
         }
-        self.config.service_names.iter().find(|s| s.as_bytes() == requested).map(String::as_str)
+        self.config
+            .service_names
+            .iter()
+            .find(|s| s.as_bytes() == requested)
+            .map(String::as_str)
     }
 
     /// RFC 4638 §4: what to answer a PPP-Max-Payload of `requested` with on a port of `mtu`.
@@ -1031,14 +1103,26 @@ impl DiscoveryServer {
     }
 
     /// Build a reply to `sub` that must fit the port MTU.
-    fn reply_frame(ap: AccessPort, sub: &Subscriber, vlans: Vlans, r: &DiscoveryRepr<'_>) -> Result<Vec<u8>, DropReason> {
+    fn reply_frame(
+        ap: AccessPort,
+        sub: &Subscriber,
+        vlans: Vlans,
+        r: &DiscoveryRepr<'_>,
+    ) -> Result<Vec<u8>, DropReason> {
         if r.buffer_len() > ap.mtu as usize {
             return Err(DropReason::ReplyTooLarge);
         }
         build_frame(ap.mac, sub.mac, vlans, r).map_err(|_| DropReason::ReplyTooLarge)
     }
 
-    fn padi(&mut self, now: u64, ap: AccessPort, sub: Subscriber, vlans: Vlans, padi: &DiscoveryRepr<'_>) -> Result<(), DropReason> {
+    fn padi(
+        &mut self,
+        now: u64,
+        ap: AccessPort,
+        sub: Subscriber,
+        vlans: Vlans,
+        padi: &DiscoveryRepr<'_>,
+    ) -> Result<(), DropReason> {
         // Exactly one Service-Name: DiscoveryRepr::parse checked (§5.1).
         let requested = padi.service_names[0];
         if self.offered(requested).is_none() {
@@ -1067,7 +1151,14 @@ impl DiscoveryServer {
         Ok(())
     }
 
-    fn padr(&mut self, now: u64, ap: AccessPort, sub: Subscriber, vlans: Vlans, padr: &DiscoveryRepr<'_>) -> Result<(), DropReason> {
+    fn padr(
+        &mut self,
+        now: u64,
+        ap: AccessPort,
+        sub: Subscriber,
+        vlans: Vlans,
+        padr: &DiscoveryRepr<'_>,
+    ) -> Result<(), DropReason> {
         let Some(cookie) = padr.ac_cookie else {
             // Appendix A: the host MUST return our cookie; without one nothing can be
             // verified. Say so, at the price of a PADI.
@@ -1104,7 +1195,14 @@ impl DiscoveryServer {
             return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "session limit reached");
         }
         if held.len() >= self.config.max_sessions_per_mac {
-            return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "too many sessions for this MAC");
+            return self.refuse(
+                ap,
+                &sub,
+                vlans,
+                padr,
+                PadsError::AcSystem,
+                "too many sessions for this MAC",
+            );
         }
         let Some(id) = self.ids.allocate(held) else {
             return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "no session id left");
@@ -1134,7 +1232,11 @@ impl DiscoveryServer {
             host_uniq: info.host_uniq,
             max_payload: info.max_payload,
             relay_session_id: info.relay_session_id,
-            vendor_specific: padr.vendor_specific.iter().map(|v| (v.vendor_id, v.data.to_vec())).collect(),
+            vendor_specific: padr
+                .vendor_specific
+                .iter()
+                .map(|v| (v.vendor_id, v.data.to_vec()))
+                .collect(),
         });
         self.stats.pads_sent += 1;
         // A full queue loses this PADS like the link would; the host's retransmitted PADR
@@ -1260,10 +1362,18 @@ pub enum FailReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientEvent {
     /// A PADS gave us a session.
-    Established { session_id: u16, ac_mac: Mac, max_payload: Option<u16> },
-    Failed { reason: FailReason },
+    Established {
+        session_id: u16,
+        ac_mac: Mac,
+        max_payload: Option<u16>,
+    },
+    Failed {
+        reason: FailReason,
+    },
     /// The AC sent a PADT for our session.
-    Terminated { generic_error: Option<String> },
+    Terminated {
+        generic_error: Option<String>,
+    },
 }
 
 /// Where a host is.
@@ -1281,7 +1391,10 @@ pub enum ClientPhase {
 enum ClientState {
     Idle,
     /// PADI sent; waiting for a PADO until `deadline`, next wait `timeout`.
-    Discovering { timeout: u64, deadline: u64 },
+    Discovering {
+        timeout: u64,
+        deadline: u64,
+    },
     /// PADR sent to `ac`.
     Requesting {
         ac: Mac,
@@ -1291,7 +1404,12 @@ enum ClientState {
         timeout: u64,
         deadline: u64,
     },
-    Established { session_id: u16, ac: Mac, relay: Option<Vec<u8>>, max_payload: Option<u16> },
+    Established {
+        session_id: u16,
+        ac: Mac,
+        relay: Option<Vec<u8>>,
+        max_payload: Option<u16>,
+    },
     Failed,
     Terminated,
 }
@@ -1372,7 +1490,10 @@ impl DiscoveryClient {
     /// Generic-Error text. `false` (and discovery stopped) when there was no session.
     pub fn terminate(&mut self, generic_error: Option<&str>) -> bool {
         let old = std::mem::replace(&mut self.state, ClientState::Terminated);
-        let ClientState::Established { session_id, ac, relay, .. } = old else {
+        let ClientState::Established {
+            session_id, ac, relay, ..
+        } = old
+        else {
             self.state = ClientState::Idle;
             return false;
         };
@@ -1412,7 +1533,14 @@ impl DiscoveryClient {
                 let next = timeout.saturating_mul(2).min(self.config.max_timeout_ms);
                 self.send_padi(now, next);
             }
-            ClientState::Requesting { ac, cookie, relay, attempts, timeout, deadline } if now >= *deadline => {
+            ClientState::Requesting {
+                ac,
+                cookie,
+                relay,
+                attempts,
+                timeout,
+                deadline,
+            } if now >= *deadline => {
                 if *attempts >= self.config.padr_attempts {
                     // §7: after the PADR retries, start over with a PADI.
                     self.send_padi(now, self.config.initial_timeout_ms);
@@ -1450,7 +1578,10 @@ impl DiscoveryClient {
             self.transmit.push_back((self.config.port, f));
             self.stats.padi_sent += 1;
         }
-        self.state = ClientState::Discovering { timeout, deadline: now.saturating_add(timeout) };
+        self.state = ClientState::Discovering {
+            timeout,
+            deadline: now.saturating_add(timeout),
+        };
     }
 
     fn send_padr(&mut self, ac: Mac, cookie: Option<&[u8]>, relay: Option<&[u8]>) {
@@ -1530,8 +1661,11 @@ impl DiscoveryClient {
         }
         let ours = self.config.service_name.as_bytes();
         // §5.2: the PADO carries the PADI's Service-Name; with "any" we take any offer.
-        let offers = ours.is_empty() || r.service_names.iter().any(|s| *s == ours);
-        let ac_ok = self.config.ac_name.as_ref().map_or(true, |n| r.ac_name == Some(n.as_bytes()));
+        let offers = ours.is_empty() || r.service_names.contains(&ours);
+        let ac_ok = match &self.config.ac_name {
+            Some(n) => r.ac_name == Some(n.as_bytes()),
+            None => true,
+        };
         if !offers || !ac_ok || r.has_error() {
             return Err(DropReason::OfferRejected);
         }
@@ -1571,8 +1705,17 @@ impl DiscoveryClient {
                 _ => None,
             };
             let session_id = r.session_id;
-            self.state = ClientState::Established { session_id, ac, relay, max_payload };
-            self.events.push_back(ClientEvent::Established { session_id, ac_mac: ac, max_payload });
+            self.state = ClientState::Established {
+                session_id,
+                ac,
+                relay,
+                max_payload,
+            };
+            self.events.push_back(ClientEvent::Established {
+                session_id,
+                ac_mac: ac,
+                max_payload,
+            });
         }
         Ok(())
     }
@@ -1645,7 +1788,10 @@ mod tests {
 
     #[test]
     fn token_bucket_refills_in_virtual_time() {
-        let rl = RateLimit { per_second: 10, burst: 3 };
+        let rl = RateLimit {
+            per_second: 10,
+            burst: 3,
+        };
         let mut b = TokenBucket::full(rl);
         assert!((0..3).all(|_| b.take(1000, rl)));
         assert!(!b.take(1000, rl));
@@ -1693,11 +1839,17 @@ mod tests {
         };
         assert_eq!(bad(|c| c.cookie_secret = b"short".to_vec()).key, "cookie_secret");
         assert_eq!(bad(|c| c.ac_name.clear()).key, "ac_name");
-        assert_eq!(bad(|c| c.service_names = vec!["a".into(), "a".into()]).key, "service_names");
+        assert_eq!(
+            bad(|c| c.service_names = vec!["a".into(), "a".into()]).key,
+            "service_names"
+        );
         assert_eq!(bad(|c| c.accept_empty_service = false).key, "service_names");
         assert_eq!(bad(|c| c.limiter_slots = 1000).key, "limiter_slots");
         let e = bad(|c| c.padi_rate_per_mac.burst = 0);
-        assert_eq!(e.to_string(), "PPPoE discovery: padi_rate_per_mac: per_second and burst must be at least 1");
+        assert_eq!(
+            e.to_string(),
+            "PPPoE discovery: padi_rate_per_mac: per_second and burst must be at least 1"
+        );
     }
 
     #[test]
