@@ -543,6 +543,61 @@ fn lcp_server_refuses_a_client_that_only_does_ms_chap_v2_and_closes_cleanly() {
 }
 
 #[test]
+fn lcp_a_client_that_cannot_authenticate_at_all_rejects_and_the_server_closes() {
+    let mut sim = Sim::new(server(), client(vec![]), CLEAN, 11);
+    sim.start();
+    let ended = sim.run_until(600_000, |s| {
+        s.a.fsm.state() == State::Closed && s.a.quiet() && s.b.quiet()
+    });
+    assert!(ended, "A {} B {}", sim.a.fsm.state(), sim.b.fsm.state());
+    assert!(!sim.a.ever_up());
+    // The client Rejected the Authentication-Protocol option, as it came.
+    assert_eq!(sim.sent(1, code::CONFIGURE_REJECT)[0].data(), [3, 5, 0xc2, 0x23, 5]);
+    assert_eq!(
+        sim.a.lcp_events.iter().map(|(_, e)| e.clone()).collect::<Vec<_>>(),
+        [LcpEvent::AuthenticationRefused { suggested: None }]
+    );
+}
+
+#[test]
+fn lcp_a_silent_peer_ends_in_stopped_after_max_configure() {
+    let mut sim = Sim::new(server(), client(vec![Method::Pap]), CLEAN, 12);
+    sim.b_silent_from = Some(0);
+    sim.start();
+    let ended = sim.run_until(600_000, |s| s.a.fsm.state() == State::Stopped && s.a.quiet());
+    assert!(ended, "A {}", sim.a.fsm.state());
+    // Max-Configure (10) requests, three seconds apart (RFC 1661 §4.6), then This-Layer-Finished.
+    let requests = sim.sent(0, code::CONFIGURE_REQUEST);
+    assert_eq!(requests.len(), 10);
+    assert_eq!(requests[9].at - requests[0].at, 27_000);
+    assert!(sim.a.events.iter().any(|(_, e)| *e == Event::ThisLayerFinished));
+    assert!(sim.a.lcp_events.is_empty());
+}
+
+#[test]
+fn lcp_a_peer_that_code_rejects_echo_request_stops_the_keepalive() {
+    let mut sim = keepalive_sim(13);
+    let echo_at = sim.a.echo.as_ref().unwrap().poll_timeout().unwrap();
+    sim.run_until(echo_at, |_| false);
+    let sent = sim.sent(0, code::ECHO_REQUEST).len();
+    assert_eq!(sent, 1);
+    // The peer says it does not know code 9 (§5.6): we must stop sending it (§4.3 RXJ+).
+    let now = sim.now + 1;
+    let ours = negotiated(&sim.a).our_magic.unwrap().to_be_bytes();
+    let rejected = [&[9, 1, 0, 8][..], &ours[..]].concat();
+    sim.a.fsm.handle_packet(now, code::CODE_REJECT, 200, &rejected);
+    assert_eq!(
+        sim.a.fsm.protocol_mut().poll_event(),
+        Some(LcpEvent::CodeRejected { code: 9 })
+    );
+    assert!(sim.a.fsm.protocol().echo_rejected());
+    sim.run_until(now + 120_000, |_| false);
+    assert_eq!(sim.sent(0, code::ECHO_REQUEST).len(), sent);
+    assert_eq!(sim.a.keepalive_failed, None);
+    assert!(sim.a.opened(), "a Code-Reject of Echo-Request is not catastrophic");
+}
+
+#[test]
 fn lcp_mru_1500_is_nakd_down_to_1492_and_allowed_with_ppp_max_payload() {
     let mut c = LcpConfig::client(vec![Method::Pap]);
     c.mru = Some(1500);

@@ -536,10 +536,13 @@ fn push<'a, O: ConfigOption<'a>>(out: &mut Vec<u8>, option: O) {
     }
 }
 
+/// Options as (raw bytes, parsed).
+type Parsed<'a> = Vec<(&'a [u8], Result<LcpOption<'a>, dataplane::wire::Error>)>;
+
 /// Every option of `list` as (raw bytes, parsed), or None if the list itself is malformed
 /// (an option runs past the end or has a length below 2). A known option with a value of the
 /// wrong length is `Err`.
-fn options(list: &[u8]) -> Option<Vec<(&[u8], Result<LcpOption<'_>, dataplane::wire::Error>)>> {
+fn options(list: &[u8]) -> Option<Parsed<'_>> {
     let mut out = Vec::new();
     for tlv in TlvIter::<TypeLen8>::new(list) {
         let tlv = tlv.ok()?;
