@@ -233,11 +233,7 @@ struct Aaa {
 
 impl Aaa {
     fn new(delay_ms: u64) -> Aaa {
-        Aaa {
-            backend: LocalBackend::new(users()),
-            delay_ms,
-            requests: Vec::new(),
-        }
+        Aaa { backend: LocalBackend::new(users()), delay_ms, requests: Vec::new() }
     }
 }
 
@@ -254,10 +250,7 @@ struct Run {
 
 impl Run {
     fn verifies(&self) -> usize {
-        self.server_events
-            .iter()
-            .filter(|(_, e)| matches!(e, ServerEvent::Verify { .. }))
-            .count()
+        self.server_events.iter().filter(|(_, e)| matches!(e, ServerEvent::Verify { .. })).count()
     }
     fn server_discards(&self, reason: DiscardReason) -> usize {
         self.server_events
@@ -273,18 +266,10 @@ impl Run {
     }
     /// The events that are not `Discarded`.
     fn server_outcomes(&self) -> Vec<(u64, ServerEvent)> {
-        self.server_events
-            .iter()
-            .filter(|(_, e)| !matches!(e, ServerEvent::Discarded { .. }))
-            .cloned()
-            .collect()
+        self.server_events.iter().filter(|(_, e)| !matches!(e, ServerEvent::Discarded { .. })).cloned().collect()
     }
     fn client_outcomes(&self) -> Vec<(u64, ClientEvent)> {
-        self.client_events
-            .iter()
-            .filter(|(_, e)| !matches!(e, ClientEvent::Discarded { .. }))
-            .cloned()
-            .collect()
+        self.client_events.iter().filter(|(_, e)| !matches!(e, ClientEvent::Discarded { .. })).cloned().collect()
     }
 }
 
@@ -299,14 +284,8 @@ fn run(
 ) -> Run {
     let mut rng = Rng::new(seed);
     let [to_client, to_server] = faults;
-    let mut s2c = Lane {
-        faults: to_client,
-        ..Lane::default()
-    };
-    let mut c2s = Lane {
-        faults: to_server,
-        ..Lane::default()
-    };
+    let mut s2c = Lane { faults: to_client, ..Lane::default() };
+    let mut c2s = Lane { faults: to_server, ..Lane::default() };
     let mut verdicts: Vec<(u64, AuthOutcome)> = Vec::new();
     let mut out = Run::default();
     let mut now = 0;
@@ -337,16 +316,11 @@ fn run(
         while let Some(e) = client.poll_event() {
             out.client_events.push((now, e));
         }
-        let next = [
-            server.poll_timeout(),
-            client.poll_timeout(),
-            s2c.next_at(),
-            c2s.next_at(),
-        ]
-        .into_iter()
-        .flatten()
-        .chain(verdicts.iter().map(|v| v.0))
-        .min();
+        let next = [server.poll_timeout(), client.poll_timeout(), s2c.next_at(), c2s.next_at()]
+            .into_iter()
+            .flatten()
+            .chain(verdicts.iter().map(|v| v.0))
+            .min();
         match next {
             Some(t) if t <= until => now = now.max(t),
             _ => return out,
@@ -430,12 +404,7 @@ fn pap_right_password_end_to_end_with_the_local_users_file() {
     let r = run(&mut server, &mut client, &mut aaa, clean(), 1, 60_000);
     assert_eq!(r.verifies(), 1);
     assert_eq!(aaa.requests[0].username, b"alice");
-    assert_eq!(
-        aaa.requests[0].credentials,
-        Credentials::Pap {
-            password: b"secret".to_vec()
-        }
-    );
+    assert_eq!(aaa.requests[0].credentials, Credentials::Pap { password: b"secret".to_vec() });
     match &r.server_outcomes()[..] {
         [(_, ServerEvent::Verify { .. }), (_, ServerEvent::Success { username, attributes })] => {
             assert_eq!(username, b"alice");
@@ -444,29 +413,12 @@ fn pap_right_password_end_to_end_with_the_local_users_file() {
         }
         other => panic!("{other:?}"),
     }
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            0,
-            ClientEvent::Success {
-                message: b"Login ok".to_vec()
-            }
-        )]
-    );
-    assert_eq!(
-        (server.state(), client.state()),
-        (ServerState::Accepted, ClientState::Accepted)
-    );
+    assert_eq!(r.client_outcomes(), [(0, ClientEvent::Success { message: b"Login ok".to_vec() })]);
+    assert_eq!((server.state(), client.state()), (ServerState::Accepted, ClientState::Accepted));
     // One request, one Ack, same identifier.
     assert_eq!(r.from_client.len(), 1);
     assert_eq!(r.from_server.len(), 1);
-    assert_eq!(
-        pap(&r.from_server[0].1),
-        PapRepr::AuthenticateAck {
-            identifier: 1,
-            message: b"Login ok"
-        }
-    );
+    assert_eq!(pap(&r.from_server[0].1), PapRepr::AuthenticateAck { identifier: 1, message: b"Login ok" });
     assert_eq!((server.poll_timeout(), client.poll_timeout()), (None, None));
 }
 
@@ -480,11 +432,7 @@ fn pap_wrong_password_gets_a_nak_with_the_reject_message() {
         match &r.server_outcomes()[1] {
             (_, ServerEvent::Failure { username, reason }) => {
                 assert_eq!(username, user.as_bytes());
-                let kind = if user == "alice" {
-                    RejectKind::WrongPassword
-                } else {
-                    RejectKind::UnknownUser
-                };
+                let kind = if user == "alice" { RejectKind::WrongPassword } else { RejectKind::UnknownUser };
                 assert_eq!(reason.kind, kind);
                 assert_eq!(reason.message, AUTH_FAILED);
             }
@@ -492,24 +440,10 @@ fn pap_wrong_password_gets_a_nak_with_the_reject_message() {
         }
         assert_eq!(
             pap(&r.from_server[0].1),
-            PapRepr::AuthenticateNak {
-                identifier: 1,
-                message: AUTH_FAILED.as_bytes()
-            }
+            PapRepr::AuthenticateNak { identifier: 1, message: AUTH_FAILED.as_bytes() }
         );
-        assert_eq!(
-            r.client_outcomes(),
-            [(
-                0,
-                ClientEvent::Failure {
-                    message: AUTH_FAILED.as_bytes().to_vec()
-                }
-            )]
-        );
-        assert_eq!(
-            (server.state(), client.state()),
-            (ServerState::Rejected, ClientState::Rejected)
-        );
+        assert_eq!(r.client_outcomes(), [(0, ClientEvent::Failure { message: AUTH_FAILED.as_bytes().to_vec() })]);
+        assert_eq!((server.state(), client.state()), (ServerState::Rejected, ClientState::Rejected));
     }
 }
 
@@ -526,22 +460,8 @@ fn pap_late_verdict_is_not_asked_twice_and_answers_the_last_request() {
     assert_eq!(r.server_discards(DiscardReason::AwaitingVerdict), 2);
     assert_eq!(r.from_server.len(), 1);
     assert_eq!(r.from_server[0].0, 7_000);
-    assert_eq!(
-        pap(&r.from_server[0].1),
-        PapRepr::AuthenticateAck {
-            identifier: 3,
-            message: b"Login ok"
-        }
-    );
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            7_000,
-            ClientEvent::Success {
-                message: b"Login ok".to_vec()
-            }
-        )]
-    );
+    assert_eq!(pap(&r.from_server[0].1), PapRepr::AuthenticateAck { identifier: 3, message: b"Login ok" });
+    assert_eq!(r.client_outcomes(), [(7_000, ClientEvent::Success { message: b"Login ok".to_vec() })]);
 }
 
 #[test]
@@ -549,24 +469,14 @@ fn pap_a_lost_ack_is_sent_again_without_a_second_verification() {
     for password in ["secret", "wrong"] {
         let (mut server, mut client) = pap_pair("alice", password);
         let mut aaa = Aaa::new(0);
-        let faults = [
-            Faults {
-                drop: vec![0],
-                ..Faults::default()
-            },
-            Faults::default(),
-        ];
+        let faults = [Faults { drop: vec![0], ..Faults::default() }, Faults::default()];
         let r = run(&mut server, &mut client, &mut aaa, faults, 1, 60_000);
         assert_eq!(r.verifies(), 1);
         assert_eq!(r.from_server.len(), 2);
         let (first, second) = (pap(&r.from_server[0].1), pap(&r.from_server[1].1));
         assert_eq!((first.code(), first.identifier()), (second.code(), 1));
         assert_eq!(second.identifier(), 2);
-        let want = if password == "secret" {
-            ClientState::Accepted
-        } else {
-            ClientState::Rejected
-        };
+        let want = if password == "secret" { ClientState::Accepted } else { ClientState::Rejected };
         assert_eq!(client.state(), want);
         assert_eq!(r.client_outcomes().len(), 1);
         assert_eq!(r.client_outcomes()[0].0, 3_000);
@@ -580,85 +490,42 @@ fn pap_any_later_request_gets_the_same_answer() {
     let mut server = PapServer::new(0, pap::ServerConfig::default()).unwrap();
     server.handle_packet(
         0,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 7,
-            peer_id: b"alice",
-            password: b"bad",
-        }),
+        &emit_pap(PapRepr::AuthenticateRequest { identifier: 7, peer_id: b"alice", password: b"bad" }),
     );
-    server
-        .verdict(0, AuthOutcome::Reject(reject(RejectKind::WrongPassword, AUTH_FAILED)))
-        .unwrap();
+    server.verdict(0, AuthOutcome::Reject(reject(RejectKind::WrongPassword, AUTH_FAILED))).unwrap();
     let (packets, _) = drain_server(&mut server);
-    assert_eq!(
-        pap(&packets[0]),
-        PapRepr::AuthenticateNak {
-            identifier: 7,
-            message: AUTH_FAILED.as_bytes()
-        }
-    );
+    assert_eq!(pap(&packets[0]), PapRepr::AuthenticateNak { identifier: 7, message: AUTH_FAILED.as_bytes() });
     server.handle_packet(
         1,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 8,
-            peer_id: b"alice",
-            password: b"secret",
-        }),
+        &emit_pap(PapRepr::AuthenticateRequest { identifier: 8, peer_id: b"alice", password: b"secret" }),
     );
     let (packets, events) = drain_server(&mut server);
-    assert_eq!(
-        pap(&packets[0]),
-        PapRepr::AuthenticateNak {
-            identifier: 8,
-            message: AUTH_FAILED.as_bytes()
-        }
-    );
+    assert_eq!(pap(&packets[0]), PapRepr::AuthenticateNak { identifier: 8, message: AUTH_FAILED.as_bytes() });
     assert!(events.is_empty(), "{events:?}");
     assert_eq!(
         server.verdict(2, AuthOutcome::Accept(Default::default())),
-        Err(VerdictError {
-            state: ServerState::Rejected
-        })
+        Err(VerdictError { state: ServerState::Rejected })
     );
     assert!(drain_server(&mut server).0.is_empty());
 }
 
 fn reject(kind: RejectKind, message: &str) -> controlplane::aaa::Reject {
-    controlplane::aaa::Reject {
-        kind,
-        message: message.to_string(),
-    }
+    controlplane::aaa::Reject { kind, message: message.to_string() }
 }
 
 #[test]
 fn pap_over_a_lossy_duplicating_reordering_link() {
-    let faults = |loss| Faults {
-        loss,
-        duplicate: 0.2,
-        delay_ms: 5,
-        jitter_ms: 4_000,
-        drop: Vec::new(),
-    };
+    let faults = |loss| Faults { loss, duplicate: 0.2, delay_ms: 5, jitter_ms: 4_000, drop: Vec::new() };
     for (password, want) in [("secret", ClientState::Accepted), ("nope", ClientState::Rejected)] {
         let (mut settled, mut awaiting, mut answered_again) = (0, 0, 0);
         for seed in 0..300 {
             let (mut server, mut client) = pap_pair("alice", password);
             let mut aaa = Aaa::new(2_000);
-            let r = run(
-                &mut server,
-                &mut client,
-                &mut aaa,
-                [faults(0.3), faults(0.3)],
-                seed,
-                120_000,
-            );
+            let r = run(&mut server, &mut client, &mut aaa, [faults(0.3), faults(0.3)], seed, 120_000);
             assert!(r.verifies() <= 1, "seed {seed}: verified {} times", r.verifies());
             assert!(r.verdict_errors.is_empty());
             let state = client.state();
-            assert!(
-                state == want || state == ClientState::TimedOut,
-                "seed {seed}: {state:?}"
-            );
+            assert!(state == want || state == ClientState::TimedOut, "seed {seed}: {state:?}");
             if state == want {
                 settled += 1;
                 let outcomes = r.client_outcomes();
@@ -672,10 +539,7 @@ fn pap_over_a_lossy_duplicating_reordering_link() {
             // Every Ack/Nak echoes the identifier of a request the client sent.
             for (_, p) in &r.from_server {
                 let id = pap(p).identifier();
-                assert!(
-                    r.from_client.iter().any(|(_, q)| pap(q).identifier() == id),
-                    "seed {seed}"
-                );
+                assert!(r.from_client.iter().any(|(_, q)| pap(q).identifier() == id), "seed {seed}");
             }
             assert!(r.from_client.len() <= 10);
             awaiting += r.server_discards(DiscardReason::AwaitingVerdict);
@@ -689,44 +553,26 @@ fn pap_over_a_lossy_duplicating_reordering_link() {
 
 #[test]
 fn pap_silent_peer_times_out_and_then_ignores_everything() {
-    let config = pap::ServerConfig {
-        request_timeout_ms: 30_000,
-        ..Default::default()
-    };
+    let config = pap::ServerConfig { request_timeout_ms: 30_000, ..Default::default() };
     let mut server = PapServer::new(1_000, config).unwrap();
     assert_eq!(server.poll_timeout(), Some(31_000));
     server.handle_timeout(30_999);
     assert_eq!(server.state(), ServerState::Waiting);
     server.handle_timeout(31_000);
-    assert_eq!(
-        server.poll_event(),
-        Some(ServerEvent::Failed {
-            reason: FailReason::Timeout
-        })
-    );
+    assert_eq!(server.poll_event(), Some(ServerEvent::Failed { reason: FailReason::Timeout }));
     assert_eq!((server.state(), server.poll_timeout()), (ServerState::TimedOut, None));
     server.handle_packet(
         32_000,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 1,
-            peer_id: b"alice",
-            password: b"secret",
-        }),
+        &emit_pap(PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"alice", password: b"secret" }),
     );
     assert_eq!(
         server.poll_event(),
-        Some(ServerEvent::Discarded {
-            code: 1,
-            identifier: 1,
-            reason: DiscardReason::Finished
-        })
+        Some(ServerEvent::Discarded { code: 1, identifier: 1, reason: DiscardReason::Finished })
     );
     assert_eq!(server.poll_transmit(), None);
     assert_eq!(
         server.verdict(33_000, AuthOutcome::Accept(Default::default())),
-        Err(VerdictError {
-            state: ServerState::TimedOut
-        })
+        Err(VerdictError { state: ServerState::TimedOut })
     );
 }
 
@@ -735,50 +581,18 @@ fn pap_client_against_a_silent_server_retransmits_ten_times_then_fails() {
     let mut server = PapServer::new(0, pap::ServerConfig::default()).unwrap();
     let mut client = PapClient::new(0, pap::ClientConfig::new("alice", "secret"), 250).unwrap();
     let mut aaa = Aaa::new(0);
-    let all_lost = [
-        Faults::default(),
-        Faults {
-            loss: 1.0,
-            ..Faults::default()
-        },
-    ];
+    let all_lost = [Faults::default(), Faults { loss: 1.0, ..Faults::default() }];
     let r = run(&mut server, &mut client, &mut aaa, all_lost, 1, 120_000);
     let sent: Vec<(u64, u8)> = r.from_client.iter().map(|(t, p)| (*t, pap(p).identifier())).collect();
     let want: Vec<(u64, u8)> = (0..10).map(|i| (i * 3_000, 250u8.wrapping_add(i as u8))).collect();
     assert_eq!(sent, want);
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            30_000,
-            ClientEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
-    assert_eq!(
-        r.server_outcomes(),
-        [(
-            30_000,
-            ServerEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
+    assert_eq!(r.client_outcomes(), [(30_000, ClientEvent::Failed { reason: FailReason::Timeout })]);
+    assert_eq!(r.server_outcomes(), [(30_000, ServerEvent::Failed { reason: FailReason::Timeout })]);
     // A reply arriving afterwards changes nothing.
-    client.handle_packet(
-        40_000,
-        &emit_pap(PapRepr::AuthenticateAck {
-            identifier: 250,
-            message: b"",
-        }),
-    );
+    client.handle_packet(40_000, &emit_pap(PapRepr::AuthenticateAck { identifier: 250, message: b"" }));
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 2,
-            identifier: 250,
-            reason: DiscardReason::Finished
-        })
+        Some(ClientEvent::Discarded { code: 2, identifier: 250, reason: DiscardReason::Finished })
     );
     assert_eq!(client.state(), ClientState::TimedOut);
 }
@@ -792,35 +606,17 @@ fn pap_verdict_after_the_client_gave_up() {
     let r = run(&mut server, &mut client, &mut aaa, clean(), 1, 120_000);
     assert_eq!(r.verifies(), 1);
     assert_eq!(r.server_discards(DiscardReason::AwaitingVerdict), 9);
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            30_000,
-            ClientEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
-    assert!(matches!(
-        r.server_outcomes()[..],
-        [_, (35_000, ServerEvent::Success { .. })]
-    ));
+    assert_eq!(r.client_outcomes(), [(30_000, ClientEvent::Failed { reason: FailReason::Timeout })]);
+    assert!(matches!(r.server_outcomes()[..], [_, (35_000, ServerEvent::Success { .. })]));
     assert_eq!(pap(&r.from_server[0].1).identifier(), 10);
     assert_eq!(r.client_discards(DiscardReason::Finished), 1);
-    assert_eq!(
-        (server.state(), client.state()),
-        (ServerState::Accepted, ClientState::TimedOut)
-    );
+    assert_eq!((server.state(), client.state()), (ServerState::Accepted, ClientState::TimedOut));
 }
 
 #[test]
 fn pap_server_ignores_and_counts_what_a_misbehaving_peer_sends() {
     let mut server = PapServer::new(0, pap::ServerConfig::default()).unwrap();
-    let request = emit_pap(PapRepr::AuthenticateRequest {
-        identifier: 4,
-        peer_id: b"alice",
-        password: b"secret",
-    });
+    let request = emit_pap(PapRepr::AuthenticateRequest { identifier: 4, peer_id: b"alice", password: b"secret" });
     // Every truncation of a good request, and a Length beyond the bytes.
     for n in 0..request.len() {
         server.handle_packet(0, &request[..n]);
@@ -829,42 +625,18 @@ fn pap_server_ignores_and_counts_what_a_misbehaving_peer_sends() {
     long[3] += 1;
     server.handle_packet(0, &long);
     // An Ack and a Nak sent to the authenticator, an unknown code.
-    server.handle_packet(
-        0,
-        &emit_pap(PapRepr::AuthenticateAck {
-            identifier: 4,
-            message: b"hi",
-        }),
-    );
-    server.handle_packet(
-        0,
-        &emit_pap(PapRepr::AuthenticateNak {
-            identifier: 4,
-            message: b"",
-        }),
-    );
+    server.handle_packet(0, &emit_pap(PapRepr::AuthenticateAck { identifier: 4, message: b"hi" }));
+    server.handle_packet(0, &emit_pap(PapRepr::AuthenticateNak { identifier: 4, message: b"" }));
     server.handle_packet(0, &[9, 4, 0, 4]);
     let (packets, events) = drain_server(&mut server);
     assert!(packets.is_empty());
     assert_eq!(events.len(), request.len() + 4);
     let malformed = events
         .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                ServerEvent::Discarded {
-                    reason: DiscardReason::Malformed(_),
-                    ..
-                }
-            )
-        })
+        .filter(|e| matches!(e, ServerEvent::Discarded { reason: DiscardReason::Malformed(_), .. }))
         .count();
     assert_eq!(malformed, request.len() + 2, "{events:?}");
-    assert!(events.contains(&ServerEvent::Discarded {
-        code: 2,
-        identifier: 4,
-        reason: DiscardReason::UnexpectedCode
-    }));
+    assert!(events.contains(&ServerEvent::Discarded { code: 2, identifier: 4, reason: DiscardReason::UnexpectedCode }));
     assert!(events.contains(&ServerEvent::Discarded {
         code: 9,
         identifier: 4,
@@ -881,82 +653,42 @@ fn pap_server_ignores_and_counts_what_a_misbehaving_peer_sends() {
         events,
         [ServerEvent::Verify {
             username: b"alice".to_vec(),
-            credentials: Credentials::Pap {
-                password: b"secret".to_vec()
-            }
+            credentials: Credentials::Pap { password: b"secret".to_vec() }
         }]
     );
     // Other credentials while the verdict is pending: not verified, not answered.
     server.handle_packet(
         0,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 5,
-            peer_id: b"alice",
-            password: b"guess",
-        }),
+        &emit_pap(PapRepr::AuthenticateRequest { identifier: 5, peer_id: b"alice", password: b"guess" }),
     );
     server.handle_packet(
         0,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 6,
-            peer_id: b"root",
-            password: b"secret",
-        }),
+        &emit_pap(PapRepr::AuthenticateRequest { identifier: 6, peer_id: b"root", password: b"secret" }),
     );
     let (packets, events) = drain_server(&mut server);
     assert!(packets.is_empty());
     assert_eq!(
         events,
         [
-            ServerEvent::Discarded {
-                code: 1,
-                identifier: 5,
-                reason: DiscardReason::CredentialsChanged
-            },
-            ServerEvent::Discarded {
-                code: 1,
-                identifier: 6,
-                reason: DiscardReason::CredentialsChanged
-            },
+            ServerEvent::Discarded { code: 1, identifier: 5, reason: DiscardReason::CredentialsChanged },
+            ServerEvent::Discarded { code: 1, identifier: 6, reason: DiscardReason::CredentialsChanged },
         ]
     );
     // The verdict answers the request that carried its credentials, not the later ones.
     server.verdict(1, AuthOutcome::Accept(Default::default())).unwrap();
     let (packets, _) = drain_server(&mut server);
-    assert_eq!(
-        pap(&packets[0]),
-        PapRepr::AuthenticateAck {
-            identifier: 4,
-            message: b"Login ok"
-        }
-    );
+    assert_eq!(pap(&packets[0]), PapRepr::AuthenticateAck { identifier: 4, message: b"Login ok" });
 }
 
 #[test]
 fn pap_client_ignores_and_counts_what_a_misbehaving_server_sends() {
     let mut client = PapClient::new(0, pap::ClientConfig::new("alice", "secret"), 1).unwrap();
     let request = client.poll_transmit().unwrap();
-    assert_eq!(
-        pap(&request),
-        PapRepr::AuthenticateRequest {
-            identifier: 1,
-            peer_id: b"alice",
-            password: b"secret"
-        }
-    );
+    assert_eq!(pap(&request), PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"alice", password: b"secret" });
     // A reply to an identifier never sent, a request sent to the peer, truncated replies.
-    client.handle_packet(
-        0,
-        &emit_pap(PapRepr::AuthenticateAck {
-            identifier: 2,
-            message: b"",
-        }),
-    );
+    client.handle_packet(0, &emit_pap(PapRepr::AuthenticateAck { identifier: 2, message: b"" }));
     client.handle_packet(0, &request);
-    let ack = emit_pap(PapRepr::AuthenticateAck {
-        identifier: 1,
-        message: b"welcome",
-    });
+    let ack = emit_pap(PapRepr::AuthenticateAck { identifier: 1, message: b"welcome" });
     for n in 0..ack.len() {
         client.handle_packet(0, &ack[..n]);
     }
@@ -965,22 +697,8 @@ fn pap_client_ignores_and_counts_what_a_misbehaving_server_sends() {
     while let Some(e) = client.poll_event() {
         events.push(e);
     }
-    assert_eq!(
-        events[0],
-        ClientEvent::Discarded {
-            code: 2,
-            identifier: 2,
-            reason: DiscardReason::StaleIdentifier
-        }
-    );
-    assert_eq!(
-        events[1],
-        ClientEvent::Discarded {
-            code: 1,
-            identifier: 1,
-            reason: DiscardReason::UnexpectedCode
-        }
-    );
+    assert_eq!(events[0], ClientEvent::Discarded { code: 2, identifier: 2, reason: DiscardReason::StaleIdentifier });
+    assert_eq!(events[1], ClientEvent::Discarded { code: 1, identifier: 1, reason: DiscardReason::UnexpectedCode });
     assert_eq!(events.len(), 2 + ack.len());
     // An Ack with an empty data field (no Msg-Length; some servers send that) is an Ack.
     client.handle_packet(0, &[2, 1, 0, 4]);
@@ -988,26 +706,12 @@ fn pap_client_ignores_and_counts_what_a_misbehaving_server_sends() {
     client.handle_packet(0, &ack);
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 2,
-            identifier: 1,
-            reason: DiscardReason::AlreadyAnswered
-        })
+        Some(ClientEvent::Discarded { code: 2, identifier: 1, reason: DiscardReason::AlreadyAnswered })
     );
-    client.handle_packet(
-        0,
-        &emit_pap(PapRepr::AuthenticateNak {
-            identifier: 1,
-            message: b"",
-        }),
-    );
+    client.handle_packet(0, &emit_pap(PapRepr::AuthenticateNak { identifier: 1, message: b"" }));
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 3,
-            identifier: 1,
-            reason: DiscardReason::Finished
-        })
+        Some(ClientEvent::Discarded { code: 3, identifier: 1, reason: DiscardReason::Finished })
     );
     assert_eq!(client.state(), ClientState::Accepted);
 }
@@ -1015,77 +719,33 @@ fn pap_client_ignores_and_counts_what_a_misbehaving_server_sends() {
 #[test]
 fn pap_reject_messages_are_cut_to_the_msg_length_field() {
     let mut server = PapServer::new(0, pap::ServerConfig::default()).unwrap();
-    server.handle_packet(
-        0,
-        &emit_pap(PapRepr::AuthenticateRequest {
-            identifier: 1,
-            peer_id: b"a",
-            password: b"b",
-        }),
-    );
+    server.handle_packet(0, &emit_pap(PapRepr::AuthenticateRequest { identifier: 1, peer_id: b"a", password: b"b" }));
     // 254 ASCII octets, then a 2-octet character that would straddle octet 255.
     let message = format!("{}é and more", "x".repeat(254));
-    server
-        .verdict(0, AuthOutcome::Reject(reject(RejectKind::BackendError, &message)))
-        .unwrap();
+    server.verdict(0, AuthOutcome::Reject(reject(RejectKind::BackendError, &message))).unwrap();
     let nak = server.poll_transmit().unwrap();
-    assert_eq!(
-        pap(&nak),
-        PapRepr::AuthenticateNak {
-            identifier: 1,
-            message: "x".repeat(254).as_bytes()
-        }
-    );
+    assert_eq!(pap(&nak), PapRepr::AuthenticateNak { identifier: 1, message: "x".repeat(254).as_bytes() });
 }
 
 #[test]
 fn configuration_errors_name_the_key() {
     let e = |r: Result<(), ConfigError>| r.unwrap_err().to_string();
-    let s = pap::ServerConfig {
-        request_timeout_ms: 0,
-        ..Default::default()
-    };
+    let s = pap::ServerConfig { request_timeout_ms: 0, ..Default::default() };
     assert_eq!(e(s.check()), "request_timeout_ms: a timer must be at least 1 ms");
-    let s = pap::ServerConfig {
-        ack_message: vec![b'a'; 256],
-        ..Default::default()
-    };
+    let s = pap::ServerConfig { ack_message: vec![b'a'; 256], ..Default::default() };
     assert_eq!(e(s.check()), "ack_message: 256 octets, at most 255 fit");
     let c = pap::ClientConfig::new(vec![b'u'; 300], "p");
     assert_eq!(e(c.check()), "username: 300 octets, at most 255 fit");
-    let c = pap::ClientConfig {
-        max_requests: 0,
-        ..pap::ClientConfig::new("u", "p")
-    };
-    assert_eq!(
-        e(c.check()),
-        "max_requests: 0 is out of range: 1 to 255 transmissions (one identifier each)"
-    );
-    assert!(PapClient::new(
-        0,
-        pap::ClientConfig {
-            max_requests: 256,
-            ..pap::ClientConfig::new("u", "p")
-        },
-        0
-    )
-    .is_err());
+    let c = pap::ClientConfig { max_requests: 0, ..pap::ClientConfig::new("u", "p") };
+    assert_eq!(e(c.check()), "max_requests: 0 is out of range: 1 to 255 transmissions (one identifier each)");
+    assert!(PapClient::new(0, pap::ClientConfig { max_requests: 256, ..pap::ClientConfig::new("u", "p") }, 0).is_err());
     assert_eq!(e(chap::ServerConfig::new("").check()), "name: must not be empty");
-    assert_eq!(
-        e(chap::ClientConfig::new("bob", "").check()),
-        "secret: must not be empty"
-    );
-    let c = chap::ServerConfig {
-        restart_ms: 0,
-        ..chap::ServerConfig::new("dpvpn")
-    };
+    assert_eq!(e(chap::ClientConfig::new("bob", "").check()), "secret: must not be empty");
+    let c = chap::ServerConfig { restart_ms: 0, ..chap::ServerConfig::new("dpvpn") };
     assert_eq!(e(c.check()), "restart_ms: a timer must be at least 1 ms");
     // Secrets stay out of Debug output.
-    let debug = format!(
-        "{:?} {:?}",
-        pap::ClientConfig::new("alice", "s3cr3t"),
-        chap::ClientConfig::new("bob", "s3cr3t")
-    );
+    let debug =
+        format!("{:?} {:?}", pap::ClientConfig::new("alice", "s3cr3t"), chap::ClientConfig::new("bob", "s3cr3t"));
     assert!(!debug.contains("s3cr3t") && debug.contains("alice"), "{debug}");
 }
 
@@ -1098,57 +758,22 @@ fn chap_right_secret_end_to_end_with_the_local_users_file() {
     let r = run(&mut server, &mut client, &mut aaa, clean(), 1, 60_000);
     assert_eq!(r.verifies(), 1);
     let challenge = chap_repr(&r.from_server[0].1);
-    let ChapRepr::Challenge {
-        identifier: 1,
-        value,
-        name: b"dpvpn",
-    } = challenge
-    else {
-        panic!("{challenge:?}")
-    };
+    let ChapRepr::Challenge { identifier: 1, value, name: b"dpvpn" } = challenge else { panic!("{challenge:?}") };
     assert_eq!(value.len(), 16);
     let response = chap_repr(&r.from_client[0].1);
-    let ChapRepr::Response {
-        identifier: 1,
-        value: response_value,
-        name: b"user42@lab",
-    } = response
-    else {
+    let ChapRepr::Response { identifier: 1, value: response_value, name: b"user42@lab" } = response else {
         panic!("{response:?}")
     };
     assert_eq!(aaa.requests[0].username, b"user42@lab");
     assert_eq!(
         aaa.requests[0].credentials,
-        Credentials::Chap {
-            id: 1,
-            challenge: value.to_vec(),
-            response: response_value.to_vec()
-        }
+        Credentials::Chap { id: 1, challenge: value.to_vec(), response: response_value.to_vec() }
     );
-    assert!(
-        matches!(&r.server_outcomes()[1], (_, ServerEvent::Success { username, attributes })
-        if username == b"user42@lab" && attributes.pool.as_deref() == Some("lab"))
-    );
-    assert_eq!(
-        chap_repr(&r.from_server[1].1),
-        ChapRepr::Success {
-            identifier: 1,
-            message: b"Login ok"
-        }
-    );
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            0,
-            ClientEvent::Success {
-                message: b"Login ok".to_vec()
-            }
-        )]
-    );
-    assert_eq!(
-        (server.state(), client.state()),
-        (ServerState::Accepted, ClientState::Accepted)
-    );
+    assert!(matches!(&r.server_outcomes()[1], (_, ServerEvent::Success { username, attributes })
+        if username == b"user42@lab" && attributes.pool.as_deref() == Some("lab")));
+    assert_eq!(chap_repr(&r.from_server[1].1), ChapRepr::Success { identifier: 1, message: b"Login ok" });
+    assert_eq!(r.client_outcomes(), [(0, ClientEvent::Success { message: b"Login ok".to_vec() })]);
+    assert_eq!((server.state(), client.state()), (ServerState::Accepted, ClientState::Accepted));
     assert_eq!((r.from_server.len(), r.from_client.len()), (2, 1));
     assert_eq!((server.poll_timeout(), client.poll_timeout()), (None, None));
 }
@@ -1160,30 +785,14 @@ fn chap_wrong_secret_gets_a_failure_with_the_reject_message() {
         let mut aaa = Aaa::new(0);
         let r = run(&mut server, &mut client, &mut aaa, clean(), 1, 60_000);
         assert_eq!(r.verifies(), 1);
-        assert!(
-            matches!(&r.server_outcomes()[1], (_, ServerEvent::Failure { username, reason })
-            if username == user.as_bytes() && reason.message == AUTH_FAILED)
-        );
+        assert!(matches!(&r.server_outcomes()[1], (_, ServerEvent::Failure { username, reason })
+            if username == user.as_bytes() && reason.message == AUTH_FAILED));
         assert_eq!(
             chap_repr(&r.from_server[1].1),
-            ChapRepr::Failure {
-                identifier: 1,
-                message: AUTH_FAILED.as_bytes()
-            }
+            ChapRepr::Failure { identifier: 1, message: AUTH_FAILED.as_bytes() }
         );
-        assert_eq!(
-            r.client_outcomes(),
-            [(
-                0,
-                ClientEvent::Failure {
-                    message: AUTH_FAILED.as_bytes().to_vec()
-                }
-            )]
-        );
-        assert_eq!(
-            (server.state(), client.state()),
-            (ServerState::Rejected, ClientState::Rejected)
-        );
+        assert_eq!(r.client_outcomes(), [(0, ClientEvent::Failure { message: AUTH_FAILED.as_bytes().to_vec() })]);
+        assert_eq!((server.state(), client.state()), (ServerState::Rejected, ClientState::Rejected));
     }
 }
 
@@ -1200,15 +809,7 @@ fn chap_late_verdict_is_not_asked_twice() {
     // No Challenge retransmission while the verdict is pending.
     assert_eq!(r.from_server.len(), 2);
     assert_eq!(r.from_server[1].0, 7_000);
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            7_000,
-            ClientEvent::Success {
-                message: b"Login ok".to_vec()
-            }
-        )]
-    );
+    assert_eq!(r.client_outcomes(), [(7_000, ClientEvent::Success { message: b"Login ok".to_vec() })]);
 }
 
 #[test]
@@ -1217,13 +818,7 @@ fn chap_a_lost_success_is_sent_again_for_the_repeated_response() {
         let (mut server, mut client) = chap_pair("bob", secret);
         let mut aaa = Aaa::new(0);
         // Packet 0 is the Challenge, 1 the Success or Failure.
-        let faults = [
-            Faults {
-                drop: vec![1],
-                ..Faults::default()
-            },
-            Faults::default(),
-        ];
+        let faults = [Faults { drop: vec![1], ..Faults::default() }, Faults::default()];
         let r = run(&mut server, &mut client, &mut aaa, faults, 1, 60_000);
         assert_eq!(r.verifies(), 1);
         assert_eq!(r.from_server.len(), 3);
@@ -1239,33 +834,17 @@ fn chap_over_a_lossy_duplicating_reordering_link() {
     // Packets overtake each other by up to 1.2 s; unlike PAP's test, the round trip stays
     // below the 3 s restart timer: every Challenge has a new identifier, so a Response that
     // comes back after the next Challenge left is stale (see the chap module documentation).
-    let faults = |loss| Faults {
-        loss,
-        duplicate: 0.2,
-        delay_ms: 5,
-        jitter_ms: 1_200,
-        drop: Vec::new(),
-    };
+    let faults = |loss| Faults { loss, duplicate: 0.2, delay_ms: 5, jitter_ms: 1_200, drop: Vec::new() };
     for (secret, want) in [("hunter2", ClientState::Accepted), ("nope", ClientState::Rejected)] {
         let (mut settled, mut stale, mut awaiting, mut answered_again) = (0, 0, 0, 0);
         for seed in 0..300 {
             let (mut server, mut client) = chap_pair("bob", secret);
             let mut aaa = Aaa::new(2_000);
-            let r = run(
-                &mut server,
-                &mut client,
-                &mut aaa,
-                [faults(0.3), faults(0.3)],
-                seed,
-                120_000,
-            );
+            let r = run(&mut server, &mut client, &mut aaa, [faults(0.3), faults(0.3)], seed, 120_000);
             assert!(r.verifies() <= 1, "seed {seed}: verified {} times", r.verifies());
             assert!(r.verdict_errors.is_empty());
             let state = client.state();
-            assert!(
-                state == want || state == ClientState::TimedOut,
-                "seed {seed}: {state:?}"
-            );
+            assert!(state == want || state == ClientState::TimedOut, "seed {seed}: {state:?}");
             if state == want {
                 settled += 1;
                 assert_eq!(r.client_outcomes().len(), 1, "seed {seed}");
@@ -1285,9 +864,7 @@ fn chap_over_a_lossy_duplicating_reordering_link() {
             }
             // The server verified only a Response to its latest Challenge.
             if let Some(request) = aaa.requests.first() {
-                let Credentials::Chap { id, challenge, .. } = &request.credentials else {
-                    panic!()
-                };
+                let Credentials::Chap { id, challenge, .. } = &request.credentials else { panic!() };
                 assert!(challenges.contains(&(*id, challenge.clone())), "seed {seed}");
             }
             stale += r.server_discards(DiscardReason::StaleIdentifier);
@@ -1295,10 +872,7 @@ fn chap_over_a_lossy_duplicating_reordering_link() {
             answered_again += (r.from_server.len() - challenges.len()).saturating_sub(1);
         }
         assert!(settled >= 295, "{secret}: only {settled} of 300 runs got an answer");
-        assert!(
-            stale > 20 && awaiting > 100 && answered_again > 50,
-            "{stale} {awaiting} {answered_again}"
-        );
+        assert!(stale > 20 && awaiting > 100 && answered_again > 50, "{stale} {awaiting} {answered_again}");
     }
 }
 
@@ -1307,56 +881,19 @@ fn chap_silent_peer_gets_ten_fresh_challenges_then_the_phase_fails() {
     let mut server = ChapEnd::new(0, chap::ServerConfig::new("dpvpn"), 254);
     let mut client = ChapClient::new(0, chap::ClientConfig::new("bob", "hunter2")).unwrap();
     let mut aaa = Aaa::new(0);
-    let all_lost = [
-        Faults {
-            loss: 1.0,
-            ..Faults::default()
-        },
-        Faults::default(),
-    ];
+    let all_lost = [Faults { loss: 1.0, ..Faults::default() }, Faults::default()];
     let r = run(&mut server, &mut client, &mut aaa, all_lost, 1, 120_000);
-    let sent: Vec<(u64, u8)> = r
-        .from_server
-        .iter()
-        .map(|(t, p)| (*t, chap_repr(p).identifier()))
-        .collect();
+    let sent: Vec<(u64, u8)> = r.from_server.iter().map(|(t, p)| (*t, chap_repr(p).identifier())).collect();
     let want: Vec<(u64, u8)> = (0..10).map(|i| (i * 3_000, 254u8.wrapping_add(i as u8))).collect();
     assert_eq!(sent, want);
-    assert_eq!(
-        r.server_outcomes(),
-        [(
-            30_000,
-            ServerEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            30_000,
-            ClientEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
+    assert_eq!(r.server_outcomes(), [(30_000, ServerEvent::Failed { reason: FailReason::Timeout })]);
+    assert_eq!(r.client_outcomes(), [(30_000, ClientEvent::Failed { reason: FailReason::Timeout })]);
     assert_eq!(server.state(), ServerState::TimedOut);
     assert_eq!(server.machine.identifier(), None);
-    server.handle_packet(
-        31_000,
-        &emit_chap(ChapRepr::Response {
-            identifier: 7,
-            value: &[0; 16],
-            name: b"bob",
-        }),
-    );
+    server.handle_packet(31_000, &emit_chap(ChapRepr::Response { identifier: 7, value: &[0; 16], name: b"bob" }));
     assert_eq!(
         server.poll_event(),
-        Some(ServerEvent::Discarded {
-            code: 2,
-            identifier: 7,
-            reason: DiscardReason::Finished
-        })
+        Some(ServerEvent::Discarded { code: 2, identifier: 7, reason: DiscardReason::Finished })
     );
 }
 
@@ -1364,70 +901,31 @@ fn chap_silent_peer_gets_ten_fresh_challenges_then_the_phase_fails() {
 fn chap_responses_to_an_earlier_challenge_are_discarded() {
     let mut server = ChapEnd::new(0, chap::ServerConfig::new("dpvpn"), 1);
     let (packets, _) = drain_server(&mut server);
-    let ChapRepr::Challenge {
-        identifier: 1,
-        value: first,
-        ..
-    } = chap_repr(&packets[0])
-    else {
-        panic!()
-    };
+    let ChapRepr::Challenge { identifier: 1, value: first, .. } = chap_repr(&packets[0]) else { panic!() };
     let first = first.to_vec();
     server.handle_timeout(2_999);
     assert!(drain_server(&mut server).0.is_empty());
     server.handle_timeout(3_000);
     let (packets, _) = drain_server(&mut server);
-    let ChapRepr::Challenge {
-        identifier: 2,
-        value: second,
-        ..
-    } = chap_repr(&packets[0])
-    else {
-        panic!()
-    };
+    let ChapRepr::Challenge { identifier: 2, value: second, .. } = chap_repr(&packets[0]) else { panic!() };
     assert_ne!(first, second);
     let second = second.to_vec();
     // The peer's answer to Challenge 1 arrives late: discarded, the timer goes on.
     let late = chap_md5_for(1, b"hunter2", &first);
-    server.handle_packet(
-        3_100,
-        &emit_chap(ChapRepr::Response {
-            identifier: 1,
-            value: &late,
-            name: b"bob",
-        }),
-    );
+    server.handle_packet(3_100, &emit_chap(ChapRepr::Response { identifier: 1, value: &late, name: b"bob" }));
     let (packets, events) = drain_server(&mut server);
     assert!(packets.is_empty());
-    assert_eq!(
-        events,
-        [ServerEvent::Discarded {
-            code: 2,
-            identifier: 1,
-            reason: DiscardReason::StaleIdentifier
-        }]
-    );
+    assert_eq!(events, [ServerEvent::Discarded { code: 2, identifier: 1, reason: DiscardReason::StaleIdentifier }]);
     assert_eq!(server.poll_timeout(), Some(6_000));
     // The answer to Challenge 2 is verified.
     let good = chap_md5_for(2, b"hunter2", &second);
-    server.handle_packet(
-        3_200,
-        &emit_chap(ChapRepr::Response {
-            identifier: 2,
-            value: &good,
-            name: b"bob",
-        }),
-    );
+    server.handle_packet(3_200, &emit_chap(ChapRepr::Response { identifier: 2, value: &good, name: b"bob" }));
     let (_, events) = drain_server(&mut server);
     assert_eq!(
         events,
         [ServerEvent::Verify {
             username: b"bob".to_vec(),
-            credentials: Credentials::Chap {
-                id: 2,
-                challenge: second,
-                response: good.to_vec()
-            }
+            credentials: Credentials::Chap { id: 2, challenge: second, response: good.to_vec() }
         }]
     );
     assert_eq!(server.poll_timeout(), None);
@@ -1444,18 +942,9 @@ fn chap_repeated_responses_after_the_verdict_get_the_same_code() {
     for accept in [true, false] {
         let mut server = ChapEnd::new(0, chap::ServerConfig::new("dpvpn"), 9);
         let (packets, _) = drain_server(&mut server);
-        let ChapRepr::Challenge { value, .. } = chap_repr(&packets[0]) else {
-            panic!()
-        };
+        let ChapRepr::Challenge { value, .. } = chap_repr(&packets[0]) else { panic!() };
         let good = chap_md5_for(9, b"hunter2", value);
-        server.handle_packet(
-            10,
-            &emit_chap(ChapRepr::Response {
-                identifier: 9,
-                value: &good,
-                name: b"bob",
-            }),
-        );
+        server.handle_packet(10, &emit_chap(ChapRepr::Response { identifier: 9, value: &good, name: b"bob" }));
         let outcome = if accept {
             AuthOutcome::Accept(Default::default())
         } else {
@@ -1463,51 +952,20 @@ fn chap_repeated_responses_after_the_verdict_get_the_same_code() {
         };
         server.verdict(20, outcome).unwrap();
         let (first, _) = drain_server(&mut server);
-        server.handle_packet(
-            30,
-            &emit_chap(ChapRepr::Response {
-                identifier: 9,
-                value: &[0; 16],
-                name: b"eve",
-            }),
-        );
-        server.handle_packet(
-            40,
-            &emit_chap(ChapRepr::Response {
-                identifier: 9,
-                value: &good,
-                name: b"bob",
-            }),
-        );
-        server.handle_packet(
-            50,
-            &emit_chap(ChapRepr::Response {
-                identifier: 10,
-                value: &good,
-                name: b"bob",
-            }),
-        );
+        server.handle_packet(30, &emit_chap(ChapRepr::Response { identifier: 9, value: &[0; 16], name: b"eve" }));
+        server.handle_packet(40, &emit_chap(ChapRepr::Response { identifier: 9, value: &good, name: b"bob" }));
+        server.handle_packet(50, &emit_chap(ChapRepr::Response { identifier: 10, value: &good, name: b"bob" }));
         let (again, events) = drain_server(&mut server);
         assert_eq!(again, [first[0].clone(), first[0].clone()]);
         let want = if accept {
-            ChapRepr::Success {
-                identifier: 9,
-                message: b"Login ok",
-            }
+            ChapRepr::Success { identifier: 9, message: b"Login ok" }
         } else {
-            ChapRepr::Failure {
-                identifier: 9,
-                message: b"Go away",
-            }
+            ChapRepr::Failure { identifier: 9, message: b"Go away" }
         };
         assert_eq!(chap_repr(&again[0]), want);
         assert_eq!(
             events,
-            [ServerEvent::Discarded {
-                code: 2,
-                identifier: 10,
-                reason: DiscardReason::StaleIdentifier
-            }]
+            [ServerEvent::Discarded { code: 2, identifier: 10, reason: DiscardReason::StaleIdentifier }]
         );
         assert!(server.verdict(60, AuthOutcome::Accept(Default::default())).is_err());
     }
@@ -1518,64 +976,28 @@ fn chap_server_ignores_and_counts_what_a_misbehaving_peer_sends() {
     let mut server = ChapEnd::new(0, chap::ServerConfig::new("dpvpn"), 1);
     let (packets, _) = drain_server(&mut server);
     let challenge = packets[0].clone();
-    let ChapRepr::Challenge { value, .. } = chap_repr(&challenge) else {
-        panic!()
-    };
+    let ChapRepr::Challenge { value, .. } = chap_repr(&challenge) else { panic!() };
     let good = chap_md5_for(1, b"hunter2", value);
-    let response = emit_chap(ChapRepr::Response {
-        identifier: 1,
-        value: &good,
-        name: b"bob",
-    });
+    let response = emit_chap(ChapRepr::Response { identifier: 1, value: &good, name: b"bob" });
     // Truncations of a good Response (those shorter than its Value-Size), a Success and a
     // Failure sent to the authenticator, its own Challenge reflected, wrong identifiers.
     for n in 0..5 + 16 {
         server.handle_packet(0, &response[..n]);
     }
-    server.handle_packet(
-        0,
-        &emit_chap(ChapRepr::Success {
-            identifier: 1,
-            message: b"",
-        }),
-    );
-    server.handle_packet(
-        0,
-        &emit_chap(ChapRepr::Failure {
-            identifier: 1,
-            message: b"",
-        }),
-    );
+    server.handle_packet(0, &emit_chap(ChapRepr::Success { identifier: 1, message: b"" }));
+    server.handle_packet(0, &emit_chap(ChapRepr::Failure { identifier: 1, message: b"" }));
     server.handle_packet(0, &challenge);
     for id in [0, 2, 255] {
-        server.handle_packet(
-            0,
-            &emit_chap(ChapRepr::Response {
-                identifier: id,
-                value: &good,
-                name: b"bob",
-            }),
-        );
+        server.handle_packet(0, &emit_chap(ChapRepr::Response { identifier: id, value: &good, name: b"bob" }));
     }
     let (packets, events) = drain_server(&mut server);
     assert!(packets.is_empty());
     let count = |reason: DiscardReason| {
-        events
-            .iter()
-            .filter(|e| matches!(e, ServerEvent::Discarded { reason: r, .. } if *r == reason))
-            .count()
+        events.iter().filter(|e| matches!(e, ServerEvent::Discarded { reason: r, .. } if *r == reason)).count()
     };
     let malformed = events
         .iter()
-        .filter(|e| {
-            matches!(
-                e,
-                ServerEvent::Discarded {
-                    reason: DiscardReason::Malformed(_),
-                    ..
-                }
-            )
-        })
+        .filter(|e| matches!(e, ServerEvent::Discarded { reason: DiscardReason::Malformed(_), .. }))
         .count();
     assert_eq!(malformed, 21);
     assert_eq!(count(DiscardReason::UnexpectedCode), 3);
@@ -1594,21 +1016,11 @@ fn chap_response_that_is_not_md5_is_refused_without_verification() {
         let mut server = ChapEnd::new(0, chap::ServerConfig::new("dpvpn"), 1);
         drain_server(&mut server);
         let value = vec![0; len];
-        server.handle_packet(
-            10,
-            &emit_chap(ChapRepr::Response {
-                identifier: 1,
-                value: &value,
-                name: b"bob",
-            }),
-        );
+        server.handle_packet(10, &emit_chap(ChapRepr::Response { identifier: 1, value: &value, name: b"bob" }));
         let (packets, events) = drain_server(&mut server);
         assert_eq!(
             chap_repr(&packets[0]),
-            ChapRepr::Failure {
-                identifier: 1,
-                message: chap::MALFORMED_RESPONSE.as_bytes()
-            }
+            ChapRepr::Failure { identifier: 1, message: chap::MALFORMED_RESPONSE.as_bytes() }
         );
         match &events[..] {
             [ServerEvent::Failure { username, reason }] => {
@@ -1627,48 +1039,23 @@ fn chap_verdict_after_the_client_gave_up() {
     let mut aaa = Aaa::new(35_000);
     let r = run(&mut server, &mut client, &mut aaa, clean(), 1, 120_000);
     assert_eq!(r.verifies(), 1);
-    assert_eq!(
-        r.client_outcomes(),
-        [(
-            30_000,
-            ClientEvent::Failed {
-                reason: FailReason::Timeout
-            }
-        )]
-    );
-    assert!(matches!(
-        r.server_outcomes()[..],
-        [_, (35_000, ServerEvent::Success { .. })]
-    ));
+    assert_eq!(r.client_outcomes(), [(30_000, ClientEvent::Failed { reason: FailReason::Timeout })]);
+    assert!(matches!(r.server_outcomes()[..], [_, (35_000, ServerEvent::Success { .. })]));
     assert_eq!(r.client_discards(DiscardReason::Finished), 1);
     // Ten Responses: the first and nine repetitions, 3 s apart, all before 30 s.
     assert_eq!(r.from_client.len(), 10);
-    assert_eq!(
-        (server.state(), client.state()),
-        (ServerState::Accepted, ClientState::TimedOut)
-    );
+    assert_eq!((server.state(), client.state()), (ServerState::Accepted, ClientState::TimedOut));
 }
 
 #[test]
 fn chap_client_answers_challenges_and_rechallenges() {
     let mut client = ChapClient::new(0, chap::ClientConfig::new("bob", "hunter2")).unwrap();
     assert_eq!(client.poll_timeout(), Some(30_000));
-    let challenge = emit_chap(ChapRepr::Challenge {
-        identifier: 0x2a,
-        value: &[7; 16],
-        name: b"bras",
-    });
+    let challenge = emit_chap(ChapRepr::Challenge { identifier: 0x2a, value: &[7; 16], name: b"bras" });
     client.handle_packet(100, &challenge);
     let response = client.poll_transmit().unwrap();
     let expected = chap_md5_for(0x2a, b"hunter2", &[7; 16]);
-    assert_eq!(
-        chap_repr(&response),
-        ChapRepr::Response {
-            identifier: 0x2a,
-            value: &expected,
-            name: b"bob"
-        }
-    );
+    assert_eq!(chap_repr(&response), ChapRepr::Response { identifier: 0x2a, value: &expected, name: b"bob" });
     // The same Challenge again (a server that re-sends it): the same Response.
     client.handle_packet(200, &challenge);
     assert_eq!(client.poll_transmit().unwrap(), response);
@@ -1676,160 +1063,63 @@ fn chap_client_answers_challenges_and_rechallenges() {
     client.handle_timeout(3_200);
     assert_eq!(client.poll_transmit().unwrap(), response);
     // A Success for another identifier is not ours.
-    client.handle_packet(
-        3_300,
-        &emit_chap(ChapRepr::Success {
-            identifier: 0x2b,
-            message: b"",
-        }),
-    );
+    client.handle_packet(3_300, &emit_chap(ChapRepr::Success { identifier: 0x2b, message: b"" }));
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 3,
-            identifier: 0x2b,
-            reason: DiscardReason::StaleIdentifier
-        })
+        Some(ClientEvent::Discarded { code: 3, identifier: 0x2b, reason: DiscardReason::StaleIdentifier })
     );
-    client.handle_packet(
-        3_400,
-        &emit_chap(ChapRepr::Success {
-            identifier: 0x2a,
-            message: b"hello",
-        }),
-    );
-    assert_eq!(
-        client.poll_event(),
-        Some(ClientEvent::Success {
-            message: b"hello".to_vec()
-        })
-    );
+    client.handle_packet(3_400, &emit_chap(ChapRepr::Success { identifier: 0x2a, message: b"hello" }));
+    assert_eq!(client.poll_event(), Some(ClientEvent::Success { message: b"hello".to_vec() }));
     assert_eq!(client.poll_timeout(), None);
-    client.handle_packet(
-        3_500,
-        &emit_chap(ChapRepr::Success {
-            identifier: 0x2a,
-            message: b"hello",
-        }),
-    );
+    client.handle_packet(3_500, &emit_chap(ChapRepr::Success { identifier: 0x2a, message: b"hello" }));
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 3,
-            identifier: 0x2a,
-            reason: DiscardReason::AlreadyAnswered
-        })
+        Some(ClientEvent::Discarded { code: 3, identifier: 0x2a, reason: DiscardReason::AlreadyAnswered })
     );
     // A re-challenge in the network phase (RFC 1994 §4.1 MAY) is answered; its Failure ends it.
-    client.handle_packet(
-        60_000,
-        &emit_chap(ChapRepr::Challenge {
-            identifier: 0x30,
-            value: &[8; 20],
-            name: b"bras",
-        }),
-    );
+    client.handle_packet(60_000, &emit_chap(ChapRepr::Challenge { identifier: 0x30, value: &[8; 20], name: b"bras" }));
     let expected = chap_md5_for(0x30, b"hunter2", &[8; 20]);
     assert_eq!(
         chap_repr(&client.poll_transmit().unwrap()),
-        ChapRepr::Response {
-            identifier: 0x30,
-            value: &expected,
-            name: b"bob"
-        }
+        ChapRepr::Response { identifier: 0x30, value: &expected, name: b"bob" }
     );
-    client.handle_packet(
-        60_100,
-        &emit_chap(ChapRepr::Failure {
-            identifier: 0x30,
-            message: b"bye",
-        }),
-    );
-    assert_eq!(
-        client.poll_event(),
-        Some(ClientEvent::Failure {
-            message: b"bye".to_vec()
-        })
-    );
+    client.handle_packet(60_100, &emit_chap(ChapRepr::Failure { identifier: 0x30, message: b"bye" }));
+    assert_eq!(client.poll_event(), Some(ClientEvent::Failure { message: b"bye".to_vec() }));
     assert_eq!(client.state(), ClientState::Rejected);
     client.handle_packet(60_200, &challenge);
     assert_eq!(client.poll_transmit(), None);
     assert_eq!(
         client.poll_event(),
-        Some(ClientEvent::Discarded {
-            code: 1,
-            identifier: 0x2a,
-            reason: DiscardReason::Finished
-        })
+        Some(ClientEvent::Discarded { code: 1, identifier: 0x2a, reason: DiscardReason::Finished })
     );
 }
 
 #[test]
 fn chap_client_ignores_and_counts_what_a_misbehaving_server_sends() {
     let mut client = ChapClient::new(0, chap::ClientConfig::new("bob", "hunter2")).unwrap();
-    let challenge = emit_chap(ChapRepr::Challenge {
-        identifier: 3,
-        value: &[1; 16],
-        name: b"bras",
-    });
+    let challenge = emit_chap(ChapRepr::Challenge { identifier: 3, value: &[1; 16], name: b"bras" });
     for n in 0..5 + 16 {
         client.handle_packet(0, &challenge[..n]);
     }
-    client.handle_packet(
-        0,
-        &emit_chap(ChapRepr::Challenge {
-            identifier: 4,
-            value: &[],
-            name: b"bras",
-        }),
-    );
-    client.handle_packet(
-        0,
-        &emit_chap(ChapRepr::Response {
-            identifier: 3,
-            value: &[0; 16],
-            name: b"x",
-        }),
-    );
+    client.handle_packet(0, &emit_chap(ChapRepr::Challenge { identifier: 4, value: &[], name: b"bras" }));
+    client.handle_packet(0, &emit_chap(ChapRepr::Response { identifier: 3, value: &[0; 16], name: b"x" }));
     // Success before any Challenge was answered.
-    client.handle_packet(
-        0,
-        &emit_chap(ChapRepr::Success {
-            identifier: 3,
-            message: b"",
-        }),
-    );
+    client.handle_packet(0, &emit_chap(ChapRepr::Success { identifier: 3, message: b"" }));
     assert_eq!(client.poll_transmit(), None);
     let mut events = Vec::new();
     while let Some(e) = client.poll_event() {
         events.push(e);
     }
     assert_eq!(events.len(), 21 + 3);
-    assert!(events[..21].iter().all(|e| matches!(
-        e,
-        ClientEvent::Discarded {
-            reason: DiscardReason::Malformed(_),
-            ..
-        }
-    )));
+    assert!(events[..21]
+        .iter()
+        .all(|e| matches!(e, ClientEvent::Discarded { reason: DiscardReason::Malformed(_), .. })));
     assert_eq!(
         events[21..],
         [
-            ClientEvent::Discarded {
-                code: 1,
-                identifier: 4,
-                reason: DiscardReason::EmptyChallenge
-            },
-            ClientEvent::Discarded {
-                code: 2,
-                identifier: 3,
-                reason: DiscardReason::UnexpectedCode
-            },
-            ClientEvent::Discarded {
-                code: 3,
-                identifier: 3,
-                reason: DiscardReason::StaleIdentifier
-            },
+            ClientEvent::Discarded { code: 1, identifier: 4, reason: DiscardReason::EmptyChallenge },
+            ClientEvent::Discarded { code: 2, identifier: 3, reason: DiscardReason::UnexpectedCode },
+            ClientEvent::Discarded { code: 3, identifier: 3, reason: DiscardReason::StaleIdentifier },
         ]
     );
     assert_eq!(client.state(), ClientState::Authenticating);
@@ -1844,19 +1134,12 @@ fn scapy(code: &str) -> String {
         .args(["-c", &format!("from scapy.all import *\nimport hashlib\n{code}")])
         .output()
         .unwrap_or_else(|e| panic!("cannot run /usr/bin/python3 ({e}); install python3-scapy (scripts/deps.sh)"));
-    assert!(
-        out.status.success(),
-        "scapy failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "scapy failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 fn hex(b: &[u8]) -> String {
@@ -1889,29 +1172,12 @@ fn scapy_pap_requests_are_verified_and_scapy_reads_the_answers() {
         let mut server = PapServer::new(0, pap::ServerConfig::default()).unwrap();
         let mut backend = LocalBackend::new(users());
         server.handle_packet(0, &request);
-        let Some(ServerEvent::Verify { username, credentials }) = server.poll_event() else {
-            panic!()
-        };
+        let Some(ServerEvent::Verify { username, credentials }) = server.poll_event() else { panic!() };
         assert_eq!(
             (username.as_slice(), &credentials),
-            (
-                &b"alice"[..],
-                &Credentials::Pap {
-                    password: password.as_bytes().to_vec()
-                }
-            )
+            (&b"alice"[..], &Credentials::Pap { password: password.as_bytes().to_vec() })
         );
-        backend
-            .submit(
-                0,
-                AuthRequest {
-                    handle: 7,
-                    username,
-                    credentials,
-                    nas: NasInfo::default(),
-                },
-            )
-            .unwrap();
+        backend.submit(0, AuthRequest { handle: 7, username, credentials, nas: NasInfo::default() }).unwrap();
         let result = backend.poll_result(0).unwrap();
         server.verdict(0, result.outcome).unwrap();
         let reply = ppp_frame(PppProtocol::PAP, &server.poll_transmit().unwrap());
@@ -1921,10 +1187,7 @@ fn scapy_pap_requests_are_verified_and_scapy_reads_the_answers() {
              print(p.proto, r.code, r.id, r.len, r.msg_len, r.message.decode(), len(r.payload))",
             hex(&reply)
         ));
-        assert_eq!(
-            decoded,
-            format!("49187 {code} 42 {} {} {message} 0", 5 + message.len(), message.len())
-        );
+        assert_eq!(decoded, format!("49187 {code} 42 {} {} {message} 0", 5 + message.len(), message.len()));
     }
 }
 
@@ -1944,22 +1207,10 @@ fn scapy_chap_response_with_hashlib_md5_is_verified_and_scapy_reads_the_success(
         ));
         let response = ppp_payload(PppProtocol::CHAP, &unhex(&frame));
         server.handle_packet(10, &response);
-        let Some(ServerEvent::Verify { username, credentials }) = server.poll_event() else {
-            panic!()
-        };
+        let Some(ServerEvent::Verify { username, credentials }) = server.poll_event() else { panic!() };
         assert_eq!(username, b"bob");
         let mut backend = LocalBackend::new(users());
-        backend
-            .submit(
-                10,
-                AuthRequest {
-                    handle: 7,
-                    username,
-                    credentials,
-                    nas: NasInfo::default(),
-                },
-            )
-            .unwrap();
+        backend.submit(10, AuthRequest { handle: 7, username, credentials, nas: NasInfo::default() }).unwrap();
         server.verdict(2_010, backend.poll_result(10).unwrap().outcome).unwrap();
         let reply = ppp_frame(PppProtocol::CHAP, &server.poll_transmit().unwrap());
         let decoded = scapy(&format!(

@@ -136,12 +136,7 @@ pub struct ServerConfig {
 
 impl ServerConfig {
     pub fn new(name: impl Into<Vec<u8>>) -> ServerConfig {
-        ServerConfig {
-            name: name.into(),
-            restart_ms: 3_000,
-            max_challenges: 10,
-            success_message: b"Login ok".to_vec(),
-        }
+        ServerConfig { name: name.into(), restart_ms: 3_000, max_challenges: 10, success_message: b"Login ok".to_vec() }
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -193,12 +188,8 @@ impl ChapServer {
         source: &mut impl ChallengeSource,
     ) -> Result<ChapServer, ConfigError> {
         config.check()?;
-        let mut server = ChapServer {
-            config,
-            phase: ServerPhase::TimedOut,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
-        };
+        let mut server =
+            ChapServer { config, phase: ServerPhase::TimedOut, transmit: VecDeque::new(), events: VecDeque::new() };
         server.send_challenge(now, first_identifier, 0, source);
         Ok(server)
     }
@@ -230,12 +221,7 @@ impl ChapServer {
             Ok(repr) => repr,
             Err(e) => return self.discard(code, identifier, DiscardReason::Malformed(e)),
         };
-        let ChapRepr::Response {
-            identifier,
-            value,
-            name,
-        } = repr
-        else {
+        let ChapRepr::Response { identifier, value, name } = repr else {
             return self.discard(code, identifier, DiscardReason::UnexpectedCode);
         };
         let current = match self.identifier() {
@@ -249,25 +235,15 @@ impl ChapServer {
             ServerPhase::Challenging { value: challenge, .. } => {
                 let challenge = challenge.to_vec();
                 let username = name.to_vec();
-                self.phase = ServerPhase::Verifying {
-                    identifier,
-                    username: username.clone(),
-                };
+                self.phase = ServerPhase::Verifying { identifier, username: username.clone() };
                 if value.len() != MD5_RESPONSE_LEN {
-                    let reason = Reject {
-                        kind: RejectKind::Malformed,
-                        message: MALFORMED_RESPONSE.to_string(),
-                    };
+                    let reason = Reject { kind: RejectKind::Malformed, message: MALFORMED_RESPONSE.to_string() };
                     self.answer(AuthOutcome::Reject(reason));
                     return;
                 }
                 self.events.push_back(ServerEvent::Verify {
                     username,
-                    credentials: Credentials::Chap {
-                        id: identifier,
-                        challenge,
-                        response: value.to_vec(),
-                    },
+                    credentials: Credentials::Chap { id: identifier, challenge, response: value.to_vec() },
                 });
             }
             ServerPhase::Verifying { .. } => self.discard(code, identifier, DiscardReason::AwaitingVerdict),
@@ -299,13 +275,7 @@ impl ChapServer {
 
     /// `source` gives the Value of the next Challenge, if one is sent.
     pub fn handle_timeout(&mut self, now: u64, source: &mut impl ChallengeSource) {
-        let ServerPhase::Challenging {
-            identifier,
-            sent,
-            deadline,
-            ..
-        } = self.phase
-        else {
+        let ServerPhase::Challenging { identifier, sent, deadline, .. } = self.phase else {
             return;
         };
         if now < deadline {
@@ -315,9 +285,7 @@ impl ChapServer {
             self.send_challenge(now, identifier.wrapping_add(1), sent, source);
         } else {
             self.phase = ServerPhase::TimedOut;
-            self.events.push_back(ServerEvent::Failed {
-                reason: FailReason::Timeout,
-            });
+            self.events.push_back(ServerEvent::Failed { reason: FailReason::Timeout });
         }
     }
 
@@ -332,19 +300,10 @@ impl ChapServer {
 
     fn send_challenge(&mut self, now: u64, identifier: u8, sent: u32, source: &mut impl ChallengeSource) {
         let value = source.challenge_value();
-        let repr = ChapRepr::Challenge {
-            identifier,
-            value: &value,
-            name: &self.config.name,
-        };
+        let repr = ChapRepr::Challenge { identifier, value: &value, name: &self.config.name };
         self.transmit.extend(emit(&repr));
         let deadline = now.saturating_add(self.config.restart_ms);
-        self.phase = ServerPhase::Challenging {
-            identifier,
-            value,
-            sent: sent + 1,
-            deadline,
-        };
+        self.phase = ServerPhase::Challenging { identifier, value, sent: sent + 1, deadline };
     }
 
     /// In Verifying: reply and report.
@@ -354,23 +313,15 @@ impl ChapServer {
             return;
         };
         let (code, message, event) = match outcome {
-            AuthOutcome::Accept(attributes) => (
-                ChapCode::SUCCESS,
-                self.config.success_message.clone(),
-                ServerEvent::Success { username, attributes },
-            ),
-            AuthOutcome::Reject(reason) => (
-                ChapCode::FAILURE,
-                reply_message(&reason.message),
-                ServerEvent::Failure { username, reason },
-            ),
+            AuthOutcome::Accept(attributes) => {
+                (ChapCode::SUCCESS, self.config.success_message.clone(), ServerEvent::Success { username, attributes })
+            }
+            AuthOutcome::Reject(reason) => {
+                (ChapCode::FAILURE, reply_message(&reason.message), ServerEvent::Failure { username, reason })
+            }
         };
         self.reply(code, identifier, &message);
-        self.phase = ServerPhase::Answered {
-            identifier,
-            code,
-            message,
-        };
+        self.phase = ServerPhase::Answered { identifier, code, message };
         self.events.push_back(event);
     }
 
@@ -384,11 +335,7 @@ impl ChapServer {
     }
 
     fn discard(&mut self, code: u8, identifier: u8, reason: DiscardReason) {
-        self.events.push_back(ServerEvent::Discarded {
-            code,
-            identifier,
-            reason,
-        });
+        self.events.push_back(ServerEvent::Discarded { code, identifier, reason });
     }
 }
 
@@ -524,13 +471,12 @@ impl ChapClient {
         if self.timers[Timer::Phase as usize].is_some_and(|t| now >= t) {
             self.timers = [None, None];
             self.state = ClientState::TimedOut;
-            self.events.push_back(ClientEvent::Failed {
-                reason: FailReason::Timeout,
-            });
+            self.events.push_back(ClientEvent::Failed { reason: FailReason::Timeout });
             return;
         }
-        if !self.timers[Timer::Restart as usize].is_some_and(|t| now >= t) {
-            return;
+        match self.timers[Timer::Restart as usize] {
+            Some(t) if now >= t => {}
+            _ => return,
         }
         self.timers[Timer::Restart as usize] = None;
         if let Some((response, sent)) = &mut self.last_response {
@@ -553,11 +499,7 @@ impl ChapClient {
 
     fn respond(&mut self, now: u64, identifier: u8, challenge: &[u8]) {
         let value = chap_md5_response(identifier, &self.config.secret, challenge);
-        let Some(response) = emit(&ChapRepr::Response {
-            identifier,
-            value: &value,
-            name: &self.config.name,
-        }) else {
+        let Some(response) = emit(&ChapRepr::Response { identifier, value: &value, name: &self.config.name }) else {
             return;
         };
         self.answered[usize::from(identifier / 64)] |= 1 << (identifier % 64);
@@ -567,11 +509,7 @@ impl ChapClient {
     }
 
     fn outcome(&mut self, identifier: u8, success: bool, message: &[u8]) {
-        let code = if success {
-            ChapCode::SUCCESS.0
-        } else {
-            ChapCode::FAILURE.0
-        };
+        let code = if success { ChapCode::SUCCESS.0 } else { ChapCode::FAILURE.0 };
         if self.answered[usize::from(identifier / 64)] & (1 << (identifier % 64)) == 0 {
             let reason = if success && self.last_success == Some(identifier) {
                 DiscardReason::AlreadyAnswered
@@ -595,10 +533,6 @@ impl ChapClient {
     }
 
     fn discard(&mut self, code: u8, identifier: u8, reason: DiscardReason) {
-        self.events.push_back(ClientEvent::Discarded {
-            code,
-            identifier,
-            reason,
-        });
+        self.events.push_back(ClientEvent::Discarded { code, identifier, reason });
     }
 }

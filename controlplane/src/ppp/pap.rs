@@ -155,10 +155,7 @@ impl fmt::Display for DiscardReason {
 pub enum ServerEvent {
     /// Ask AAA whether `credentials` prove `username` (PAP Peer-ID, CHAP Name); answer with
     /// the server's `verdict`. Emitted once per authentication phase.
-    Verify {
-        username: Vec<u8>,
-        credentials: Credentials,
-    },
+    Verify { username: Vec<u8>, credentials: Credentials },
     /// The verdict was an accept, and the peer was told (Ack, Success): the link may go on to
     /// the network phase with these attributes.
     Success { username: Vec<u8>, attributes: Attributes },
@@ -168,11 +165,7 @@ pub enum ServerEvent {
     /// The phase ended without a verdict: terminate the link.
     Failed { reason: FailReason },
     /// A received packet had no effect; for counters and logs.
-    Discarded {
-        code: u8,
-        identifier: u8,
-        reason: DiscardReason,
-    },
+    Discarded { code: u8, identifier: u8, reason: DiscardReason },
 }
 
 /// What a peer's machine tells its owner.
@@ -186,11 +179,7 @@ pub enum ClientEvent {
     /// No answer in time.
     Failed { reason: FailReason },
     /// A received packet had no effect; for counters and logs.
-    Discarded {
-        code: u8,
-        identifier: u8,
-        reason: DiscardReason,
-    },
+    Discarded { code: u8, identifier: u8, reason: DiscardReason },
 }
 
 /// Where an authenticator is.
@@ -260,10 +249,7 @@ impl fmt::Display for ConfigError {
             ConfigError::TooLong { key, len, max } => write!(f, "{key}: {len} octets, at most {max} fit"),
             ConfigError::Empty { key } => write!(f, "{key}: must not be empty"),
             ConfigError::CountOutOfRange { key, value } => {
-                write!(
-                    f,
-                    "{key}: {value} is out of range: 1 to 255 transmissions (one identifier each)"
-                )
+                write!(f, "{key}: {value} is out of range: 1 to 255 transmissions (one identifier each)")
             }
         }
     }
@@ -280,11 +266,7 @@ pub struct VerdictError {
 
 impl fmt::Display for VerdictError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "no authentication verdict is awaited: the authenticator is {}",
-            self.state
-        )
+        write!(f, "no authentication verdict is awaited: the authenticator is {}", self.state)
     }
 }
 
@@ -299,11 +281,7 @@ pub(super) fn check_timer(key: &'static str, ms: u64) -> Result<(), ConfigError>
 
 pub(super) fn check_len(key: &'static str, field: &[u8], max: usize) -> Result<(), ConfigError> {
     if field.len() > max {
-        return Err(ConfigError::TooLong {
-            key,
-            len: field.len(),
-            max,
-        });
+        return Err(ConfigError::TooLong { key, len: field.len(), max });
     }
     Ok(())
 }
@@ -336,10 +314,7 @@ pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// Code and identifier of a packet that may be too short to have them, for `Discarded`.
 pub(super) fn code_and_identifier(packet: &[u8]) -> (u8, u8) {
-    (
-        packet.first().copied().unwrap_or(0),
-        packet.get(1).copied().unwrap_or(0),
-    )
+    (packet.first().copied().unwrap_or(0), packet.get(1).copied().unwrap_or(0))
 }
 
 fn emit(repr: &PapRepr<'_>) -> Option<Vec<u8>> {
@@ -364,10 +339,7 @@ pub struct ServerConfig {
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        ServerConfig {
-            request_timeout_ms: 30_000,
-            ack_message: b"Login ok".to_vec(),
-        }
+        ServerConfig { request_timeout_ms: 30_000, ack_message: b"Login ok".to_vec() }
     }
 }
 
@@ -434,33 +406,19 @@ impl PapServer {
             Ok(repr) => repr,
             Err(e) => return self.discard(code, identifier, DiscardReason::Malformed(e)),
         };
-        let PapRepr::AuthenticateRequest {
-            identifier,
-            peer_id,
-            password,
-        } = repr
-        else {
+        let PapRepr::AuthenticateRequest { identifier, peer_id, password } = repr else {
             return self.discard(code, identifier, DiscardReason::UnexpectedCode);
         };
         match &mut self.phase {
             ServerPhase::Waiting { .. } => {
-                self.phase = ServerPhase::Verifying {
-                    username: peer_id.to_vec(),
-                    password: password.to_vec(),
-                    identifier,
-                };
+                self.phase =
+                    ServerPhase::Verifying { username: peer_id.to_vec(), password: password.to_vec(), identifier };
                 self.events.push_back(ServerEvent::Verify {
                     username: peer_id.to_vec(),
-                    credentials: Credentials::Pap {
-                        password: password.to_vec(),
-                    },
+                    credentials: Credentials::Pap { password: password.to_vec() },
                 });
             }
-            ServerPhase::Verifying {
-                username,
-                password: pending,
-                identifier: latest,
-            } => {
+            ServerPhase::Verifying { username, password: pending, identifier: latest } => {
                 // Both compared in full, so the time says nothing about which differs.
                 let same = constant_time_eq(username, peer_id) & constant_time_eq(pending, password);
                 if same {
@@ -482,10 +440,7 @@ impl PapServer {
     /// request that carried its credentials, and report [`ServerEvent::Success`] or
     /// [`ServerEvent::Failure`].
     pub fn verdict(&mut self, _now: u64, outcome: AuthOutcome) -> Result<(), VerdictError> {
-        let ServerPhase::Verifying {
-            username, identifier, ..
-        } = &self.phase
-        else {
+        let ServerPhase::Verifying { username, identifier, .. } = &self.phase else {
             return Err(VerdictError { state: self.state() });
         };
         let (username, identifier) = (username.clone(), *identifier);
@@ -495,11 +450,9 @@ impl PapServer {
                 self.config.ack_message.clone(),
                 ServerEvent::Success { username, attributes },
             ),
-            AuthOutcome::Reject(reason) => (
-                PapCode::AUTHENTICATE_NAK,
-                reply_message(&reason.message),
-                ServerEvent::Failure { username, reason },
-            ),
+            AuthOutcome::Reject(reason) => {
+                (PapCode::AUTHENTICATE_NAK, reply_message(&reason.message), ServerEvent::Failure { username, reason })
+            }
         };
         self.reply(code, identifier, &message);
         self.phase = ServerPhase::Answered { code, message };
@@ -519,9 +472,7 @@ impl PapServer {
         if let ServerPhase::Waiting { deadline } = self.phase {
             if now >= deadline {
                 self.phase = ServerPhase::TimedOut;
-                self.events.push_back(ServerEvent::Failed {
-                    reason: FailReason::Timeout,
-                });
+                self.events.push_back(ServerEvent::Failed { reason: FailReason::Timeout });
             }
         }
     }
@@ -545,11 +496,7 @@ impl PapServer {
     }
 
     fn discard(&mut self, code: u8, identifier: u8, reason: DiscardReason) {
-        self.events.push_back(ServerEvent::Discarded {
-            code,
-            identifier,
-            reason,
-        });
+        self.events.push_back(ServerEvent::Discarded { code, identifier, reason });
     }
 }
 
@@ -572,12 +519,7 @@ pub struct ClientConfig {
 
 impl ClientConfig {
     pub fn new(username: impl Into<Vec<u8>>, password: impl Into<Vec<u8>>) -> ClientConfig {
-        ClientConfig {
-            username: username.into(),
-            password: password.into(),
-            restart_ms: 3_000,
-            max_requests: 10,
-        }
+        ClientConfig { username: username.into(), password: password.into(), restart_ms: 3_000, max_requests: 10 }
     }
 
     pub fn check(&self) -> Result<(), ConfigError> {
@@ -680,9 +622,7 @@ impl PapClient {
         } else {
             self.deadline = None;
             self.state = ClientState::TimedOut;
-            self.events.push_back(ClientEvent::Failed {
-                reason: FailReason::Timeout,
-            });
+            self.events.push_back(ClientEvent::Failed { reason: FailReason::Timeout });
         }
     }
 
@@ -710,11 +650,7 @@ impl PapClient {
     }
 
     fn discard(&mut self, code: u8, identifier: u8, reason: DiscardReason) {
-        self.events.push_back(ClientEvent::Discarded {
-            code,
-            identifier,
-            reason,
-        });
+        self.events.push_back(ClientEvent::Discarded { code, identifier, reason });
     }
 }
 
