@@ -1292,3 +1292,32 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn challenge_values_come_from_the_callers_source() {
+    // A closure works as a source, also behind `dyn` (one RNG shared by every session).
+    let mut n = 0u8;
+    let mut closure = move || {
+        n += 1;
+        [n; 16]
+    };
+    let source: &mut dyn chap::ChallengeSource = &mut closure;
+    let mut server = ChapServer::new(0, chap::ServerConfig::new("dpvpn"), 1, source).unwrap();
+    assert_eq!(
+        chap_repr(&server.poll_transmit().unwrap()),
+        ChapRepr::Challenge { identifier: 1, value: &[1; 16], name: b"dpvpn" }
+    );
+    server.handle_timeout(3_000, source);
+    assert_eq!(
+        chap_repr(&server.poll_transmit().unwrap()),
+        ChapRepr::Challenge { identifier: 2, value: &[2; 16], name: b"dpvpn" }
+    );
+    // Not yet due: no value drawn, nothing sent.
+    server.handle_timeout(5_999, source);
+    assert_eq!(server.poll_transmit(), None);
+    server.handle_timeout(6_000, source);
+    assert_eq!(
+        chap_repr(&server.poll_transmit().unwrap()),
+        ChapRepr::Challenge { identifier: 3, value: &[3; 16], name: b"dpvpn" }
+    );
+}

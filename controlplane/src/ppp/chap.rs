@@ -56,12 +56,15 @@
 //! # MS-CHAPv2
 //!
 //! Not implemented in these machines: the local users file cannot verify it (it needs MD4,
-//! DES and SHA-1; see [`crate::aaa`]), and only RADIUS could. Which protocol runs is LCP's
-//! decision (the Authentication-Protocol option, CHAP with algorithm 5 = MD5); LCP must not
-//! agree to algorithm 0x81. Should a peer answer our MD5 Challenge with an MS-CHAPv2 Response
-//! anyway, its 49-octet Value is not 16 octets: it gets a Failure, as above, and the session
-//! ends. The wire layouts of MS-CHAPv2 are in [`dataplane::wire::chap`] for when a RADIUS
-//! backend verifies it.
+//! DES and SHA-1; see [`crate::aaa`]), and only a RADIUS backend could. Which protocol runs
+//! is LCP's decision, not these machines': the server's Authentication-Protocol option comes
+//! from [`super::lcp::LcpConfig::authentication`], which should list only
+//! [`crate::aaa::Method::Pap`] and [`crate::aaa::Method::ChapMd5`] for now. A peer that
+//! wants MS-CHAPv2 (a Configure-Nak suggesting CHAP with algorithm 0x81) is then moved to the
+//! next allowed method or refused by LCP, and never reaches a [`ChapServer`]. Should a peer
+//! answer our MD5 Challenge with an MS-CHAPv2 Response anyway, its 49-octet Value is not 16
+//! octets: it gets a Failure, as above, and the session ends. The MS-CHAPv2 layouts are in
+//! [`dataplane::wire::chap`] for when a backend verifies it.
 //!
 //! # The peer
 //!
@@ -185,7 +188,7 @@ impl ChapServer {
         now: u64,
         config: ServerConfig,
         first_identifier: u8,
-        source: &mut impl ChallengeSource,
+        source: &mut (impl ChallengeSource + ?Sized),
     ) -> Result<ChapServer, ConfigError> {
         config.check()?;
         let mut server =
@@ -274,7 +277,7 @@ impl ChapServer {
     }
 
     /// `source` gives the Value of the next Challenge, if one is sent.
-    pub fn handle_timeout(&mut self, now: u64, source: &mut impl ChallengeSource) {
+    pub fn handle_timeout(&mut self, now: u64, source: &mut (impl ChallengeSource + ?Sized)) {
         let ServerPhase::Challenging { identifier, sent, deadline, .. } = self.phase else {
             return;
         };
@@ -298,7 +301,7 @@ impl ChapServer {
         self.events.pop_front()
     }
 
-    fn send_challenge(&mut self, now: u64, identifier: u8, sent: u32, source: &mut impl ChallengeSource) {
+    fn send_challenge(&mut self, now: u64, identifier: u8, sent: u32, source: &mut (impl ChallengeSource + ?Sized)) {
         let value = source.challenge_value();
         let repr = ChapRepr::Challenge { identifier, value: &value, name: &self.config.name };
         self.transmit.extend(emit(&repr));
