@@ -45,16 +45,8 @@ struct Faults {
     max_delay: u64,
 }
 
-const CLEAN: Faults = Faults {
-    loss: 0.0,
-    duplicate: 0.0,
-    max_delay: 1,
-};
-const BAD: Faults = Faults {
-    loss: 0.2,
-    duplicate: 0.1,
-    max_delay: 400,
-};
+const CLEAN: Faults = Faults { loss: 0.0, duplicate: 0.0, max_delay: 1 };
+const BAD: Faults = Faults { loss: 0.2, duplicate: 0.1, max_delay: 400 };
 
 /// A framed control packet as it crosses the link.
 #[derive(Clone, Debug)]
@@ -212,11 +204,7 @@ impl<A: Proto, B: Proto> Sim<A, B> {
     }
 
     fn send(&mut self, from: usize, bytes: Vec<u8>) {
-        self.log.push(Sent {
-            at: self.now,
-            from,
-            bytes: bytes.clone(),
-        });
+        self.log.push(Sent { at: self.now, from, bytes: bytes.clone() });
         if from == 1 && self.b_silent_from.is_some_and(|t| self.now >= t) {
             return;
         }
@@ -312,12 +300,7 @@ impl<A: Proto, B: Proto> Sim<A, B> {
     fn run_until_opened(&mut self) {
         let ok = self.run_until(600_000, |s| s.a.opened() && s.b.opened() && s.a.quiet() && s.b.quiet());
         let tail = &self.log[self.log.len().saturating_sub(12)..];
-        assert!(
-            ok,
-            "not both Opened: A {} B {}, last packets {tail:?}",
-            self.a.fsm.state(),
-            self.b.fsm.state()
-        );
+        assert!(ok, "not both Opened: A {} B {}, last packets {tail:?}", self.a.fsm.state(), self.b.fsm.state());
     }
 
     /// The packets `from` sent with `code`.
@@ -366,11 +349,7 @@ fn lcp_server_and_client_open_over_a_lossy_duplicating_reordering_link() {
         sim.start();
         sim.run_until_opened();
         let (ns, nc) = (negotiated(&sim.a), negotiated(&sim.b));
-        assert_eq!(
-            (ns.peer_mru, ns.our_mru, nc.peer_mru, nc.our_mru),
-            (1492, 1492, 1492, 1492),
-            "seed {seed}"
-        );
+        assert_eq!((ns.peer_mru, ns.our_mru, nc.peer_mru, nc.our_mru), (1492, 1492, 1492, 1492), "seed {seed}");
         // The server asks CHAP-MD5 first and the client can do it.
         assert_eq!(ns.authentication, Some(Method::ChapMd5), "seed {seed}");
         assert_eq!(nc.authentication, Some(Method::ChapMd5), "seed {seed}");
@@ -471,19 +450,11 @@ fn lcp_accm_pfc_acfc_are_rejected_and_the_link_still_opens() {
 fn lcp_client_naks_pap_with_chap_and_the_server_switches() {
     for seed in 0..20 {
         let s = Lcp::new(LcpConfig::server(vec![Method::Pap, Method::ChapMd5]), 99 + seed).unwrap();
-        let mut sim = Sim::new(
-            s,
-            client(vec![Method::ChapMd5]),
-            if seed == 0 { CLEAN } else { BAD },
-            seed,
-        );
+        let mut sim = Sim::new(s, client(vec![Method::ChapMd5]), if seed == 0 { CLEAN } else { BAD }, seed);
         sim.start();
         sim.run_until_opened();
         let naks = sim.sent(1, code::CONFIGURE_NAK);
-        assert!(
-            naks.iter().any(|n| n.data() == [3, 5, 0xc2, 0x23, 5]),
-            "seed {seed}: {naks:?}"
-        );
+        assert!(naks.iter().any(|n| n.data() == [3, 5, 0xc2, 0x23, 5]), "seed {seed}: {naks:?}");
         assert_eq!(negotiated(&sim.a).authentication, Some(Method::ChapMd5));
         assert_eq!(negotiated(&sim.b).authentication, Some(Method::ChapMd5));
         assert!(sim.a.lcp_events.is_empty(), "{:?}", sim.a.lcp_events);
@@ -494,21 +465,13 @@ fn lcp_client_naks_pap_with_chap_and_the_server_switches() {
 fn lcp_server_refuses_a_client_that_only_does_ms_chap_v2_and_closes_cleanly() {
     for seed in 0..10 {
         let s = Lcp::new(LcpConfig::server(vec![Method::Pap, Method::ChapMd5]), 3 + seed).unwrap();
-        let mut sim = Sim::new(
-            s,
-            client(vec![Method::MsChapV2]),
-            if seed == 0 { CLEAN } else { BAD },
-            seed,
-        );
+        let mut sim = Sim::new(s, client(vec![Method::MsChapV2]), if seed == 0 { CLEAN } else { BAD }, seed);
         sim.start();
         let ended = sim.run_until(600_000, |s| {
             s.a.fsm.state() == State::Closed && s.b.fsm.state() == State::Stopped && s.a.quiet() && s.b.quiet()
         });
         assert!(ended, "seed {seed}: A {} B {}", sim.a.fsm.state(), sim.b.fsm.state());
-        assert!(
-            !sim.a.ever_up() && !sim.b.ever_up(),
-            "seed {seed}: opened without authentication"
-        );
+        assert!(!sim.a.ever_up() && !sim.b.ever_up(), "seed {seed}: opened without authentication");
         let refused: Vec<_> = sim
             .a
             .lcp_events
@@ -520,22 +483,12 @@ fn lcp_server_refuses_a_client_that_only_does_ms_chap_v2_and_closes_cleanly() {
             .collect();
         assert_eq!(refused.len(), 1, "seed {seed}");
         let suggested = refused[0].clone().expect("the peer Nak'd with a suggestion");
-        assert_eq!(
-            (suggested.protocol, suggested.data.as_slice()),
-            (PppProtocol::CHAP, &[0x81][..])
-        );
+        assert_eq!((suggested.protocol, suggested.data.as_slice()), (PppProtocol::CHAP, &[0x81][..]));
         assert_eq!(suggested.to_string(), "MS-CHAPv2 (0xc223 81)");
         // The server tried both of its methods before giving up, and said why it closed.
         let requests = sim.sent(0, code::CONFIGURE_REQUEST);
-        let asked = |option: &[u8]| {
-            requests
-                .iter()
-                .any(|p| p.data().windows(option.len()).any(|w| w == option))
-        };
-        assert!(
-            asked(&[3, 4, 0xc0, 0x23]) && asked(&[3, 5, 0xc2, 0x23, 5]),
-            "seed {seed}"
-        );
+        let asked = |option: &[u8]| requests.iter().any(|p| p.data().windows(option.len()).any(|w| w == option));
+        assert!(asked(&[3, 4, 0xc0, 0x23]) && asked(&[3, 5, 0xc2, 0x23, 5]), "seed {seed}");
         let terms = sim.sent(0, code::TERMINATE_REQUEST);
         assert_eq!(terms[0].data(), b"Authentication refused");
         assert!(sim.a.fsm.protocol().authentication_refused());
@@ -546,9 +499,7 @@ fn lcp_server_refuses_a_client_that_only_does_ms_chap_v2_and_closes_cleanly() {
 fn lcp_a_client_that_cannot_authenticate_at_all_rejects_and_the_server_closes() {
     let mut sim = Sim::new(server(), client(vec![]), CLEAN, 11);
     sim.start();
-    let ended = sim.run_until(600_000, |s| {
-        s.a.fsm.state() == State::Closed && s.a.quiet() && s.b.quiet()
-    });
+    let ended = sim.run_until(600_000, |s| s.a.fsm.state() == State::Closed && s.a.quiet() && s.b.quiet());
     assert!(ended, "A {} B {}", sim.a.fsm.state(), sim.b.fsm.state());
     assert!(!sim.a.ever_up());
     // The client Rejected the Authentication-Protocol option, as it came.
@@ -586,10 +537,7 @@ fn lcp_a_peer_that_code_rejects_echo_request_stops_the_keepalive() {
     let ours = negotiated(&sim.a).our_magic.unwrap().to_be_bytes();
     let rejected = [&[9, 1, 0, 8][..], &ours[..]].concat();
     sim.a.fsm.handle_packet(now, code::CODE_REJECT, 200, &rejected);
-    assert_eq!(
-        sim.a.fsm.protocol_mut().poll_event(),
-        Some(LcpEvent::CodeRejected { code: 9 })
-    );
+    assert_eq!(sim.a.fsm.protocol_mut().poll_event(), Some(LcpEvent::CodeRejected { code: 9 }));
     assert!(sim.a.fsm.protocol().echo_rejected());
     sim.run_until(now + 120_000, |_| false);
     assert_eq!(sim.sent(0, code::ECHO_REQUEST).len(), sent);
@@ -723,15 +671,7 @@ impl Proto for SameMagic {}
 fn lcp_a_peer_with_our_magic_number_is_nakd_and_then_opens_without_a_false_loop() {
     let s = server();
     let magic = s.magic_number();
-    let mut sim = Sim::new(
-        s,
-        SameMagic {
-            inner: client(vec![Method::ChapMd5]),
-            magic: Some(magic),
-        },
-        CLEAN,
-        4,
-    );
+    let mut sim = Sim::new(s, SameMagic { inner: client(vec![Method::ChapMd5]), magic: Some(magic) }, CLEAN, 4);
     sim.start();
     sim.run_until_opened();
     // §6.4: the server Nak'd the colliding Magic-Number with a different one.
@@ -751,9 +691,7 @@ fn lcp_an_echo_request_with_our_own_magic_in_opened_is_a_loop() {
     sim.run_until_opened();
     let ours = negotiated(&sim.a).our_magic.unwrap();
     let now = sim.now + 1;
-    sim.a
-        .fsm
-        .handle_packet(now, code::ECHO_REQUEST, 77, &ours.to_be_bytes());
+    sim.a.fsm.handle_packet(now, code::ECHO_REQUEST, 77, &ours.to_be_bytes());
     assert!(sim.a.fsm.poll_transmit().is_none(), "not answered");
     assert_eq!(sim.a.fsm.protocol_mut().poll_event(), Some(LcpEvent::LoopbackDetected));
     // The peer's own magic is answered with ours (§5.8), its data echoed.
@@ -767,19 +705,8 @@ fn lcp_an_echo_request_with_our_own_magic_in_opened_is_a_loop() {
 }
 
 fn keepalive_sim(seed: u64) -> Sim<Lcp, Lcp> {
-    let mut sim = Sim::new(
-        server(),
-        client(vec![Method::ChapMd5]),
-        Faults { max_delay: 20, ..CLEAN },
-        seed,
-    );
-    sim.a.echo = Some(
-        Echo::new(EchoConfig {
-            interval_ms: 10_000,
-            failures: 3,
-        })
-        .unwrap(),
-    );
+    let mut sim = Sim::new(server(), client(vec![Method::ChapMd5]), Faults { max_delay: 20, ..CLEAN }, seed);
+    sim.a.echo = Some(Echo::new(EchoConfig { interval_ms: 10_000, failures: 3 }).unwrap());
     sim.start();
     sim.run_until_opened();
     sim
@@ -794,18 +721,12 @@ fn lcp_keepalive_fails_after_n_unanswered_intervals_and_not_before() {
     assert_eq!(sim.a.keepalive_failed, None);
     assert!(sim.a.opened());
     let echoes = sim.sent(0, code::ECHO_REQUEST).len();
-    assert!(
-        (359..=361).contains(&echoes),
-        "{echoes} Echo-Requests in an hour of 10 s intervals"
-    );
+    assert!((359..=361).contains(&echoes), "{echoes} Echo-Requests in an hour of 10 s intervals");
     // Every one answered (the last one's reply may still be on its way).
     assert!(echoes - sim.sent(1, code::ECHO_REPLY).len() <= 1);
     // Echo-Requests carry our magic (§5.8).
     let ours = negotiated(&sim.a).our_magic.unwrap();
-    assert!(sim
-        .sent(0, code::ECHO_REQUEST)
-        .iter()
-        .all(|e| e.data() == ours.to_be_bytes()));
+    assert!(sim.sent(0, code::ECHO_REQUEST).iter().all(|e| e.data() == ours.to_be_bytes()));
 
     // Now the peer falls silent, halfway between two Echo-Requests.
     let last_echo = sim.sent(0, code::ECHO_REQUEST).last().unwrap().at;
@@ -844,21 +765,14 @@ fn lcp_protocol_reject_is_surfaced_and_identification_is_accepted() {
     sim.run_until(sim.now + 1_000, |_| false);
     let pr = sim.sent(0, code::PROTOCOL_REJECT);
     assert_eq!(pr[0].data(), [&[0x80, 0x57][..], &ipv6cp_request[..]].concat());
-    assert!(sim.b.lcp_events.iter().any(|(_, e)| *e
-        == LcpEvent::ProtocolRejected {
-            protocol: PppProtocol::IPV6CP
-        }));
+    assert!(sim.b.lcp_events.iter().any(|(_, e)| *e == LcpEvent::ProtocolRejected { protocol: PppProtocol::IPV6CP }));
     assert!(sim.b.opened(), "a rejected NCP does not take LCP down");
 
     // RFC 1570 Identification and Time-Remaining: no Code-Reject, nothing changes.
     let now = sim.now + 1;
     let magic = negotiated(&sim.a).peer_magic.unwrap().to_be_bytes();
-    sim.a
-        .fsm
-        .handle_packet(now, 12, 9, &[&magic[..], b"pppd 2.4.9"].concat());
-    sim.a
-        .fsm
-        .handle_packet(now, 13, 10, &[&magic[..], &[0, 0, 0x0e, 0x10][..]].concat());
+    sim.a.fsm.handle_packet(now, 12, 9, &[&magic[..], b"pppd 2.4.9"].concat());
+    sim.a.fsm.handle_packet(now, 13, 10, &[&magic[..], &[0, 0, 0x0e, 0x10][..]].concat());
     assert!(sim.a.fsm.poll_transmit().is_none());
     // An unknown code is Code-Rejected.
     sim.a.fsm.handle_packet(now, 42, 11, b"??");
@@ -876,9 +790,8 @@ fn lcp_garbage_never_panics_and_never_opens_the_server_without_authentication() 
     for _ in 0..3_000 {
         let mut lcp = server();
         let len = rng.below(40) as usize;
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| [1, 2, 3, 4, 5, 7, 8, 0, 6, 0xc0, 0x23, 0xc2][rng.below(12) as usize])
-            .collect();
+        let bytes: Vec<u8> =
+            (0..len).map(|_| [1, 2, 3, 4, 5, 7, 8, 0, 6, 0xc0, 0x23, 0xc2][rng.below(12) as usize]).collect();
         let mut reply = Vec::new();
         let _ = lcp.receive_configure_request(&bytes, rng.chance(0.5), &mut reply);
         lcp.configure_request(&mut Vec::new());
@@ -887,10 +800,7 @@ fn lcp_garbage_never_panics_and_never_opens_the_server_without_authentication() 
         let mut req = Vec::new();
         lcp.configure_request(&mut req);
         // Whatever the peer said, the server's request still asks for authentication.
-        assert!(
-            req.windows(2).any(|w| w == [3, 4] || w == [3, 5]),
-            "{bytes:?} -> {req:?}"
-        );
+        assert!(req.windows(2).any(|w| w == [3, 4] || w == [3, 5]), "{bytes:?} -> {req:?}");
         for c in 8..=14 {
             let _ = lcp.receive_extended(State::Opened, c, 1, &bytes);
         }
@@ -914,51 +824,26 @@ fn ipcp_server(dns: &[Ipv4Address]) -> Ipcp {
 #[test]
 fn ipcp_client_asking_0_0_0_0_gets_the_assigned_address_and_dns() {
     for seed in 0..40 {
-        let mut sim = Sim::new(
-            ipcp_server(&[DNS1, DNS2]),
-            Ipcp::client(IpcpClientConfig::default()),
-            BAD,
-            seed,
-        );
+        let mut sim = Sim::new(ipcp_server(&[DNS1, DNS2]), Ipcp::client(IpcpClientConfig::default()), BAD, seed);
         sim.start();
         sim.run_until_opened();
         let s = sim.a.fsm.protocol().negotiated().unwrap();
         let c = sim.b.fsm.protocol().negotiated().unwrap();
-        assert_eq!(
-            (c.local_address, c.peer_address),
-            (Some(ASSIGNED), Some(GATEWAY)),
-            "seed {seed}"
-        );
-        assert_eq!(
-            (c.primary_dns, c.secondary_dns),
-            (Some(DNS1), Some(DNS2)),
-            "seed {seed}"
-        );
-        assert_eq!(
-            (s.local_address, s.peer_address),
-            (Some(GATEWAY), Some(ASSIGNED)),
-            "seed {seed}"
-        );
+        assert_eq!((c.local_address, c.peer_address), (Some(ASSIGNED), Some(GATEWAY)), "seed {seed}");
+        assert_eq!((c.primary_dns, c.secondary_dns), (Some(DNS1), Some(DNS2)), "seed {seed}");
+        assert_eq!((s.local_address, s.peer_address), (Some(GATEWAY), Some(ASSIGNED)), "seed {seed}");
         assert_eq!((s.primary_dns, s.secondary_dns), (Some(DNS1), Some(DNS2)));
     }
 }
 
 #[test]
 fn ipcp_unconfigured_dns_is_rejected_and_the_client_does_without() {
-    let mut sim = Sim::new(
-        ipcp_server(&[DNS1]),
-        Ipcp::client(IpcpClientConfig::default()),
-        CLEAN,
-        1,
-    );
+    let mut sim = Sim::new(ipcp_server(&[DNS1]), Ipcp::client(IpcpClientConfig::default()), CLEAN, 1);
     sim.start();
     sim.run_until_opened();
     assert_eq!(sim.sent(0, code::CONFIGURE_REJECT)[0].data(), [131, 6, 0, 0, 0, 0]);
     let c = sim.b.fsm.protocol().negotiated().unwrap();
-    assert_eq!(
-        (c.local_address, c.primary_dns, c.secondary_dns),
-        (Some(ASSIGNED), Some(DNS1), None)
-    );
+    assert_eq!((c.local_address, c.primary_dns, c.secondary_dns), (Some(ASSIGNED), Some(DNS1), None));
 }
 
 #[test]
@@ -966,13 +851,8 @@ fn ipcp_server_rejects_what_it_does_not_do_and_appends_a_missing_address() {
     let mut s = ipcp_server(&[]);
     let mut reply = Vec::new();
     // IP-Addresses (1), VJ compression (2), NBNS (130) with nothing configured, unknown 77.
-    let req = [
-        &[1, 10, 0, 0, 0, 0, 0, 0, 0, 0][..],
-        &[2, 6, 0x00, 0x2d, 0x0f, 0x01],
-        &[130, 6, 0, 0, 0, 0],
-        &[77, 2],
-    ]
-    .concat();
+    let req = [&[1, 10, 0, 0, 0, 0, 0, 0, 0, 0][..], &[2, 6, 0x00, 0x2d, 0x0f, 0x01], &[130, 6, 0, 0, 0, 0], &[77, 2]]
+        .concat();
     assert_eq!(s.receive_configure_request(&req, false, &mut reply), Verdict::Reject);
     assert_eq!(reply, req);
     // No IP-Address at all: RFC 1332 §3.3, the server appends the assigned one to a Nak.
@@ -981,10 +861,7 @@ fn ipcp_server_rejects_what_it_does_not_do_and_appends_a_missing_address() {
     assert_eq!(reply, [3, 6, 100, 64, 0, 7]);
     // The right address is acknowledged.
     reply.clear();
-    assert_eq!(
-        s.receive_configure_request(&[3, 6, 100, 64, 0, 7], false, &mut reply),
-        Verdict::Ack
-    );
+    assert_eq!(s.receive_configure_request(&[3, 6, 100, 64, 0, 7], false, &mut reply), Verdict::Ack);
     // And the server's own request names its gateway address, never 0.0.0.0.
     let mut ours = Vec::new();
     s.configure_request(&mut ours);
@@ -1017,36 +894,21 @@ impl Proto for Insistent {}
 #[test]
 fn ipcp_a_client_insisting_on_another_address_ends_in_closed_not_a_wedge() {
     for seed in 0..10 {
-        let mut sim = Sim::new(
-            ipcp_server(&[DNS1]),
-            Insistent,
-            if seed == 0 { CLEAN } else { BAD },
-            seed,
-        );
+        let mut sim = Sim::new(ipcp_server(&[DNS1]), Insistent, if seed == 0 { CLEAN } else { BAD }, seed);
         sim.start();
         let ended = sim.run_until(600_000, |s| {
             matches!(s.a.fsm.state(), State::Closed | State::Stopped) && s.a.quiet() && s.b.quiet()
         });
-        assert!(
-            ended,
-            "seed {seed}: server {} client {}",
-            sim.a.fsm.state(),
-            sim.b.fsm.state()
-        );
+        assert!(ended, "seed {seed}: server {} client {}", sim.a.fsm.state(), sim.b.fsm.state());
         assert!(!sim.a.ever_up(), "seed {seed}: IPCP opened with the wrong address");
         assert_eq!(
             sim.a.ipcp_events.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
-            [IpcpEvent::AddressRefused {
-                requested: Some(Ipv4Address::new(10, 9, 9, 9))
-            }],
+            [IpcpEvent::AddressRefused { requested: Some(Ipv4Address::new(10, 9, 9, 9)) }],
             "seed {seed}"
         );
         // Max-Failure (5) Naks with the assigned address, then the Reject path (RFC 1661 §4.6).
         let naks = sim.sent(0, code::CONFIGURE_NAK);
-        assert!(
-            naks.len() >= 5 && naks.iter().all(|n| n.data() == [3, 6, 100, 64, 0, 7]),
-            "seed {seed}"
-        );
+        assert!(naks.len() >= 5 && naks.iter().all(|n| n.data() == [3, 6, 100, 64, 0, 7]), "seed {seed}");
         assert_eq!(sim.sent(0, code::CONFIGURE_REJECT)[0].data(), [3, 6, 10, 9, 9, 9]);
         if seed == 0 {
             assert_eq!(naks.len(), 5);
@@ -1063,20 +925,13 @@ fn scapy(code: &str) -> String {
         .args(["-c", &format!("from scapy.all import *\n{code}")])
         .output()
         .unwrap_or_else(|e| panic!("cannot run /usr/bin/python3 ({e}); install python3-scapy (scripts/deps.sh)"));
-    assert!(
-        out.status.success(),
-        "scapy failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "scapy failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn hex(s: &str) -> Vec<u8> {
     let s: String = s.chars().filter(|c| !c.is_whitespace()).collect();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 fn to_hex(b: &[u8]) -> String {
@@ -1118,10 +973,7 @@ fn golden_lcp_pppd_like_requests_and_the_servers_answers_through_scapy() {
     let ours = fsm.poll_transmit().unwrap();
     let magic = fsm.protocol().magic_number();
     // Our own Configure-Request, read by scapy.
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))",
-        to_hex(&frame(&ours))
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))", to_hex(&frame(&ours))));
     assert_eq!(
         out,
         format!(
@@ -1137,10 +989,7 @@ fn golden_lcp_pppd_like_requests_and_the_servers_answers_through_scapy() {
     ));
     assert_eq!(req, hex("01 01 000e 0104 05d4 0506 2a8b3c4d"));
     let ack = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))",
-        to_hex(&ack)
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))", to_hex(&ack)));
     assert_eq!(
         out,
         "code=2 id=1 len=14\nopt type=1 len=4 max_recv_unit=1492\nopt type=5 len=6 magic_number=713768013\n"
@@ -1153,14 +1002,8 @@ fn golden_lcp_pppd_like_requests_and_the_servers_answers_through_scapy() {
          PPP_LCP_Option(type=7, data=b''), PPP_LCP_Option(type=8, data=b'')])).hex())",
     ));
     let rej = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))",
-        to_hex(&rej)
-    ));
-    assert_eq!(
-        out,
-        "code=4 id=2 len=14\nopt type=2 len=6 accm=0\nopt type=7 len=2 \nopt type=8 len=2 \n"
-    );
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))", to_hex(&rej)));
+    assert_eq!(out, "code=4 id=2 len=14\nopt type=2 len=6 accm=0\nopt type=7 len=2 \nopt type=8 len=2 \n");
 
     // The same without them: MRU 1500 is Nak'd down to 1492 (RFC 2516 §7).
     let req = hex(&scapy(
@@ -1168,10 +1011,7 @@ fn golden_lcp_pppd_like_requests_and_the_servers_answers_through_scapy() {
          PPP_LCP_Magic_Number_Option(magic_number=0x2a8b3c4d)])).hex())",
     ));
     let nak = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))",
-        to_hex(&nak)
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))", to_hex(&nak)));
     assert_eq!(out, "code=3 id=3 len=8\nopt type=1 len=4 max_recv_unit=1492\n");
 
     // A client asking us to authenticate with PAP: rejected (we do not authenticate to them).
@@ -1180,10 +1020,7 @@ fn golden_lcp_pppd_like_requests_and_the_servers_answers_through_scapy() {
          PPP_LCP_Magic_Number_Option(magic_number=0x2a8b3c4d)])).hex())",
     ));
     let rej = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))",
-        to_hex(&rej)
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_LCP(bytes.fromhex('{}')))", to_hex(&rej)));
     assert_eq!(out, "code=4 id=4 len=8\nopt type=3 len=4 auth_protocol=49187\n");
 }
 
@@ -1193,10 +1030,7 @@ fn golden_ipcp_pppd_like_request_gets_the_assigned_address_and_dns_through_scapy
     fsm.up(0);
     fsm.open(0);
     let ours = fsm.poll_transmit().unwrap();
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))",
-        to_hex(&frame(&ours))
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))", to_hex(&frame(&ours))));
     assert_eq!(out, "code=1 id=16 len=10\nopt type=3 len=6 data=100.64.0.1\n");
 
     let req = hex(&scapy(
@@ -1205,10 +1039,7 @@ fn golden_ipcp_pppd_like_request_gets_the_assigned_address_and_dns_through_scapy
     ));
     assert_eq!(req, hex("01 01 0016 0306 00000000 8106 00000000 8306 00000000"));
     let nak = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))",
-        to_hex(&nak)
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))", to_hex(&nak)));
     assert_eq!(
         out,
         "code=3 id=1 len=22\nopt type=3 len=6 data=100.64.0.7\nopt type=129 len=6 data=198.51.100.53\n\
@@ -1230,10 +1061,7 @@ fn golden_ipcp_pppd_like_request_gets_the_assigned_address_and_dns_through_scapy
          PPP_IPCP_Option_IPAddress(data='100.64.0.7')])).hex())",
     ));
     let rej = answer(&mut fsm, &req);
-    let out = scapy(&format!(
-        "{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))",
-        to_hex(&rej)
-    ));
+    let out = scapy(&format!("{DESCRIBE}\ndescribe(PPP_IPCP(bytes.fromhex('{}')))", to_hex(&rej)));
     assert_eq!(out, "code=4 id=3 len=10\nopt type=2 len=6 data=002d0f01\n");
     let _ = PPPOE_MAX_MRU;
 }

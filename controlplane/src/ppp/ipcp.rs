@@ -97,10 +97,7 @@ pub struct IpcpClientConfig {
 
 impl Default for IpcpClientConfig {
     fn default() -> Self {
-        IpcpClientConfig {
-            address: Ipv4Address::UNSPECIFIED,
-            dns: true,
-        }
+        IpcpClientConfig { address: Ipv4Address::UNSPECIFIED, dns: true }
     }
 }
 
@@ -172,13 +169,8 @@ pub struct IpcpNegotiated {
 
 #[derive(Clone, Copy, Debug)]
 enum Role {
-    Server {
-        config: IpcpServerConfig,
-        peer_address: Ipv4Address,
-    },
-    Client {
-        config: IpcpClientConfig,
-    },
+    Server { config: IpcpServerConfig, peer_address: Ipv4Address },
+    Client { config: IpcpClientConfig },
 }
 
 /// The addresses of one direction once acknowledged.
@@ -523,10 +515,8 @@ impl Protocol for Ipcp {
         let Some(options) = options(list) else {
             return false;
         };
-        let asked: Vec<&[u8]> = TlvIter::<TypeLen8>::new(&self.last_request)
-            .filter_map(|t| t.ok())
-            .map(|t| t.raw)
-            .collect();
+        let asked: Vec<&[u8]> =
+            TlvIter::<TypeLen8>::new(&self.last_request).filter_map(|t| t.ok()).map(|t| t.raw).collect();
         // RFC 1661 §5.4: only options of the request, unmodified.
         if options.iter().any(|(_, raw, _)| !asked.contains(raw)) {
             return false;

@@ -137,10 +137,7 @@ impl LcpConfig {
     /// A subscriber's defaults (pppd with rp-pppoe): MRU 1492, Magic-Number, able to
     /// authenticate with `authentication`.
     pub fn client(authentication: Vec<Method>) -> Self {
-        LcpConfig {
-            role: Role::Client,
-            ..LcpConfig::server(authentication)
-        }
+        LcpConfig { role: Role::Client, ..LcpConfig::server(authentication) }
     }
 
     pub fn check(&self) -> Result<(), LcpConfigError> {
@@ -149,19 +146,14 @@ impl LcpConfig {
         }
         if let Some(mru) = self.mru {
             if mru < MIN_MRU || mru > self.max_mru {
-                return Err(LcpConfigError::MruOutOfRange {
-                    mru,
-                    max_mru: self.max_mru,
-                });
+                return Err(LcpConfigError::MruOutOfRange { mru, max_mru: self.max_mru });
             }
         }
         if self.loopback_fail == 0 {
             return Err(LcpConfigError::LoopbackFailZero);
         }
         if self.authentication.len() > 8 {
-            return Err(LcpConfigError::TooManyMethods {
-                count: self.authentication.len(),
-            });
+            return Err(LcpConfigError::TooManyMethods { count: self.authentication.len() });
         }
         Ok(())
     }
@@ -180,10 +172,7 @@ impl fmt::Display for LcpConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
             LcpConfigError::MaxMruTooSmall { max_mru } => {
-                write!(
-                    f,
-                    "max_mru: {max_mru} is below {MIN_MRU}, the smallest IPv4 MTU (RFC 791)"
-                )
+                write!(f, "max_mru: {max_mru} is below {MIN_MRU}, the smallest IPv4 MTU (RFC 791)")
             }
             LcpConfigError::MruOutOfRange { mru, max_mru } => write!(
                 f,
@@ -194,10 +183,7 @@ impl fmt::Display for LcpConfigError {
                 f.write_str("loopback_fail: at least one loop indication must be seen before declaring a loop")
             }
             LcpConfigError::TooManyMethods { count } => {
-                write!(
-                    f,
-                    "authentication: {count} methods listed, at most 8 (PAP, CHAP-MD5, MS-CHAPv2 exist)"
-                )
+                write!(f, "authentication: {count} methods listed, at most 8 (PAP, CHAP-MD5, MS-CHAPv2 exist)")
             }
         }
     }
@@ -236,18 +222,9 @@ pub struct AuthSuggestion {
 impl AuthSuggestion {
     fn new(option: &AuthProtocol<'_>) -> Self {
         match *option {
-            AuthProtocol::Pap => AuthSuggestion {
-                protocol: PppProtocol::PAP,
-                data: Vec::new(),
-            },
-            AuthProtocol::Chap(a) => AuthSuggestion {
-                protocol: PppProtocol::CHAP,
-                data: vec![a.0],
-            },
-            AuthProtocol::Other { protocol, data } => AuthSuggestion {
-                protocol,
-                data: data.to_vec(),
-            },
+            AuthProtocol::Pap => AuthSuggestion { protocol: PppProtocol::PAP, data: Vec::new() },
+            AuthProtocol::Chap(a) => AuthSuggestion { protocol: PppProtocol::CHAP, data: vec![a.0] },
+            AuthProtocol::Other { protocol, data } => AuthSuggestion { protocol, data: data.to_vec() },
         }
     }
 }
@@ -502,12 +479,7 @@ impl Lcp {
     /// nothing if it Rejected the option): switch, or be refused.
     fn auth_declined(&mut self, suggested: Option<&AuthProtocol<'_>>, treat_as_reject: bool) {
         let methods = &self.config.authentication;
-        let untried = |m: Method| {
-            methods
-                .iter()
-                .position(|&x| x == m)
-                .filter(|&i| self.auth_tried & (1 << i) == 0)
-        };
+        let untried = |m: Method| methods.iter().position(|&x| x == m).filter(|&i| self.auth_tried & (1 << i) == 0);
         let next = if treat_as_reject {
             None
         } else {
@@ -563,10 +535,7 @@ fn nak(reject: bool, raw: &[u8], naks: &mut Vec<u8>, rejects: &mut Vec<u8>, opti
 
 /// The raw options of `list` (which we wrote: always well formed).
 fn raw_options(list: &[u8]) -> Vec<&[u8]> {
-    TlvIter::<TypeLen8>::new(list)
-        .filter_map(|t| t.ok())
-        .map(|t| t.raw)
-        .collect()
+    TlvIter::<TypeLen8>::new(list).filter_map(|t| t.ok()).map(|t| t.raw).collect()
 }
 
 impl Protocol for Lcp {
@@ -601,13 +570,7 @@ impl Protocol for Lcp {
             match option {
                 Ok(LcpOption::MaximumReceiveUnit(mru)) => {
                     if mru > self.config.max_mru {
-                        nak(
-                            rn,
-                            raw,
-                            &mut naks,
-                            &mut rejects,
-                            LcpOption::MaximumReceiveUnit(self.config.max_mru),
-                        );
+                        nak(rn, raw, &mut naks, &mut rejects, LcpOption::MaximumReceiveUnit(self.config.max_mru));
                     } else if mru < MIN_MRU {
                         nak(rn, raw, &mut naks, &mut rejects, LcpOption::MaximumReceiveUnit(MIN_MRU));
                     } else {
@@ -615,13 +578,7 @@ impl Protocol for Lcp {
                     }
                 }
                 Err(_) if raw[0] == 1 => {
-                    nak(
-                        rn,
-                        raw,
-                        &mut naks,
-                        &mut rejects,
-                        LcpOption::MaximumReceiveUnit(self.config.max_mru),
-                    );
+                    nak(rn, raw, &mut naks, &mut rejects, LcpOption::MaximumReceiveUnit(self.config.max_mru));
                 }
                 Ok(LcpOption::MagicNumber(magic)) => {
                     let ours = self.ask_magic && magic == self.magic;
@@ -702,17 +659,12 @@ impl Protocol for Lcp {
         if options.iter().any(|(_, o)| o.is_err()) {
             return false;
         }
-        let asked = raw_options(&self.last_request)
-            .iter()
-            .map(|r| r[0])
-            .collect::<Vec<u8>>();
+        let asked = raw_options(&self.last_request).iter().map(|r| r[0]).collect::<Vec<u8>>();
         let asked_auth = asked.contains(&3);
         // Once refused, Naks of our Authentication-Protocol go unheard (module documentation).
         if self.refused
             && asked_auth
-            && options
-                .iter()
-                .any(|(_, o)| matches!(o, Ok(LcpOption::AuthenticationProtocol(_))))
+            && options.iter().any(|(_, o)| matches!(o, Ok(LcpOption::AuthenticationProtocol(_))))
         {
             return false;
         }
@@ -720,11 +672,7 @@ impl Protocol for Lcp {
             match option {
                 Ok(LcpOption::MaximumReceiveUnit(mru)) if asked.contains(&1) => {
                     let wanted = mru.clamp(MIN_MRU, self.config.max_mru);
-                    self.ask_mru = if treat_as_reject || Some(wanted) == self.ask_mru {
-                        None
-                    } else {
-                        Some(wanted)
-                    };
+                    self.ask_mru = if treat_as_reject || Some(wanted) == self.ask_mru { None } else { Some(wanted) };
                 }
                 Ok(LcpOption::MagicNumber(magic)) if asked.contains(&5) => {
                     if Some(magic) == self.last_nak_magic {
@@ -771,11 +719,7 @@ impl Protocol for Lcp {
     fn receive_extended(&mut self, state: State, code: u8, identifier: u8, data: &[u8]) -> Extended {
         let mut packet = Vec::with_capacity(CONTROL_HEADER_LEN + data.len());
         packet.extend_from_slice(&[code, identifier]);
-        packet.extend_from_slice(
-            &u16::try_from(CONTROL_HEADER_LEN + data.len())
-                .unwrap_or(u16::MAX)
-                .to_be_bytes(),
-        );
+        packet.extend_from_slice(&u16::try_from(CONTROL_HEADER_LEN + data.len()).unwrap_or(u16::MAX).to_be_bytes());
         packet.extend_from_slice(data);
         let repr = match ControlPacket::new_checked(&packet[..]) {
             Ok(p) => LcpRepr::parse(&p),
@@ -809,12 +753,8 @@ impl Protocol for Lcp {
                 if state != State::Opened {
                     return Extended::Discard;
                 }
-                self.events.push_back(LcpEvent::ProtocolRejected {
-                    protocol: rejected_protocol,
-                });
-                Extended::Reject {
-                    catastrophic: rejected_protocol == PppProtocol::LCP,
-                }
+                self.events.push_back(LcpEvent::ProtocolRejected { protocol: rejected_protocol });
+                Extended::Reject { catastrophic: rejected_protocol == PppProtocol::LCP }
             }
             // RFC 1570 §2: for humans and accounting; accepted and ignored.
             Ok(LcpRepr::Identification { .. } | LcpRepr::TimeRemaining { .. }) => Extended::Handled,
@@ -927,13 +867,7 @@ impl Echo {
         if config.failures == 0 {
             return Err(EchoConfigError::FailuresZero);
         }
-        Ok(Echo {
-            config,
-            next: None,
-            outstanding: false,
-            missed: 0,
-            replies_seen: 0,
-        })
+        Ok(Echo { config, next: None, outstanding: false, missed: 0, replies_seen: 0 })
     }
 
     pub fn config(&self) -> &EchoConfig {
