@@ -113,8 +113,7 @@ impl Net {
         let code = code_of(&frame);
         for d in (self.fate)(dir, code, &mut self.rng) {
             self.seq += 1;
-            self.flight
-                .push(Reverse((self.now + d, self.seq, dest, port, frame.clone())));
+            self.flight.push(Reverse((self.now + d, self.seq, dest, port, frame.clone())));
         }
         if self.capture && record {
             self.wire.push((self.now, dir, frame));
@@ -212,11 +211,7 @@ impl Net {
     }
 
     fn frames(&self, dir: Dir, code: PppoeCode) -> Vec<&Vec<u8>> {
-        self.wire
-            .iter()
-            .filter(|(_, d, f)| *d == dir && code_of(f) == code)
-            .map(|(_, _, f)| f)
-            .collect()
+        self.wire.iter().filter(|(_, d, f)| *d == dir && code_of(f) == code).map(|(_, _, f)| f).collect()
     }
 }
 
@@ -229,13 +224,7 @@ fn server_config() -> ServerConfig {
 fn server_with(c: ServerConfig, mtu: u16) -> DiscoveryServer {
     let mut s = DiscoveryServer::new(c).unwrap();
     s.add_port(PORT, AccessPort { mac: AC, mtu });
-    s.add_port(
-        1,
-        AccessPort {
-            mac: [0x02, 0xac, 0, 0, 0, 2],
-            mtu,
-        },
-    );
+    s.add_port(1, AccessPort { mac: [0x02, 0xac, 0, 0, 0, 2], mtu });
     s
 }
 
@@ -258,12 +247,7 @@ fn assert_one_session_each(net: &Net) {
     let granted: HashSet<SessionKey> = requested.iter().copied().collect();
     assert_eq!(granted.len(), requested.len());
     for (i, c) in net.clients.iter().enumerate() {
-        assert_eq!(
-            c.phase(),
-            ClientPhase::Established,
-            "host {i}: {:?}",
-            net.client_events[i]
-        );
+        assert_eq!(c.phase(), ClientPhase::Established, "host {i}: {:?}", net.client_events[i]);
         let ids = net.established(i);
         assert_eq!(ids.len(), 1, "host {i} established once");
         let key = Subscriber::new(c.config().port, c.config().vlans, c.config().mac).with_session(ids[0]);
@@ -287,14 +271,7 @@ fn hosts_establish_with_distinct_ids() {
     assert_eq!(ids.len(), 200, "ids unique over the AC while there are few sessions");
     assert!(!ids.contains(&0) && !ids.contains(&0xffff));
     for e in &net.server_events {
-        let ServerEvent::SessionRequested {
-            key,
-            service,
-            host_uniq,
-            max_payload,
-            ..
-        } = e
-        else {
+        let ServerEvent::SessionRequested { key, service, host_uniq, max_payload, .. } = e else {
             panic!("{e:?}");
         };
         let i = net.clients.iter().position(|c| c.config().mac == key.mac).unwrap();
@@ -303,10 +280,7 @@ fn hosts_establish_with_distinct_ids() {
         assert_eq!(*max_payload, None);
     }
     let s = net.server.stats();
-    assert_eq!(
-        (s.padi_received, s.pado_sent, s.padr_received, s.pads_sent),
-        (200, 200, 200, 200)
-    );
+    assert_eq!((s.padi_received, s.pado_sent, s.padr_received, s.pads_sent), (200, 200, 200, 200));
     assert_eq!(s.drops.total(), 0);
 }
 
@@ -337,10 +311,55 @@ fn loss_duplication_and_reordering_converge_to_one_session_each() {
     assert_one_session_each(&net);
     let s = net.server.stats();
     assert!(s.pads_resent > 0, "lost PADSes were answered again: {s:?}");
-    assert!(
-        s.padi_received > 300 && s.padr_received > 300,
-        "retries happened: {s:?}"
-    );
+    assert!(s.padi_received > 300 && s.padr_received > 300, "retries happened: {s:?}");
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Whatever the loss, duplication and reordering (within what retries can beat),
+    /// every host ends with exactly the one session the AC granted it.
+    #[test]
+    fn any_lossy_link_converges(seed in 1u64.., loss in 0u64..35, dup in 0u64..30, jitter in 1u64..200) {
+        lossy_run(seed, loss, dup, jitter);
+    }
+}
+
+/// A case proptest found when retransmission was bounded by time: a host whose PADS was
+/// lost and whose back-off then took over a minute got a second session.
+#[test]
+fn slow_retrying_host_still_gets_one_session() {
+    lossy_run(10961035935272149553, 30, 20, 19);
+}
+
+/// 20 hosts through a link that loses `loss`% and duplicates `dup`% of frames with up to
+/// `jitter` ms of delay; each ends with exactly one session.
+fn lossy_run(seed: u64, loss: u64, dup: u64, jitter: u64) {
+    let clients: Vec<_> = (0..20)
+        .map(|i| {
+            let mut c = host(i);
+            c.padi_attempts = 20;
+            c.padr_attempts = 4;
+            c.jitter_percent = 30;
+            c.seed = seed ^ i as u64;
+            c
+        })
+        .collect();
+    let fate: Fate = Box::new(move |_, _, rng| {
+        if rng.chance(loss) {
+            return vec![];
+        }
+        let mut v = vec![1 + rng.below(jitter)];
+        if rng.chance(dup) {
+            v.push(1 + rng.below(jitter));
+        }
+        v
+    });
+    let mut net = Net::new(server_with(server_config(), 1500), clients, fate);
+    net.rng = Rng(seed);
+    net.start_all();
+    net.run_until(2_000_000);
+    assert_one_session_each(&net);
 }
 
 #[test]
@@ -377,12 +396,7 @@ fn lost_padses_fall_back_to_padi_and_still_one_session() {
     let mut net = Net::new(server_with(server_config(), 1500), vec![c], fate);
     net.start_all();
     net.run_until(120_000);
-    assert_eq!(
-        net.client_events[0],
-        vec![ClientEvent::Failed {
-            reason: FailReason::Timeout
-        }]
-    );
+    assert_eq!(net.client_events[0], vec![ClientEvent::Failed { reason: FailReason::Timeout }]);
     assert_eq!(net.frames(Dir::Up, PppoeCode::PADI).len(), 2);
     assert_eq!(net.frames(Dir::Up, PppoeCode::PADR).len(), 6);
     assert_eq!(net.server.len(), 1);
@@ -405,12 +419,7 @@ fn silent_ac_host_backs_off_then_fails() {
     // §7: resend and double the wait: 1 s, 2 s, 4 s, then capped at 4 s.
     let times: Vec<u64> = net.wire.iter().map(|w| w.0).collect();
     assert_eq!(times, vec![0, 1000, 3000, 7000, 11_000]);
-    assert_eq!(
-        net.client_events[0],
-        vec![ClientEvent::Failed {
-            reason: FailReason::Timeout
-        }]
-    );
+    assert_eq!(net.client_events[0], vec![ClientEvent::Failed { reason: FailReason::Timeout }]);
     assert_eq!(net.clients[0].phase(), ClientPhase::Failed);
     assert_eq!(net.clients[0].poll_timeout(), None);
     // A PADI is broadcast, untagged, with our Service-Name and Host-Uniq.
@@ -419,6 +428,37 @@ fn silent_ac_host_backs_off_then_fails() {
     assert_eq!(r.code, PppoeCode::PADI);
     assert_eq!(r.service_names.as_slice(), &[b"".as_slice()]);
     assert_eq!(r.host_uniq, Some(1u32.to_be_bytes().as_slice()));
+}
+
+#[test]
+fn jitter_shortens_waits_within_bounds() {
+    let fate: Fate = Box::new(|dir, _, _| if dir == Dir::Up { vec![] } else { vec![1] });
+    let hosts: Vec<ClientConfig> = (0..20)
+        .map(|i| {
+            let mut c = host(i);
+            c.jitter_percent = 50;
+            c.seed = 1000 + i as u64;
+            c.padi_attempts = 4;
+            c
+        })
+        .collect();
+    let mut net = Net::new(server_with(server_config(), 1500), hosts, fate);
+    net.start_all();
+    net.run_until(100_000);
+    let mut firsts = HashSet::new();
+    for i in 0..20 {
+        let me = mac(i);
+        let times: Vec<u64> = net.wire.iter().filter(|w| w.2[6..12] == me).map(|w| w.0).collect();
+        assert_eq!(times.len(), 4);
+        // Waits of 1, 2 and 4 s, each cut by at most half.
+        for (k, w) in times.windows(2).enumerate() {
+            let base = 1000 << k;
+            assert!((base / 2..=base).contains(&(w[1] - w[0])), "host {i}: {times:?}");
+        }
+        firsts.insert(times[1]);
+        assert_eq!(net.client_events[i as usize], vec![ClientEvent::Failed { reason: FailReason::Timeout }]);
+    }
+    assert!(firsts.len() > 10, "hosts do not retry in lockstep: {firsts:?}");
 }
 
 // ---- misbehaving hosts ----
@@ -487,16 +527,7 @@ fn forged_replayed_and_expired_cookies_get_no_pads() {
     expect(&mut s, 1000, b, Vlans::NONE, &cookie, DropReason::CookieForged);
     expect(&mut s, 1000, a, Vlans::dot1q(100), &cookie, DropReason::CookieForged);
     // And by A on another port.
-    s.handle_frame(
-        1000,
-        1,
-        &frame(
-            a,
-            [0x02, 0xac, 0, 0, 0, 2],
-            Vlans::NONE,
-            &padr(b"", None, Some(&cookie)),
-        ),
-    );
+    s.handle_frame(1000, 1, &frame(a, [0x02, 0xac, 0, 0, 0, 2], Vlans::NONE, &padr(b"", None, Some(&cookie))));
     assert!(s.poll_transmit().is_none());
     assert_eq!(s.stats().drops.get(DropReason::CookieForged), 3);
     // Made up: random bytes, a flipped bit, the wrong length.
@@ -515,11 +546,7 @@ fn forged_replayed_and_expired_cookies_get_no_pads() {
     expect(&mut s, 121_000, a, Vlans::NONE, &cookie, DropReason::CookieExpired);
     assert!(s.is_empty());
     // Still good for A in the next window.
-    s.handle_frame(
-        61_000,
-        PORT,
-        &frame(a, AC, Vlans::NONE, &padr(b"", None, Some(&cookie))),
-    );
+    s.handle_frame(61_000, PORT, &frame(a, AC, Vlans::NONE, &padr(b"", None, Some(&cookie))));
     let (_, f) = s.poll_transmit().expect("PADS");
     let r = parse(&f).1;
     assert_eq!(r.code, PppoeCode::PADS);
@@ -528,13 +555,42 @@ fn forged_replayed_and_expired_cookies_get_no_pads() {
 }
 
 #[test]
+fn padr_after_confirm_is_a_new_session() {
+    let mut s = server_with(server_config(), 1500);
+    let a = mac(1);
+    let grant = |s: &mut DiscoveryServer, now: u64| {
+        let cookie = cookie_for(s, now, a, Vlans::NONE);
+        s.handle_frame(now, PORT, &frame(a, AC, Vlans::NONE, &padr(b"", Some(b"hu"), Some(&cookie))));
+        let (_, f) = s.poll_transmit().expect("PADS");
+        let id = parse(&f).1.session_id;
+        id
+    };
+    let first = grant(&mut s, 0);
+    // Before the host started PPP, however late: the same session, no new event.
+    assert_eq!(grant(&mut s, 59_000), first);
+    assert_eq!(grant(&mut s, 600_000), first);
+    let Some(ServerEvent::SessionRequested { key, .. }) = s.poll_event() else { panic!() };
+    assert!(s.poll_event().is_none());
+    assert_eq!(s.stats().pads_resent, 2);
+    // Once it has, the same Host-Uniq asks for a new session (the host lost the old one).
+    assert!(s.confirm(&key));
+    assert!(s.session(&key).unwrap().confirmed);
+    let second = grant(&mut s, 601_000);
+    assert_ne!(second, first);
+    assert!(matches!(s.poll_event(), Some(ServerEvent::SessionRequested { key, .. }) if key.session_id == second));
+    assert_eq!(s.len(), 2);
+    // Another Host-Uniq from the same MAC is another session straight away.
+    let cookie = cookie_for(&mut s, 602_000, a, Vlans::NONE);
+    s.handle_frame(602_000, PORT, &frame(a, AC, Vlans::NONE, &padr(b"", Some(b"other"), Some(&cookie))));
+    assert!(s.poll_transmit().is_some());
+    assert_eq!(s.len(), 3);
+    assert!(!s.confirm(&Subscriber::new(PORT, Vlans::NONE, mac(9)).with_session(first)));
+}
+
+#[test]
 fn padr_without_cookie_gets_generic_error() {
     let mut s = server_with(server_config(), 1500);
-    s.handle_frame(
-        0,
-        PORT,
-        &frame(mac(1), AC, Vlans::NONE, &padr(b"internet", Some(b"hu"), None)),
-    );
+    s.handle_frame(0, PORT, &frame(mac(1), AC, Vlans::NONE, &padr(b"internet", Some(b"hu"), None)));
     let (_, f) = s.poll_transmit().expect("error PADS");
     let (l2, r) = parse(&f);
     assert_eq!(l2.dst.0, mac(1));
@@ -619,18 +675,11 @@ fn per_mac_limit_refuses_with_ac_system_error() {
     let phases: Vec<ClientPhase> = net.clients.iter().map(DiscoveryClient::phase).collect();
     assert_eq!(
         phases,
-        [
-            ClientPhase::Established,
-            ClientPhase::Established,
-            ClientPhase::Failed,
-            ClientPhase::Established
-        ]
+        [ClientPhase::Established, ClientPhase::Established, ClientPhase::Failed, ClientPhase::Established]
     );
     assert_eq!(
         net.client_events[2],
-        vec![ClientEvent::Failed {
-            reason: FailReason::AcSystemError("too many sessions for this MAC".into())
-        }]
+        vec![ClientEvent::Failed { reason: FailReason::AcSystemError("too many sessions for this MAC".into()) }]
     );
     // On the wire: SESSION_ID 0 and AC-System-Error (§5.4).
     let refusals: Vec<_> = net
@@ -679,36 +728,22 @@ fn service_names_offered_and_refused() {
     assert_eq!(net.clients[0].phase(), ClientPhase::Established);
     // No PADO for a service we do not offer (§5.2), nor for "any" when not accepted.
     for i in [1, 2] {
-        assert_eq!(
-            net.client_events[i],
-            vec![ClientEvent::Failed {
-                reason: FailReason::Timeout
-            }]
-        );
+        assert_eq!(net.client_events[i], vec![ClientEvent::Failed { reason: FailReason::Timeout }]);
     }
     assert_eq!(net.server.stats().drops.get(DropReason::ServiceNotOffered), 4);
     // The PADO lists the requested name first, then the other offered ones.
     let pado = net.frames(Dir::Down, PppoeCode::PADO);
     assert_eq!(pado.len(), 1);
     let r = parse(pado[0]).1;
-    assert_eq!(
-        r.service_names.as_slice(),
-        &[b"voip".as_slice(), b"internet".as_slice()]
-    );
+    assert_eq!(r.service_names.as_slice(), &[b"voip".as_slice(), b"internet".as_slice()]);
     assert_eq!(r.ac_name, Some(b"dpvpn-bras".as_slice()));
-    let ServerEvent::SessionRequested { service, .. } = &net.server_events[0] else {
-        panic!()
-    };
+    let ServerEvent::SessionRequested { service, .. } = &net.server_events[0] else { panic!() };
     assert_eq!(service, "voip");
 
     // A PADR with a good cookie for a service not offered: Service-Name-Error (§5.4).
     let mut s = server_with(server_config(), 1500);
     let cookie = cookie_for(&mut s, 0, mac(4), Vlans::NONE);
-    s.handle_frame(
-        0,
-        PORT,
-        &frame(mac(4), AC, Vlans::NONE, &padr(b"iptv", Some(b"x"), Some(&cookie))),
-    );
+    s.handle_frame(0, PORT, &frame(mac(4), AC, Vlans::NONE, &padr(b"iptv", Some(b"x"), Some(&cookie))));
     let (_, f) = s.poll_transmit().unwrap();
     let r = parse(&f).1;
     assert_eq!((r.code, r.session_id), (PppoeCode::PADS, 0));
@@ -730,9 +765,7 @@ fn service_names_offered_and_refused() {
     while c.poll_transmit().is_some() {}
     assert_eq!(
         c.poll_event(),
-        Some(ClientEvent::Failed {
-            reason: FailReason::ServiceNameError("service not offered".into())
-        })
+        Some(ClientEvent::Failed { reason: FailReason::ServiceNameError("service not offered".into()) })
     );
 }
 
@@ -778,14 +811,7 @@ fn host_takes_only_offers_it_asked_for() {
     c.handle_frame(3, PORT, &frame([2, 0xbb, 0, 0, 0, 1], me, Vlans::NONE, &pads));
     assert_eq!(c.stats().drops.get(DropReason::NotFromOurAc), 1);
     c.handle_frame(3, PORT, &frame(AC, me, Vlans::NONE, &pads));
-    assert_eq!(
-        c.poll_event(),
-        Some(ClientEvent::Established {
-            session_id: 0x1234,
-            ac_mac: AC,
-            max_payload: None
-        })
-    );
+    assert_eq!(c.poll_event(), Some(ClientEvent::Established { session_id: 0x1234, ac_mac: AC, max_payload: None }));
 }
 
 #[test]
@@ -810,9 +836,7 @@ fn ppp_max_payload_only_when_asked_and_the_mtu_allows() {
         net.run_until(10_000);
         let case = format!("mtu {mtu} asked {asked:?} offer {offer}");
         assert_eq!(net.clients[0].max_payload(), agreed, "{case}");
-        let ServerEvent::SessionRequested { max_payload, .. } = &net.server_events[0] else {
-            panic!()
-        };
+        let ServerEvent::SessionRequested { max_payload, .. } = &net.server_events[0] else { panic!() };
         assert_eq!(*max_payload, agreed, "{case}");
         for code in [PppoeCode::PADO, PppoeCode::PADS] {
             let f = net.frames(Dir::Down, code)[0];
@@ -828,26 +852,10 @@ fn ppp_max_payload_only_when_asked_and_the_mtu_allows() {
 fn vlan_and_qinq_subscribers_get_replies_with_their_tags() {
     let m = mac(42);
     let odd = Vlans {
-        outer: Some(VlanTag {
-            tpid: EtherType::QINQ_OLD,
-            pcp: 5,
-            dei: true,
-            vid: 10,
-        }),
-        inner: Some(VlanTag {
-            tpid: EtherType::VLAN,
-            pcp: 3,
-            dei: false,
-            vid: 21,
-        }),
+        outer: Some(VlanTag { tpid: EtherType::QINQ_OLD, pcp: 5, dei: true, vid: 10 }),
+        inner: Some(VlanTag { tpid: EtherType::VLAN, pcp: 3, dei: false, vid: 21 }),
     };
-    let all = [
-        Vlans::NONE,
-        Vlans::dot1q(100),
-        Vlans::dot1q(200),
-        Vlans::qinq(10, 20),
-        odd,
-    ];
+    let all = [Vlans::NONE, Vlans::dot1q(100), Vlans::dot1q(200), Vlans::qinq(10, 20), odd];
     let clients: Vec<ClientConfig> = all
         .iter()
         .map(|&v| {
@@ -866,34 +874,21 @@ fn vlan_and_qinq_subscribers_get_replies_with_their_tags() {
     // Every reply carries exactly the tags of the subscriber it answers.
     let tags: Vec<(Option<VlanTag>, Option<VlanTag>)> = all.iter().map(|v| (v.outer, v.inner)).collect();
     let mut answered = HashSet::new();
-    for f in net
-        .frames(Dir::Down, PppoeCode::PADO)
-        .into_iter()
-        .chain(net.frames(Dir::Down, PppoeCode::PADS))
-    {
+    for f in net.frames(Dir::Down, PppoeCode::PADO).into_iter().chain(net.frames(Dir::Down, PppoeCode::PADS)) {
         let (l2, _) = parse(f);
         assert!(tags.contains(&(l2.outer_vlan, l2.inner_vlan)), "{l2:?}");
         answered.insert(format!("{:?}", (l2.outer_vlan, l2.inner_vlan)));
     }
     assert_eq!(answered.len(), 5);
     for (i, e) in net.server_events.iter().enumerate() {
-        let ServerEvent::SessionRequested { key, vlans, .. } = e else {
-            panic!()
-        };
+        let ServerEvent::SessionRequested { key, vlans, .. } = e else { panic!() };
         assert_eq!(vlans.vids(), (key.outer_vlan, key.inner_vlan), "event {i}");
         assert!(all.contains(vlans));
     }
     // Each host saw the others' replies (same MAC) and dropped them as WrongVlan.
-    assert!(net
-        .clients
-        .iter()
-        .all(|c| c.stats().drops.get(DropReason::WrongVlan) > 0));
+    assert!(net.clients.iter().all(|c| c.stats().drops.get(DropReason::WrongVlan) > 0));
     // A PADT from the AC to the QinQ subscriber carries its tags too.
-    let key = *net
-        .requested()
-        .iter()
-        .find(|k| k.outer_vlan == Some(10) && k.inner_vlan == Some(21))
-        .unwrap();
+    let key = *net.requested().iter().find(|k| k.outer_vlan == Some(10) && k.inner_vlan == Some(21)).unwrap();
     assert!(net.server.terminate(&key, None));
     let (_, f) = net.server.poll_transmit().unwrap();
     let (l2, r) = parse(&f);
@@ -947,9 +942,7 @@ fn padt_both_ways_and_10000_sessions_leave_nothing_behind() {
         for i in (1..n as usize).step_by(2) {
             assert_eq!(
                 net.client_events[i].last(),
-                Some(&ClientEvent::Terminated {
-                    generic_error: Some("administrative".into())
-                })
+                Some(&ClientEvent::Terminated { generic_error: Some("administrative".into()) })
             );
         }
         assert!(net.clients.iter().all(|c| c.phase() == ClientPhase::Terminated));
@@ -968,17 +961,12 @@ fn padt_for_someone_elses_session_is_ignored() {
     let mut padt = DiscoveryRepr::new(PppoeCode::PADT, key.session_id);
     padt.generic_error = Some(b"spoofed");
     // From another MAC, and from the right MAC on a VLAN.
-    net.server
-        .handle_frame(2000, PORT, &frame(mac(2), AC, Vlans::NONE, &padt));
-    net.server
-        .handle_frame(2000, PORT, &frame(key.mac, AC, Vlans::dot1q(5), &padt));
+    net.server.handle_frame(2000, PORT, &frame(mac(2), AC, Vlans::NONE, &padt));
+    net.server.handle_frame(2000, PORT, &frame(key.mac, AC, Vlans::dot1q(5), &padt));
     assert_eq!(net.server.stats().drops.get(DropReason::UnknownSession), 2);
     assert_eq!(net.server.len(), 1);
     assert!(net.server.poll_event().is_none());
-    assert!(!net.server.terminate(
-        &Subscriber::new(PORT, Vlans::NONE, mac(2)).with_session(key.session_id),
-        None
-    ));
+    assert!(!net.server.terminate(&Subscriber::new(PORT, Vlans::NONE, mac(2)).with_session(key.session_id), None));
 }
 
 // ---- bad frames ----
@@ -1022,114 +1010,44 @@ fn malformed_frames_are_counted_per_reason() {
             DropReason::BadEthernet,
         ),
         ("ARP", PORT, eth(b, h, 0x0806, &[0; 28]), DropReason::NotDiscovery),
-        (
-            "version 2",
-            PORT,
-            eth(b, h, 0x8863, &[0x21, 0x09, 0, 0, 0, 4, 1, 1, 0, 0]),
-            DropReason::BadHeader,
-        ),
+        ("version 2", PORT, eth(b, h, 0x8863, &[0x21, 0x09, 0, 0, 0, 4, 1, 1, 0, 0]), DropReason::BadHeader),
         (
             "LENGTH past the frame",
             PORT,
             eth(b, h, 0x8863, &[0x11, 0x09, 0, 0, 0, 40, 1, 1, 0, 0]),
             DropReason::BadHeader,
         ),
-        (
-            "code 0x42",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x42, [0, 0], &svc)),
-            DropReason::UnknownCode,
-        ),
-        (
-            "session code on 0x8863",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x00, [0, 1], &svc)),
-            DropReason::UnknownCode,
-        ),
-        (
-            "PADI without Service-Name",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x09, [0, 0], &[])),
-            DropReason::MissingTag,
-        ),
-        (
-            "two Host-Uniq",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x09, [0, 0], &hu2)),
-            DropReason::DuplicateTag,
-        ),
-        (
-            "PADI with a SESSION_ID",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x09, [0, 5], &svc)),
-            DropReason::BadTagValue,
-        ),
-        (
-            "tag past LENGTH",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x09, [0, 0], &long_tag)),
-            DropReason::TruncatedTag,
-        ),
+        ("code 0x42", PORT, eth(b, h, 0x8863, &padi(0x42, [0, 0], &svc)), DropReason::UnknownCode),
+        ("session code on 0x8863", PORT, eth(b, h, 0x8863, &padi(0x00, [0, 1], &svc)), DropReason::UnknownCode),
+        ("PADI without Service-Name", PORT, eth(b, h, 0x8863, &padi(0x09, [0, 0], &[])), DropReason::MissingTag),
+        ("two Host-Uniq", PORT, eth(b, h, 0x8863, &padi(0x09, [0, 0], &hu2)), DropReason::DuplicateTag),
+        ("PADI with a SESSION_ID", PORT, eth(b, h, 0x8863, &padi(0x09, [0, 5], &svc)), DropReason::BadTagValue),
+        ("tag past LENGTH", PORT, eth(b, h, 0x8863, &padi(0x09, [0, 0], &long_tag)), DropReason::TruncatedTag),
         (
             "PADO at the AC",
             PORT,
             eth(AC, h, 0x8863, &padi(0x07, [0, 0], &[1, 1, 0, 0, 1, 2, 0, 1, b'x'])),
             DropReason::UnexpectedCode,
         ),
-        (
-            "PADS at the AC",
-            PORT,
-            eth(AC, h, 0x8863, &padi(0x65, [0, 9], &svc)),
-            DropReason::UnexpectedCode,
-        ),
+        ("PADS at the AC", PORT, eth(AC, h, 0x8863, &padi(0x65, [0, 9], &svc)), DropReason::UnexpectedCode),
         (
             "multicast source",
             PORT,
             eth(b, [0x03, 0, 0, 0, 0, 1], 0x8863, &padi(0x09, [0, 0], &svc)),
             DropReason::BadSourceMac,
         ),
-        (
-            "zero source",
-            PORT,
-            eth(b, [0; 6], 0x8863, &padi(0x09, [0, 0], &svc)),
-            DropReason::BadSourceMac,
-        ),
+        ("zero source", PORT, eth(b, [0; 6], 0x8863, &padi(0x09, [0, 0], &svc)), DropReason::BadSourceMac),
         (
             "PADI to another MAC",
             PORT,
             eth([2, 0, 0, 0, 0, 0x99], h, 0x8863, &padi(0x09, [0, 0], &svc)),
             DropReason::NotForUs,
         ),
-        (
-            "PADR broadcast",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x19, [0, 0], &svc)),
-            DropReason::NotForUs,
-        ),
-        (
-            "PADT broadcast",
-            PORT,
-            eth(b, h, 0x8863, &padi(0xa7, [0, 1], &[])),
-            DropReason::NotForUs,
-        ),
-        (
-            "unknown port",
-            9,
-            eth(b, h, 0x8863, &padi(0x09, [0, 0], &svc)),
-            DropReason::UnknownPort,
-        ),
-        (
-            "PADI of 1486 bytes",
-            PORT,
-            eth(b, h, 0x8863, &padi(0x09, [0, 0], &huge)),
-            DropReason::PadiTooLong,
-        ),
-        (
-            "PADT for no session",
-            PORT,
-            eth(AC, h, 0x8863, &padi(0xa7, [0, 1], &[])),
-            DropReason::UnknownSession,
-        ),
+        ("PADR broadcast", PORT, eth(b, h, 0x8863, &padi(0x19, [0, 0], &svc)), DropReason::NotForUs),
+        ("PADT broadcast", PORT, eth(b, h, 0x8863, &padi(0xa7, [0, 1], &[])), DropReason::NotForUs),
+        ("unknown port", 9, eth(b, h, 0x8863, &padi(0x09, [0, 0], &svc)), DropReason::UnknownPort),
+        ("PADI of 1486 bytes", PORT, eth(b, h, 0x8863, &padi(0x09, [0, 0], &huge)), DropReason::PadiTooLong),
+        ("PADT for no session", PORT, eth(AC, h, 0x8863, &padi(0xa7, [0, 1], &[])), DropReason::UnknownSession),
         (
             "PADR with a made-up cookie",
             PORT,
@@ -1143,11 +1061,7 @@ fn malformed_frames_are_counted_per_reason() {
         s.handle_frame(0, *port, f);
         assert!(s.poll_transmit().is_none(), "{name}: no reply");
         assert!(s.poll_event().is_none(), "{name}");
-        assert_eq!(
-            s.stats().drops.get(*why),
-            before.get(*why) + 1,
-            "{name}: counted as {why:?}"
-        );
+        assert_eq!(s.stats().drops.get(*why), before.get(*why) + 1, "{name}: counted as {why:?}");
         assert_eq!(s.stats().drops.total(), before.total() + 1, "{name}: counted once");
     }
     // A unicast PADI is fine (§5.1 allows it), and so is Ethernet padding after LENGTH.
@@ -1190,17 +1104,10 @@ proptest! {
 /// dataplane/tests/oracle_util does).
 fn scapy(code: &str) -> String {
     let out = Command::new("/usr/bin/python3")
-        .args([
-            "-c",
-            &format!("from scapy.all import *\nfrom scapy.layers.ppp import *\n{code}"),
-        ])
+        .args(["-c", &format!("from scapy.all import *\nfrom scapy.layers.ppp import *\n{code}")])
         .output()
         .unwrap_or_else(|e| panic!("cannot run /usr/bin/python3 ({e}); install python3-scapy (scripts/deps.sh)"));
-    assert!(
-        out.status.success(),
-        "scapy failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "scapy failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -1209,10 +1116,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
 }
 
 /// scapy prints a discovery frame: MACs, VLAN, code, session id, then one tag a line.
@@ -1230,10 +1134,7 @@ def show(h):
 
 /// scapy's reading of `frame`, one line for the header and one a tag.
 fn scapy_show(frame: &[u8]) -> Vec<String> {
-    scapy(&format!("{SHOW}show('{}')", hex(frame)))
-        .lines()
-        .map(str::to_string)
-        .collect()
+    scapy(&format!("{SHOW}show('{}')", hex(frame))).lines().map(str::to_string).collect()
 }
 
 #[test]
@@ -1284,19 +1185,8 @@ fn scapy_built_padi_and_padr_get_pado_and_pads_scapy_reads() {
     );
     s.handle_frame(10, PORT, &padr);
     let (_, pads) = s.poll_transmit().expect("PADS");
-    let Some(ServerEvent::SessionRequested {
-        key,
-        max_payload,
-        service,
-        ..
-    }) = s.poll_event()
-    else {
-        panic!()
-    };
-    assert_eq!(
-        (key.outer_vlan, key.inner_vlan, key.mac),
-        (Some(100), None, [2, 0, 0, 0, 0, 7])
-    );
+    let Some(ServerEvent::SessionRequested { key, max_payload, service, .. }) = s.poll_event() else { panic!() };
+    assert_eq!((key.outer_vlan, key.inner_vlan, key.mac), (Some(100), None, [2, 0, 0, 0, 0, 7]));
     assert_eq!((max_payload, service.as_str()), (Some(1500), "internet"));
     let lines = scapy_show(&pads);
     assert_eq!(

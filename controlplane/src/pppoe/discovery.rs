@@ -51,11 +51,15 @@
 //!   allocated, the PADS (Service-Name, Host-Uniq, Relay-Session-Id, PPP-Max-Payload if
 //!   agreed) queued, and [`ServerEvent::SessionRequested`] emitted for the session
 //!   manager. A PADR must be unicast to our port MAC.
-//! - **Retransmitted PADR.** A PADR from a subscriber that holds a session granted less
-//!   than [`ServerConfig::padr_retransmit_window_ms`] ago with the same Host-Uniq and
-//!   Service-Name is the host retrying because our PADS was lost (§7): it gets that
-//!   session's PADS again and no new session. Two sessions from one MAC are told apart by
-//!   Host-Uniq, which is what Host-Uniq is for (Appendix A).
+//! - **Retransmitted PADR.** A PADR from a subscriber that holds a session with the same
+//!   Host-Uniq and Service-Name on which the host has not started PPP yet is the host
+//!   retrying because our PADS was lost (§7), however long its back-off took: it gets that
+//!   session's PADS again and no new session. The session manager says when the host
+//!   started PPP ([`DiscoveryServer::confirm`], on the session's first LCP frame); after
+//!   that, such a PADR is a host that lost its session (a CPE reboot) and asks for a new
+//!   one, and the old one ends by LCP keepalive. Two sessions from one MAC are told apart
+//!   by Host-Uniq, which is what Host-Uniq is for (Appendix A). A session that is never
+//!   confirmed is the session manager's to time out (its LCP gives up).
 //! - **Session ids** are never 0 or 0xffff (§4). They come from a FIFO of free ids, so an
 //!   id that was just released is the last to be reused, and they are unique over the
 //!   whole AC while fewer than 65534 sessions exist; past that, ids are shared between
@@ -122,25 +126,16 @@ pub struct Vlans {
 
 impl Vlans {
     /// Untagged.
-    pub const NONE: Vlans = Vlans {
-        outer: None,
-        inner: None,
-    };
+    pub const NONE: Vlans = Vlans { outer: None, inner: None };
 
     /// One 802.1Q tag (TPID 0x8100, PCP 0).
     pub fn dot1q(vid: u16) -> Vlans {
-        Vlans {
-            outer: Some(tag(EtherType::VLAN, vid)),
-            inner: None,
-        }
+        Vlans { outer: Some(tag(EtherType::VLAN, vid)), inner: None }
     }
 
     /// An 802.1ad S-tag (TPID 0x88a8) over a C-tag (0x8100), PCP 0.
     pub fn qinq(s_vid: u16, c_vid: u16) -> Vlans {
-        Vlans {
-            outer: Some(tag(EtherType::QINQ, s_vid)),
-            inner: Some(tag(EtherType::VLAN, c_vid)),
-        }
+        Vlans { outer: Some(tag(EtherType::QINQ, s_vid)), inner: Some(tag(EtherType::VLAN, c_vid)) }
     }
 
     /// The VIDs, as the session key holds them.
@@ -150,12 +145,7 @@ impl Vlans {
 }
 
 fn tag(tpid: EtherType, vid: u16) -> VlanTag {
-    VlanTag {
-        tpid,
-        pcp: 0,
-        dei: false,
-        vid,
-    }
+    VlanTag { tpid, pcp: 0, dei: false, vid }
 }
 
 /// Who a subscriber is on an access link: the port, the VLANs and the MAC.
@@ -170,12 +160,7 @@ pub struct Subscriber {
 impl Subscriber {
     pub fn new(port: u16, vlans: Vlans, mac: Mac) -> Subscriber {
         let (outer_vlan, inner_vlan) = vlans.vids();
-        Subscriber {
-            port,
-            outer_vlan,
-            inner_vlan,
-            mac,
-        }
+        Subscriber { port, outer_vlan, inner_vlan, mac }
     }
 
     pub fn with_session(self, session_id: u16) -> SessionKey {
@@ -201,12 +186,7 @@ pub struct SessionKey {
 
 impl SessionKey {
     pub fn subscriber(&self) -> Subscriber {
-        Subscriber {
-            port: self.port,
-            outer_vlan: self.outer_vlan,
-            inner_vlan: self.inner_vlan,
-            mac: self.mac,
-        }
+        Subscriber { port: self.port, outer_vlan: self.outer_vlan, inner_vlan: self.inner_vlan, mac: self.mac }
     }
 }
 
@@ -479,10 +459,7 @@ struct TokenBucket {
 
 impl TokenBucket {
     fn full(rl: RateLimit) -> TokenBucket {
-        TokenBucket {
-            milli: rl.burst as u64 * 1000,
-            last: 0,
-        }
+        TokenBucket { milli: rl.burst as u64 * 1000, last: 0 }
     }
 
     fn take(&mut self, now: u64, rl: RateLimit) -> bool {
@@ -582,11 +559,7 @@ struct SessionIds {
 
 impl SessionIds {
     fn new() -> SessionIds {
-        SessionIds {
-            free: (1..SESSION_ID_RESERVED).collect(),
-            users: vec![0; 1 << 16],
-            cursor: 0,
-        }
+        SessionIds { free: (1..SESSION_ID_RESERVED).collect(), users: vec![0; 1 << 16], cursor: 0 }
     }
 
     /// An id none of `taken` (the subscriber's own ids) is.
@@ -597,11 +570,7 @@ impl SessionIds {
             return Some(id);
         }
         for _ in 0..=taken.len() {
-            self.cursor = if self.cursor >= SESSION_ID_RESERVED - 1 {
-                1
-            } else {
-                self.cursor + 1
-            };
+            self.cursor = if self.cursor >= SESSION_ID_RESERVED - 1 { 1 } else { self.cursor + 1 };
             let id = self.cursor;
             if !taken.contains(&id) {
                 self.users[id as usize] += 1;
@@ -648,9 +617,6 @@ pub struct ServerConfig {
     pub limiter_slots: usize,
     /// Answer RFC 4638 PPP-Max-Payload.
     pub offer_max_payload: bool,
-    /// How long after a grant a PADR with the same Host-Uniq and Service-Name is a
-    /// retransmission (§7 back-off: 1+2+4+8+16 s fits).
-    pub padr_retransmit_window_ms: u64,
     /// Frames the transmit queue holds before replies are dropped.
     pub max_queued_frames: usize,
 }
@@ -668,17 +634,10 @@ impl ServerConfig {
             cookie_window_ms: 60_000,
             max_sessions: 65_534,
             max_sessions_per_mac: 4,
-            padi_rate_per_port: RateLimit {
-                per_second: 2000,
-                burst: 4000,
-            },
-            padi_rate_per_mac: RateLimit {
-                per_second: 1,
-                burst: 5,
-            },
+            padi_rate_per_port: RateLimit { per_second: 2000, burst: 4000 },
+            padi_rate_per_mac: RateLimit { per_second: 1, burst: 5 },
             limiter_slots: 1 << 16,
             offer_max_payload: true,
-            padr_retransmit_window_ms: 60_000,
             max_queued_frames: 4096,
         }
     }
@@ -686,10 +645,7 @@ impl ServerConfig {
     fn check(&self) -> Result<(), ConfigError> {
         let err = |key, problem: String| Err(ConfigError { key, problem });
         if self.ac_name.is_empty() || self.ac_name.len() > 255 {
-            return err(
-                "ac_name",
-                format!("must be 1 to 255 bytes long, not {}", self.ac_name.len()),
-            );
+            return err("ac_name", format!("must be 1 to 255 bytes long, not {}", self.ac_name.len()));
         }
         if self.service_names.len() >= MAX_SERVICE_NAMES {
             return err(
@@ -719,36 +675,23 @@ impl ServerConfig {
             );
         }
         if self.cookie_secret.len() < 16 {
-            return err(
-                "cookie_secret",
-                format!("{} bytes; at least 16 are needed", self.cookie_secret.len()),
-            );
+            return err("cookie_secret", format!("{} bytes; at least 16 are needed", self.cookie_secret.len()));
         }
         if self.cookie_window_ms < 1000 {
-            return err(
-                "cookie_window_ms",
-                format!("{} ms; at least 1000", self.cookie_window_ms),
-            );
+            return err("cookie_window_ms", format!("{} ms; at least 1000", self.cookie_window_ms));
         }
         if self.max_sessions == 0 || self.max_sessions_per_mac == 0 {
-            return err(
-                "max_sessions",
-                "max_sessions and max_sessions_per_mac must be at least 1".into(),
-            );
+            return err("max_sessions", "max_sessions and max_sessions_per_mac must be at least 1".into());
         }
-        for (key, rl) in [
-            ("padi_rate_per_port", self.padi_rate_per_port),
-            ("padi_rate_per_mac", self.padi_rate_per_mac),
-        ] {
+        for (key, rl) in
+            [("padi_rate_per_port", self.padi_rate_per_port), ("padi_rate_per_mac", self.padi_rate_per_mac)]
+        {
             if rl.per_second == 0 || rl.burst == 0 {
                 return err(key, "per_second and burst must be at least 1".into());
             }
         }
         if !self.limiter_slots.is_power_of_two() || self.limiter_slots > 1 << 24 {
-            return err(
-                "limiter_slots",
-                format!("{} is not a power of two up to 2^24", self.limiter_slots),
-            );
+            return err("limiter_slots", format!("{} is not a power of two up to 2^24", self.limiter_slots));
         }
         if self.max_queued_frames == 0 {
             return err("max_queued_frames", "must be at least 1".into());
@@ -819,6 +762,8 @@ pub struct SessionInfo {
     pub max_payload: Option<u16>,
     /// When the PADS was first sent (ms).
     pub granted_at: u64,
+    /// The host started PPP on it ([`DiscoveryServer::confirm`]).
+    pub confirmed: bool,
 }
 
 /// How much state the AC holds; none of it grows with PADIs.
@@ -951,6 +896,19 @@ impl DiscoveryServer {
         self.events.pop_front()
     }
 
+    /// The host started PPP on `key` (the session manager saw its first LCP frame): a
+    /// later PADR with the same Host-Uniq asks for a new session rather than repeating
+    /// this one's. `false` if there is no such session.
+    pub fn confirm(&mut self, key: &SessionKey) -> bool {
+        match self.sessions.get_mut(key) {
+            Some(s) => {
+                s.confirmed = true;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// End a session from our side: queue a PADT (§5.5) with AC-Name, the session's
     /// Relay-Session-Id and `generic_error` as Generic-Error text, and free the id.
     /// `false` if there is no such session.
@@ -985,10 +943,7 @@ impl DiscoveryServer {
         if !is_host_mac(l2.src.0) {
             return Err(DropReason::BadSourceMac);
         }
-        let vlans = Vlans {
-            outer: l2.outer_vlan,
-            inner: l2.inner_vlan,
-        };
+        let vlans = Vlans { outer: l2.outer_vlan, inner: l2.inner_vlan };
         let sub = Subscriber::new(port, vlans, l2.src.0);
         let to_us = l2.dst.0 == ap.mac;
         match r.code {
@@ -1020,10 +975,8 @@ impl DiscoveryServer {
                 }
                 self.release(&key);
                 let generic_error = r.generic_error.map(text);
-                self.events.push_back(ServerEvent::SessionTerminated {
-                    key,
-                    reason: TerminateReason::Padt { generic_error },
-                });
+                self.events
+                    .push_back(ServerEvent::SessionTerminated { key, reason: TerminateReason::Padt { generic_error } });
                 Ok(())
             }
             _ => Err(DropReason::UnexpectedCode),
@@ -1055,11 +1008,7 @@ impl DiscoveryServer {
         if requested.is_empty() {
             return self.config.accept_empty_service.then_some("");
         }
-        self.config
-            .service_names
-            .iter()
-            .find(|s| s.as_bytes() == requested)
-            .map(String::as_str)
+        self.config.service_names.iter().find(|s| s.as_bytes() == requested).map(String::as_str)
     }
 
     /// RFC 4638 §4: what to answer a PPP-Max-Payload of `requested` with on a port of `mtu`.
@@ -1172,13 +1121,10 @@ impl DiscoveryServer {
             return self.refuse(ap, &sub, vlans, padr, PadsError::ServiceName, "service not offered");
         };
         let held: &[u16] = self.by_subscriber.get(&sub).map_or(&[], Vec::as_slice);
-        let window = self.config.padr_retransmit_window_ms;
         let again = held.iter().copied().find(|&id| {
-            self.sessions.get(&sub.with_session(id)).is_some_and(|s| {
-                s.host_uniq.as_deref() == padr.host_uniq
-                    && s.service == service
-                    && now.saturating_sub(s.granted_at) < window
-            })
+            self.sessions
+                .get(&sub.with_session(id))
+                .is_some_and(|s| !s.confirmed && s.host_uniq.as_deref() == padr.host_uniq && s.service == service)
         });
         if let Some(id) = again {
             let key = sub.with_session(id);
@@ -1195,14 +1141,7 @@ impl DiscoveryServer {
             return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "session limit reached");
         }
         if held.len() >= self.config.max_sessions_per_mac {
-            return self.refuse(
-                ap,
-                &sub,
-                vlans,
-                padr,
-                PadsError::AcSystem,
-                "too many sessions for this MAC",
-            );
+            return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "too many sessions for this MAC");
         }
         let Some(id) = self.ids.allocate(held) else {
             return self.refuse(ap, &sub, vlans, padr, PadsError::AcSystem, "no session id left");
@@ -1215,6 +1154,7 @@ impl DiscoveryServer {
             relay_session_id: padr.relay_session_id.map(<[u8]>::to_vec),
             max_payload: self.agreed_max_payload(padr.ppp_max_payload, ap.mtu),
             granted_at: now,
+            confirmed: false,
         };
         self.sessions.insert(key, info.clone());
         self.by_subscriber.entry(sub).or_default().push(id);
@@ -1232,11 +1172,7 @@ impl DiscoveryServer {
             host_uniq: info.host_uniq,
             max_payload: info.max_payload,
             relay_session_id: info.relay_session_id,
-            vendor_specific: padr
-                .vendor_specific
-                .iter()
-                .map(|v| (v.vendor_id, v.data.to_vec()))
-                .collect(),
+            vendor_specific: padr.vendor_specific.iter().map(|v| (v.vendor_id, v.data.to_vec())).collect(),
         });
         self.stats.pads_sent += 1;
         // A full queue loses this PADS like the link would; the host's retransmitted PADR
@@ -1324,11 +1260,16 @@ pub struct ClientConfig {
     pub padi_attempts: u32,
     /// PADRs sent to one AC before going back to PADI (§7).
     pub padr_attempts: u32,
+    /// Shorten each wait by a random 0 to `jitter_percent` percent, so that many hosts
+    /// that lost their frames together do not retry together.
+    pub jitter_percent: u8,
+    /// Seeds the jitter (from the caller's RNG; nothing here draws randomness).
+    pub seed: u64,
 }
 
 impl ClientConfig {
     /// Defaults: untagged, any service, no Host-Uniq, any AC, no PPP-Max-Payload, 1 s
-    /// doubling up to 16 s, 5 PADIs, 3 PADRs per offer.
+    /// doubling up to 16 s, 5 PADIs, 3 PADRs per offer, no jitter.
     pub fn new(port: u16, mac: Mac) -> ClientConfig {
         ClientConfig {
             port,
@@ -1342,6 +1283,8 @@ impl ClientConfig {
             max_timeout_ms: 16_000,
             padi_attempts: 5,
             padr_attempts: 3,
+            jitter_percent: 0,
+            seed: 0,
         }
     }
 }
@@ -1420,6 +1363,8 @@ pub struct DiscoveryClient {
     state: ClientState,
     /// PADIs sent since `start`.
     padis: u32,
+    /// xorshift64 state for the jitter.
+    rng: u64,
     transmit: VecDeque<(u16, Vec<u8>)>,
     events: VecDeque<ClientEvent>,
     stats: ClientStats,
@@ -1428,6 +1373,8 @@ pub struct DiscoveryClient {
 impl DiscoveryClient {
     pub fn new(config: ClientConfig) -> DiscoveryClient {
         DiscoveryClient {
+            // Spread nearby seeds apart; xorshift needs a nonzero state.
+            rng: mix(config.seed) | 1,
             config,
             state: ClientState::Idle,
             padis: 0,
@@ -1490,10 +1437,7 @@ impl DiscoveryClient {
     /// Generic-Error text. `false` (and discovery stopped) when there was no session.
     pub fn terminate(&mut self, generic_error: Option<&str>) -> bool {
         let old = std::mem::replace(&mut self.state, ClientState::Terminated);
-        let ClientState::Established {
-            session_id, ac, relay, ..
-        } = old
-        else {
+        let ClientState::Established { session_id, ac, relay, .. } = old else {
             self.state = ClientState::Idle;
             return false;
         };
@@ -1533,14 +1477,7 @@ impl DiscoveryClient {
                 let next = timeout.saturating_mul(2).min(self.config.max_timeout_ms);
                 self.send_padi(now, next);
             }
-            ClientState::Requesting {
-                ac,
-                cookie,
-                relay,
-                attempts,
-                timeout,
-                deadline,
-            } if now >= *deadline => {
+            ClientState::Requesting { ac, cookie, relay, attempts, timeout, deadline } if now >= *deadline => {
                 if *attempts >= self.config.padr_attempts {
                     // §7: after the PADR retries, start over with a PADI.
                     self.send_padi(now, self.config.initial_timeout_ms);
@@ -1548,7 +1485,8 @@ impl DiscoveryClient {
                 }
                 *attempts += 1;
                 *timeout = timeout.saturating_mul(2).min(self.config.max_timeout_ms);
-                *deadline = now.saturating_add(*timeout);
+                let wait = jittered(&mut self.rng, self.config.jitter_percent, *timeout);
+                *deadline = now.saturating_add(wait);
                 let (ac, cookie, relay) = (*ac, cookie.clone(), relay.clone());
                 self.send_padr(ac, cookie.as_deref(), relay.as_deref());
             }
@@ -1569,6 +1507,7 @@ impl DiscoveryClient {
             return;
         }
         self.padis += 1;
+        let wait = self.wait(timeout);
         let mut r = DiscoveryRepr::new(PppoeCode::PADI, 0);
         r.service_names.push(self.config.service_name.as_bytes());
         r.host_uniq = self.config.host_uniq.as_deref();
@@ -1578,10 +1517,12 @@ impl DiscoveryClient {
             self.transmit.push_back((self.config.port, f));
             self.stats.padi_sent += 1;
         }
-        self.state = ClientState::Discovering {
-            timeout,
-            deadline: now.saturating_add(timeout),
-        };
+        self.state = ClientState::Discovering { timeout, deadline: now.saturating_add(wait) };
+    }
+
+    /// `timeout`, jittered.
+    fn wait(&mut self, timeout: u64) -> u64 {
+        jittered(&mut self.rng, self.config.jitter_percent, timeout)
     }
 
     fn send_padr(&mut self, ac: Mac, cookie: Option<&[u8]>, relay: Option<&[u8]>) {
@@ -1679,7 +1620,7 @@ impl DiscoveryClient {
             relay,
             attempts: 1,
             timeout,
-            deadline: now.saturating_add(timeout),
+            deadline: now.saturating_add(self.wait(timeout)),
         };
         Ok(())
     }
@@ -1705,20 +1646,23 @@ impl DiscoveryClient {
                 _ => None,
             };
             let session_id = r.session_id;
-            self.state = ClientState::Established {
-                session_id,
-                ac,
-                relay,
-                max_payload,
-            };
-            self.events.push_back(ClientEvent::Established {
-                session_id,
-                ac_mac: ac,
-                max_payload,
-            });
+            self.state = ClientState::Established { session_id, ac, relay, max_payload };
+            self.events.push_back(ClientEvent::Established { session_id, ac_mac: ac, max_payload });
         }
         Ok(())
     }
+}
+
+/// `timeout` shortened by 0 to `percent` percent (at most 100).
+fn jittered(rng: &mut u64, percent: u8, timeout: u64) -> u64 {
+    if percent == 0 {
+        return timeout;
+    }
+    *rng ^= *rng << 13;
+    *rng ^= *rng >> 7;
+    *rng ^= *rng << 17;
+    let cut = timeout.saturating_mul(*rng % (percent.min(100) as u64 + 1)) / 100;
+    timeout - cut
 }
 
 #[cfg(test)]
@@ -1788,10 +1732,7 @@ mod tests {
 
     #[test]
     fn token_bucket_refills_in_virtual_time() {
-        let rl = RateLimit {
-            per_second: 10,
-            burst: 3,
-        };
+        let rl = RateLimit { per_second: 10, burst: 3 };
         let mut b = TokenBucket::full(rl);
         assert!((0..3).all(|_| b.take(1000, rl)));
         assert!(!b.take(1000, rl));
@@ -1839,17 +1780,11 @@ mod tests {
         };
         assert_eq!(bad(|c| c.cookie_secret = b"short".to_vec()).key, "cookie_secret");
         assert_eq!(bad(|c| c.ac_name.clear()).key, "ac_name");
-        assert_eq!(
-            bad(|c| c.service_names = vec!["a".into(), "a".into()]).key,
-            "service_names"
-        );
+        assert_eq!(bad(|c| c.service_names = vec!["a".into(), "a".into()]).key, "service_names");
         assert_eq!(bad(|c| c.accept_empty_service = false).key, "service_names");
         assert_eq!(bad(|c| c.limiter_slots = 1000).key, "limiter_slots");
         let e = bad(|c| c.padi_rate_per_mac.burst = 0);
-        assert_eq!(
-            e.to_string(),
-            "PPPoE discovery: padi_rate_per_mac: per_second and burst must be at least 1"
-        );
+        assert_eq!(e.to_string(), "PPPoE discovery: padi_rate_per_mac: per_second and burst must be at least 1");
     }
 
     #[test]
