@@ -88,7 +88,9 @@
 //! [`ClientConfig::padr_attempts`] the host goes back to sending PADIs (§7: "the Host
 //! SHOULD then resend a PADI packet"). A PADS with an error tag fails the attempt; a PADS
 //! with an id gives [`ClientEvent::Established`]; a PADT from the AC for our session
-//! gives [`ClientEvent::Terminated`].
+//! gives [`ClientEvent::Terminated`]. Each wait may be shortened by a random share
+//! ([`ClientConfig::jitter_percent`], from [`ClientConfig::seed`]) so that thousands of
+//! emulated hosts that lost frames together do not retry in lockstep.
 //!
 //! Not supported: the RFC 5578 credit extensions (PADG/PADC/PADQ), RFC 4937 PADM/PADN, a
 //! host choosing among several PADOs by anything but arrival order and AC-Name, TR-101
@@ -1427,7 +1429,8 @@ impl DiscoveryClient {
         }
     }
 
-    /// Begin (or begin again) discovery: send a PADI.
+    /// Begin (or begin again) discovery: send a PADI. A session held so far is forgotten
+    /// without a PADT; call [`Self::terminate`] first to end it properly.
     pub fn start(&mut self, now: u64) {
         self.padis = 0;
         self.send_padi(now, self.config.initial_timeout_ms);
