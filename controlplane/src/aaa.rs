@@ -255,6 +255,7 @@ impl TerminateCause {
     pub const NAS_REQUEST: Self = Self(10);
     pub const NAS_REBOOT: Self = Self(11);
     pub const SERVICE_UNAVAILABLE: Self = Self(15);
+    pub const USER_ERROR: Self = Self(17);
 }
 
 /// RFC 2866 §5.1 Acct-Status-Type.

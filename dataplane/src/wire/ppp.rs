@@ -435,7 +435,7 @@ pub(crate) fn emit_control_header(
 }
 
 /// Write a whole control packet whose data is one byte string.
-pub(crate) fn emit_control(buf: &mut [u8], code: u8, identifier: u8, data: &[u8]) -> Result<usize> {
+pub fn emit_control(buf: &mut [u8], code: u8, identifier: u8, data: &[u8]) -> Result<usize> {
     let len = emit_control_header(buf, code, identifier, data.len())?;
     buf[CONTROL_HEADER_LEN..len].copy_from_slice(data);
     Ok(len)
