@@ -5,7 +5,7 @@ set -euo pipefail
 
 pkgs=(dpdk dpdk-dev libdpdk-dev pkg-config clang libclang-dev gcc make
       iproute2 iputils-ping iperf3 ethtool tcpdump tshark python3 python3-scapy
-      procps psmisc curl ca-certificates)
+      procps psmisc curl ca-certificates pppoe)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -6,10 +6,11 @@
 //! tables, and the workers on their lcores.
 //!
 //! The control loop (on the EAL main lcore) polls the workers' punt rings (ARP,
-//! packets waiting for a neighbour), runs the neighbour timers, answers management
+//! packets waiting for a neighbour, PPPoE discovery and PPP control frames), runs the
+//! neighbour timers and the PPPoE session manager ([`Bras`]), answers management
 //! requests and reclaims memory after QSBR grace periods. It is the only writer of the
-//! FIB, adjacency and neighbour tables. Frames it sends go through the control-TX
-//! ring that worker 0 drains (see `dataplane::worker`).
+//! FIB, adjacency, neighbour and session tables. Frames it sends go through the
+//! control-TX ring that worker 0 drains (see `dataplane::worker`).
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -30,7 +31,10 @@ use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_ADDRS, MAX_PORT
 use dataplane::worker::{self, WorkerConfig};
 use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig as DpdkPortConfig, Ring};
 
+use crate::aaa::{LocalBackend, UsersTable};
 use crate::arp::{Action, ArpConfig, ArpInfo, NeighbourManager};
+use crate::pool::Pools;
+use crate::pppoe::bras::{Bras, DataPlane, Which};
 use crate::config::{Config, PortRole as CfgRole};
 use crate::lcores::LcoreMap;
 use crate::mgmt;
@@ -91,6 +95,8 @@ pub struct Runtime {
     started: Instant,
     port_by_name: HashMap<String, u16>,
     control_stats: ControlStats,
+    /// The PPPoE access concentrator, when `[pppoe]` is configured.
+    bras: Option<Bras>,
 }
 
 #[derive(Default)]
@@ -121,7 +127,13 @@ fn device_args(device: &str, workers: usize) -> String {
 
 impl Runtime {
     /// Start everything. Configuration and lcores were checked by the caller.
-    pub fn start(config: Config, lcores: LcoreMap, eal_extra: &[String]) -> Result<Runtime, StartError> {
+    /// `users`: the local users file of `[pppoe]` (checked by the caller before the EAL).
+    pub fn start(
+        config: Config,
+        lcores: LcoreMap,
+        eal_extra: &[String],
+        users: Option<UsersTable>,
+    ) -> Result<Runtime, StartError> {
         let mut args = config.eal_args(&lcores);
         args.extend(eal_extra.iter().cloned());
         eprintln!("dpvpn: starting EAL: {}", args[1..].join(" "));
@@ -298,6 +310,37 @@ impl Runtime {
             router_id,
         });
 
+        let bras = match (&config.pppoe, users) {
+            (Some(pc), Some(users)) => {
+                let pools = Pools::new(&config.pools).map_err(|e| StartError(format!("pools: {e}")))?;
+                let access: Vec<(u16, [u8; 6], u16)> = ports
+                    .iter()
+                    .filter(|p| p.role == "access")
+                    .map(|p| {
+                        let e = tables.port(p.port.id());
+                        (p.port.id(), e.mac, e.mtu)
+                    })
+                    .collect();
+                let b = Bras::new(
+                    pc.clone(),
+                    Box::new(LocalBackend::new(users)),
+                    pools,
+                    &access,
+                    config.dataplane.max_sessions as usize,
+                    os_random_seed().map_err(err("cannot read random bytes for PPPoE cookies and CHAP"))?,
+                )
+                .map_err(|e| StartError(format!("pppoe: {e}")))?;
+                eprintln!(
+                    "dpvpn: PPPoE access concentrator {:?} on {} access port(s); auth {:?}; pools {}",
+                    pc.ac_name,
+                    access.len(),
+                    pc.auth,
+                    config.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
+                );
+                Some(b)
+            }
+            _ => None,
+        };
         let mut rt = Runtime {
             config,
             lcores,
@@ -318,6 +361,7 @@ impl Runtime {
             started: Instant::now(),
             port_by_name,
             control_stats: ControlStats::default(),
+            bras,
             eal: Some(eal),
         };
         rt.launch_workers()?;
@@ -415,6 +459,9 @@ impl Runtime {
                 }
             }
             let now = self.now_ms();
+            if self.bras.is_some() {
+                busy |= self.poll_bras(now);
+            }
             if now >= last_timer + 10 {
                 last_timer = now;
                 let actions = self.neighbours.on_timer(now);
@@ -457,11 +504,54 @@ impl Runtime {
                 self.apply(actions);
             }
             PuntReason::PppoeDiscovery | PuntReason::PppControl => {
-                // The PPPoE control plane arrives with the access-concentrator work;
-                // until then these frames are counted and dropped here.
-                self.control_stats.pppoe_unhandled += 1;
+                let Some(bras) = self.bras.as_mut() else {
+                    // PPPoE on an access port of a dpvpn without [pppoe].
+                    self.control_stats.pppoe_unhandled += 1;
+                    return;
+                };
+                let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
+                if punt.reason == PuntReason::PppoeDiscovery {
+                    bras.handle_discovery(now, punt.port, m.data(), &mut dp);
+                } else {
+                    bras.handle_ppp(now, punt.arg, m.data(), &mut dp);
+                }
             }
         }
+    }
+
+    /// Timers and AAA answers of the session manager, and the frames it wants sent.
+    /// True when it did anything.
+    fn poll_bras(&mut self, now: u64) -> bool {
+        let Some(bras) = self.bras.as_mut() else { return false };
+        let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
+        bras.poll(now, &mut dp);
+        let mut busy = false;
+        let mut frames = Vec::new();
+        while let Some(f) = bras.poll_transmit() {
+            frames.push(f);
+        }
+        while let Some(line) = bras.poll_log() {
+            eprintln!("dpvpn: {line}");
+        }
+        for (port, f) in frames {
+            busy = true;
+            self.send_bytes(port, &f);
+        }
+        busy
+    }
+
+    /// A frame the control plane built, copied into an mbuf and sent on `port`.
+    fn send_bytes(&mut self, port: u16, frame: &[u8]) {
+        let Some(mut m) = self.pool.alloc() else {
+            self.control_stats.control_tx_full += 1;
+            return;
+        };
+        let Ok(len) = u16::try_from(frame.len()) else { return };
+        match m.append(len) {
+            Some(b) => b.copy_from_slice(frame),
+            None => return,
+        }
+        self.send(port, m);
     }
 
     fn send(&mut self, port: u16, mut m: Mbuf) {
@@ -546,6 +636,58 @@ impl Runtime {
                 Ok(()) => Response::Ok,
                 Err(message) => Response::Error { message },
             },
+            Request::ShowSessions => match &self.bras {
+                Some(b) => {
+                    let now = self.now_ms();
+                    Response::Sessions { sessions: b.sessions_at(now).iter().map(|s| self.session_view(s)).collect() }
+                }
+                None => Response::Error { message: "PPPoE is not configured ([pppoe])".into() },
+            },
+            Request::ShowSession { which } => {
+                let now = self.now_ms();
+                match &self.bras {
+                    Some(b) => match b.session(now, &parse_which(&which)) {
+                        Some(s) => Response::Sessions { sessions: vec![self.session_view(&s)] },
+                        None => Response::Error { message: format!("no session {which:?}") },
+                    },
+                    None => Response::Error { message: "PPPoE is not configured ([pppoe])".into() },
+                }
+            }
+            Request::SessionDisconnect { which } => {
+                let now = self.now_ms();
+                let Some(b) = self.bras.as_mut() else {
+                    return Response::Error { message: "PPPoE is not configured ([pppoe])".into() };
+                };
+                let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
+                match b.disconnect(now, &parse_which(&which), &mut dp) {
+                    Ok(index) => {
+                        eprintln!("dpvpn: session {index} ({which}): disconnect requested by the operator");
+                        Response::Ok
+                    }
+                    Err(message) => Response::Error { message },
+                }
+            }
+        }
+    }
+
+    fn session_view(&self, s: &crate::pppoe::bras::SessionInfo) -> mgmt::SessionView {
+        let t = self.sessions.table().traffic(s.index);
+        mgmt::SessionView {
+            index: s.index,
+            username: s.username.clone(),
+            mac: fmt_mac(s.key.mac),
+            port: self.port_name(s.key.port),
+            outer_vlan: s.key.outer_vlan,
+            inner_vlan: s.key.inner_vlan,
+            pppoe_session_id: s.key.session_id,
+            state: s.phase.name().into(),
+            address: s.address.map(|a| a.to_string()),
+            auth: s.auth.map(|m| m.name().to_string()),
+            uptime_s: s.uptime_ms / 1000,
+            rx_packets: t.rx_packets,
+            rx_bytes: t.rx_bytes,
+            tx_packets: t.tx_packets,
+            tx_bytes: t.tx_bytes,
         }
     }
 
@@ -674,6 +816,32 @@ impl Runtime {
         ] {
             totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
         }
+        if let Some(b) = &self.bras {
+            let s = b.stats();
+            for (name, value) in [
+                ("pppoe_sessions_started", s.sessions_started),
+                ("pppoe_sessions_up", s.sessions_up),
+                ("pppoe_sessions_ended", s.sessions_ended),
+                ("pppoe_auth_accepted", s.auth_accepted),
+                ("pppoe_auth_rejected", s.auth_rejected),
+                ("pppoe_pool_exhausted", s.pool_exhausted),
+                ("pppoe_keepalive_failures", s.keepalive_failures),
+                ("pppoe_padt_received", s.padt_received),
+                ("pppoe_protocol_rejects_sent", s.protocol_rejects_sent),
+                ("pppoe_frames_dropped", s.frames_dropped),
+                ("pppoe_refused_busy", s.refused_busy),
+                ("pppoe_table_errors", s.table_errors),
+            ] {
+                totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
+            }
+            for (reason, value) in b.discovery().stats().drops.iter() {
+                totals.push(mgmt::CounterView {
+                    name: format!("pppoe_discovery_drop_{}", reason.name()),
+                    kind: "count".into(),
+                    value,
+                });
+            }
+        }
         mgmt::StatsView { uptime_s: self.started.elapsed().as_secs(), workers, totals }
     }
 
@@ -724,7 +892,19 @@ impl Runtime {
             ("mbufs_available".into(), self.pool.avail_count() as u64),
             ("mbufs_in_use".into(), self.pool.in_use_count() as u64),
             ("workers".into(), self.counters.len() as u64),
+            ("sessions_table".into(), self.sessions.len() as u64),
         ]
+        .into_iter()
+        .chain(self.bras.iter().flat_map(|b| {
+            let mut g: Vec<(String, u64)> =
+                b.phase_counts().iter().map(|(p, n)| (format!("pppoe_sessions_{}", p.name()), *n as u64)).collect();
+            for p in b.pools().stats() {
+                g.push((format!("pool_{}_used", p.name), p.used as u64));
+                g.push((format!("pool_{}_free", p.name), p.free as u64));
+            }
+            g
+        }))
+        .collect()
     }
 
     /// Telemetry: `/dpvpn/stats` gives the summed worker counters.
@@ -748,6 +928,24 @@ impl Runtime {
 
     /// Stop workers, print final counters, release ports and the EAL.
     pub fn shutdown(mut self) {
+        if let Some(mut bras) = self.bras.take() {
+            // Every subscriber learns it is over (PADT) while the workers still send.
+            let now = self.now_ms();
+            let n = bras.len();
+            let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
+            bras.shutdown(now, &mut dp);
+            while let Some((port, f)) = bras.poll_transmit() {
+                self.send_bytes(port, &f);
+            }
+            while let Some(line) = bras.poll_log() {
+                eprintln!("dpvpn: {line}");
+            }
+            if n > 0 {
+                eprintln!("dpvpn: {n} PPPoE session(s) ended with PADT");
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            self.bras = Some(bras);
+        }
         self.stop_workers.store(true, Ordering::Relaxed);
         if let Some(eal) = &self.eal {
             for &l in &self.lcores.workers {
@@ -832,6 +1030,23 @@ fn resolve_route_target(
             None => Err("a route needs `via`, `port` or `blackhole`".into()),
         },
     }
+}
+
+/// A session named by its index (digits) or its user name.
+fn parse_which(s: &str) -> Which {
+    match s.parse::<u32>() {
+        Ok(i) => Which::Index(i),
+        Err(_) => Which::User(s.to_string()),
+    }
+}
+
+/// 32 bytes from the kernel's RNG, for the PPPoE cookie key, magic numbers and CHAP
+/// challenges.
+fn os_random_seed() -> std::io::Result<[u8; 32]> {
+    use std::io::Read;
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")?.read_exact(&mut seed)?;
+    Ok(seed)
 }
 
 fn parse_arp(frame: &[u8]) -> Option<ArpInfo> {

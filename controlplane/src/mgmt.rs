@@ -37,6 +37,15 @@ pub enum Request {
         prefix: String,
     },
     Metrics,
+    ShowSessions,
+    /// A session by its index or user name.
+    ShowSession {
+        which: String,
+    },
+    /// LCP Terminate-Request, then PADT.
+    SessionDisconnect {
+        which: String,
+    },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
@@ -49,6 +58,28 @@ pub enum Response {
     Routes { routes: Vec<RouteView> },
     Neighbours { neighbours: Vec<NeighbourView> },
     Metrics { ports: Vec<PortView>, stats: StatsView, gauges: Vec<(String, u64)> },
+    Sessions { sessions: Vec<SessionView> },
+}
+
+/// A subscriber session, as `dpvpnctl show sessions` lists it.
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]
+pub struct SessionView {
+    pub index: u32,
+    pub username: Option<String>,
+    pub mac: String,
+    pub port: String,
+    pub outer_vlan: Option<u16>,
+    pub inner_vlan: Option<u16>,
+    pub pppoe_session_id: u16,
+    /// lcp | auth | ipcp | up | terminating
+    pub state: String,
+    pub address: Option<String>,
+    pub auth: Option<String>,
+    pub uptime_s: u64,
+    pub rx_packets: u64,
+    pub rx_bytes: u64,
+    pub tx_packets: u64,
+    pub tx_bytes: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Default)]

@@ -85,7 +85,7 @@ fn main() -> ExitCode {
     }
     let socket = cfg.management.socket.clone();
     let metrics = cfg.management.metrics;
-    let mut rt = match Runtime::start(cfg, map, &args.eal) {
+    let mut rt = match Runtime::start(cfg, map, &args.eal, users) {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("dpvpn: {e}");

@@ -33,6 +33,17 @@ enum Cmd {
         #[command(subcommand)]
         op: RouteOp,
     },
+    /// Act on a subscriber session.
+    Session {
+        #[command(subcommand)]
+        op: SessionOp,
+    },
+}
+
+#[derive(Subcommand)]
+enum SessionOp {
+    /// session disconnect <INDEX|USER>: LCP Terminate-Request, then PADT.
+    Disconnect { which: String },
 }
 
 #[derive(Subcommand)]
@@ -46,6 +57,10 @@ enum Show {
     Routes,
     #[command(alias = "neighbors")]
     Neighbours,
+    /// Every PPPoE session: user, MAC, VLANs, session id, address, uptime, counters.
+    Sessions,
+    /// One session, by its index or user name.
+    Session { which: String },
 }
 
 #[derive(Subcommand)]
@@ -71,6 +86,9 @@ fn build(cmd: &Cmd) -> Result<Request, String> {
         Cmd::Show { what: Show::Stats { .. } } => Request::ShowStats,
         Cmd::Show { what: Show::Routes } => Request::ShowRoutes,
         Cmd::Show { what: Show::Neighbours } => Request::ShowNeighbours,
+        Cmd::Show { what: Show::Sessions } => Request::ShowSessions,
+        Cmd::Show { what: Show::Session { which } } => Request::ShowSession { which: which.clone() },
+        Cmd::Session { op: SessionOp::Disconnect { which } } => Request::SessionDisconnect { which: which.clone() },
         Cmd::Route { op: RouteOp::Del { prefix } } => {
             check_prefix(prefix)?;
             Request::RouteDel { prefix: prefix.clone() }
@@ -200,6 +218,37 @@ fn print(resp: &Response, all: bool) {
             table(&["address", "mac", "port", "state", "age"], &rows);
         }
         Response::Metrics { .. } => println!("{}", serde_json::to_string_pretty(resp).unwrap_or_default()),
+        Response::Sessions { sessions } => {
+            let vlan = |o: Option<u16>, i: Option<u16>| match (o, i) {
+                (None, _) => "-".to_string(),
+                (Some(o), None) => o.to_string(),
+                (Some(o), Some(i)) => format!("{o}.{i}"),
+            };
+            let rows: Vec<Vec<String>> = sessions
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.index.to_string(),
+                        s.username.clone().unwrap_or_else(|| "-".into()),
+                        s.mac.clone(),
+                        s.port.clone(),
+                        vlan(s.outer_vlan, s.inner_vlan),
+                        format!("{:#06x}", s.pppoe_session_id),
+                        s.state.clone(),
+                        s.address.clone().unwrap_or_else(|| "-".into()),
+                        s.auth.clone().unwrap_or_else(|| "-".into()),
+                        format!("{}s", s.uptime_s),
+                        format!("{}/{}", s.rx_packets, s.rx_bytes),
+                        format!("{}/{}", s.tx_packets, s.tx_bytes),
+                    ]
+                })
+                .collect();
+            table(
+                &["index", "user", "mac", "port", "vlan", "pppoe id", "state", "address", "auth", "uptime", "rx pkts/bytes", "tx pkts/bytes"],
+                &rows,
+            );
+            println!("{} session(s)", sessions.len());
+        }
     }
 }
 

@@ -834,6 +834,7 @@ impl Bras {
                 let Some(s) = self.session_mut(index) else { return true };
                 let text = String::from_utf8_lossy(&data).into_owned();
                 s.ending.get_or_insert((format!("Terminate-Request from the subscriber: {text:?}"), TerminateCause::USER_REQUEST));
+                s.phase = Phase::Terminate;
             }
             fsm::Event::ThisLayerStarted | fsm::Event::Discarded { .. } => {}
         }

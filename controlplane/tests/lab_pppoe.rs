@@ -1,0 +1,167 @@
+//! Lab tests of the PPPoE access concentrator: dpvpn runs `configs/lab-pppoe.toml` on the
+//! standard lab, and PPPoE clients in namespace `sub` dial it over `dpvpn-acc`:
+//! - rp-pppoe's `pppoe-discovery` (an implementation we did not write) finds dpvpn;
+//! - a PPPoE client written with scapy (tests/scapy_pppoe_client.py: scapy builds and
+//!   parses every frame) dials in with CHAP or PAP, untagged or on a VLAN, gets an
+//!   address and DNS, pings the host in `inet` through the session, has its LCP echo
+//!   answered by a worker, and hangs up; a wrong password is refused; an operator's
+//!   `dpvpnctl session disconnect` reaches it as Terminate-Request and PADT.
+//!
+//! Needs root (namespaces, AF_PACKET); the lab tests run one at a time.
+
+mod lab_util;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use lab_util::*;
+
+fn client() -> String {
+    repo().join("controlplane/tests/scapy_pppoe_client.py").to_str().unwrap().to_string()
+}
+
+/// Run the scapy client in `sub`; its JSON report.
+fn dial(args: &[&str]) -> (bool, serde_json::Value) {
+    let c = client();
+    let mut v = vec!["/usr/bin/python3", c.as_str(), "sub-acc"];
+    v.extend_from_slice(args);
+    let o = ns("sub", &v);
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    let json = out.lines().rev().find(|l| l.starts_with('{')).unwrap_or_else(|| {
+        panic!("no report from the scapy client:\n{out}\n{}", String::from_utf8_lossy(&o.stderr))
+    });
+    (o.status.success(), serde_json::from_str(json).unwrap())
+}
+
+fn step<'a>(report: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    report["steps"].as_array().unwrap().iter().find(|s| s["step"] == name).unwrap_or_else(|| panic!("no {name} in {report}"))
+}
+
+fn start() -> Dpvpn {
+    Dpvpn::start_config("configs/lab-pppoe.toml", "0-1", "", |t| t)
+}
+
+#[test]
+fn rp_pppoe_discovery_finds_the_access_concentrator() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    if !sh(&["sh", "-c", "command -v pppoe-discovery"]).status.success() {
+        panic!("pppoe-discovery (Debian package pppoe) is missing: scripts/deps.sh installs it");
+    }
+    let out = ok(&ns("sub", &["timeout", "10", "pppoe-discovery", "-I", "sub-acc", "-U"]), "pppoe-discovery");
+    assert!(out.contains("Access-Concentrator: dpvpn-lab"), "{out}");
+    assert!(out.contains("Got a cookie"), "{out}");
+    // A PADO is all it asks for: no session exists.
+    assert!(d.total("pppoe_sessions_started") == 0);
+    drop(d);
+}
+
+#[test]
+fn a_scapy_client_dials_in_with_chap_and_pap_passes_traffic_and_hangs_up() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    // CHAP-MD5 (offered first), untagged.
+    let (ok1, r) = dial(&["user7@lab", "lab", "--ping", "198.51.100.2"]);
+    assert!(ok1, "{r}");
+    assert_eq!(step(&r, "pado")["ac_name"], "dpvpn-lab");
+    assert_eq!(step(&r, "pado")["host_uniq_echoed"], true);
+    assert_eq!(step(&r, "lcp")["auth"], "chap");
+    let addr = step(&r, "ipcp")["address"].as_str().unwrap().to_string();
+    assert!(addr.starts_with("100.6") || addr.starts_with("100.7"), "{addr} from pool 100.64.0.0/12");
+    assert_eq!(step(&r, "ipcp")["dns"], "198.51.100.53");
+    assert_eq!(step(&r, "ping")["received"], 3);
+    assert_eq!(step(&r, "echo")["replied"], true);
+    assert_eq!(step(&r, "echo")["magic_ok"], true, "the worker answers with the session's magic number");
+    assert_eq!(step(&r, "terminate")["padt_from_ac"], true);
+    // On an 802.1Q VLAN.
+    let (ok2, r) = dial(&["user8@lab", "lab", "--vlan", "100", "--ping", "198.51.100.2"]);
+    assert!(ok2, "{r}");
+    assert_eq!(step(&r, "ping")["received"], 3);
+    assert!(d.total("lcp_echo_replies") >= 2);
+    assert!(d.total("pppoe_decap") >= 6 && d.total("pppoe_encap") >= 6);
+    drop(d);
+
+    // PAP only.
+    let d = Dpvpn::start_config("configs/lab-pppoe.toml", "0-1", "", |t| t.replace("auth = [\"chap\", \"pap\"]", "auth = [\"pap\"]"));
+    let (ok3, r) = dial(&["user9@lab", "lab", "--ping", "198.51.100.2"]);
+    assert!(ok3, "{r}");
+    assert_eq!(step(&r, "lcp")["auth"], "pap");
+    assert_eq!(step(&r, "ping")["received"], 3);
+    // Everything given back once the sessions ended.
+    let t0 = Instant::now();
+    while d.total("pppoe_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let sessions = d.ctl(&["--json", "show", "sessions"]);
+    let v: serde_json::Value = serde_json::from_slice(&sessions.stdout).unwrap();
+    assert_eq!(v["sessions"].as_array().unwrap().len(), 0, "{v}");
+    d.stop();
+}
+
+#[test]
+fn a_wrong_password_is_refused_and_a_retry_works() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    let (okw, r) = dial(&["user7@lab", "not-the-password"]);
+    assert!(okw, "{r}");
+    assert_eq!(r["refused"], true);
+    assert_eq!(step(&r, "refused")["terminate"], true, "LCP Terminate-Request after the CHAP Failure");
+    assert_eq!(step(&r, "refused")["padt"], true);
+    assert_eq!(d.total("pppoe_auth_rejected"), 1);
+    let (ok2, r) = dial(&["user7@lab", "lab", "--ping", "198.51.100.2"]);
+    assert!(ok2, "{r}");
+    assert_eq!(step(&r, "ping")["received"], 3);
+    drop(d);
+}
+
+#[test]
+fn an_operator_disconnect_reaches_the_subscriber_as_terminate_and_padt() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    let c = client();
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", "sub", "/usr/bin/python3", &c, "sub-acc", "user42@lab", "lab", "--wait-disconnect", "20"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let up = lines.next().expect("a line from the client").unwrap();
+    assert!(up.starts_with("UP "), "{up}");
+    let addr = up.split_whitespace().nth(1).unwrap().to_string();
+    // dpvpnctl shows the session, by list and by user.
+    let o = d.ctl(&["show", "sessions"]);
+    let text = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(text.contains("user42@lab") && text.contains(&addr) && text.contains(" up "), "{text}");
+    let o = d.ctl(&["--json", "show", "session", "user42@lab"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["sessions"][0]["address"], addr.as_str());
+    assert_eq!(v["sessions"][0]["state"], "up");
+    // Disconnect it.
+    let o = d.ctl(&["session", "disconnect", "user42@lab"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let report = lines.find_map(|l| l.ok().filter(|l| l.starts_with('{'))).expect("a report");
+    let status = child.wait().unwrap();
+    let r: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert!(status.success(), "{r}");
+    assert_eq!(step(&r, "disconnected")["terminate_request"], true);
+    assert_eq!(step(&r, "disconnected")["padt"], true);
+    // Unknown sessions are errors that say so.
+    let o = d.ctl(&["session", "disconnect", "nobody@lab"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no session"));
+    let log = d.stop();
+    assert!(log.contains("disconnect requested by the operator"), "{log}");
+}
