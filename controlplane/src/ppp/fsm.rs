@@ -644,6 +644,17 @@ impl<P: Protocol> Fsm<P> {
         })
     }
 
+    /// Give back the memory of drained queues (a quiet session holds none): a concentrator
+    /// keeps one automaton per protocol per subscriber.
+    pub fn shrink(&mut self) {
+        if self.transmit.is_empty() {
+            self.transmit = VecDeque::new();
+        }
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+    }
+
     pub fn state(&self) -> State {
         self.state
     }

@@ -271,6 +271,13 @@ impl Ipcp {
         })
     }
 
+    /// Give back the memory of a drained event queue.
+    pub fn shrink(&mut self) {
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+    }
+
     pub fn poll_event(&mut self) -> Option<IpcpEvent> {
         self.events.pop_front()
     }

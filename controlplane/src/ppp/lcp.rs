@@ -425,6 +425,13 @@ impl Lcp {
         self.refused
     }
 
+    /// Give back the memory of a drained event queue.
+    pub fn shrink(&mut self) {
+        if self.events.is_empty() {
+            self.events = VecDeque::new();
+        }
+    }
+
     pub fn poll_event(&mut self) -> Option<LcpEvent> {
         self.events.pop_front()
     }

@@ -81,10 +81,12 @@ impl Phase {
     }
 }
 
+/// The authenticator while the phase runs: boxed, since an established session (the
+/// common case, by far) holds none.
 enum Auth {
     None,
-    Pap(PapServer),
-    Chap(ChapServer),
+    Pap(Box<PapServer>),
+    Chap(Box<ChapServer>),
 }
 
 struct Session {
@@ -247,6 +249,16 @@ impl Bras {
             pending: 0,
             stats: BrasStats::default(),
         })
+    }
+
+    /// Bytes of one session's record in the manager (its machines inline), heap not counted.
+    pub fn session_record_bytes() -> usize {
+        std::mem::size_of::<Session>()
+    }
+
+    /// Timer entries queued (stale ones included until they come due).
+    pub fn timer_entries(&self) -> usize {
+        self.timers.len()
     }
 
     pub fn stats(&self) -> BrasStats {
@@ -741,6 +753,13 @@ impl Bras {
 
     fn arm(&mut self, index: u32) {
         let Some(s) = self.session_mut(index) else { return };
+        // A quiet session keeps no queue memory (a million of them are the point).
+        s.lcp.shrink();
+        s.lcp.protocol_mut().shrink();
+        if let Some(f) = s.ipcp.as_mut() {
+            f.shrink();
+            f.protocol_mut().shrink();
+        }
         let mut t = s.lcp.poll_timeout();
         let mut consider = |x: Option<u64>| {
             if let Some(x) = x {
@@ -760,6 +779,16 @@ impl Bras {
                 let g = s.generation;
                 self.timers.push(Reverse((d, index, g)));
             }
+        }
+        // Entries whose deadline moved stay queued until they come due; keep them from
+        // outnumbering the sessions.
+        if self.timers.len() > 2 * self.by_key.len() + 1024 {
+            let sessions = &self.sessions;
+            let live = |&Reverse((d, i, g)): &Reverse<(u64, u32, u32)>| {
+                sessions.get(i as usize).and_then(|s| s.as_deref()).is_some_and(|s| s.generation == g && s.armed == Some(d))
+            };
+            let kept: Vec<_> = self.timers.drain().filter(live).collect();
+            self.timers = BinaryHeap::from(kept);
         }
     }
 
@@ -880,13 +909,13 @@ impl Bras {
         let Some(s) = self.sessions.get_mut(index as usize).and_then(|s| s.as_deref_mut()) else { return };
         s.auth = match method {
             Some(Method::Pap) => match PapServer::new(now, PapConfig::default()) {
-                Ok(m) => Auth::Pap(m),
+                Ok(m) => Auth::Pap(Box::new(m)),
                 Err(_) => Auth::None,
             },
             Some(Method::ChapMd5) => {
                 let first = random.u64() as u8;
                 match ChapServer::new(now, ChapConfig::new(name.into_bytes()), first, &mut || random.block()) {
-                    Ok(m) => Auth::Chap(m),
+                    Ok(m) => Auth::Chap(Box::new(m)),
                     Err(_) => Auth::None,
                 }
             }
@@ -1035,6 +1064,9 @@ impl Bras {
                     let s = self.session_mut(index).expect("exists");
                     s.routed = true;
                     s.phase = Phase::Up;
+                    // The peer starts IPCP only after it has seen our Success/Ack
+                    // (RFC 1661 §3.5), so no retransmission needs the authenticator now.
+                    s.auth = Auth::None;
                     s.up_ms = Some(now);
                     format!(
                         "session {index}: user {} up: {addr}, mac {}, vlans {:?}/{:?}, pppoe id {:#06x}, {} ms to set up",
