@@ -28,11 +28,16 @@ args = sys.argv[1:]
 iface, user, password = args[0], args[1], args[2]
 vlan = int(args[args.index("--vlan") + 1]) if "--vlan" in args else None
 ping = args[args.index("--ping") + 1] if "--ping" in args else None
+# Keep the session up for SECONDS, sending an LCP Echo-Request every 100 ms and counting
+# the replies (a PADI flood must not starve established sessions).
+echo_during = float(args[args.index("--echo-during") + 1]) if "--echo-during" in args else None
 # Stay up until the AC disconnects us (an operator's `dpvpnctl session disconnect`).
 wait_disconnect = float(args[args.index("--wait-disconnect") + 1]) if "--wait-disconnect" in args else None
 mac = "02:5c:a9:00:00:%02x" % (os.getpid() & 0xff)
 result = {"steps": []}
-sock = conf.L2socket(iface=iface)
+# The kernel filters what reaches us (BPF): only frames to our MAC, so that other traffic
+# on the link (a PADI flood in one test) does not queue in front of our replies.
+sock = conf.L2socket(iface=iface, filter="ether dst %s" % mac)
 
 
 def step(name, **kv):
@@ -217,6 +222,21 @@ sock.send(ppp(0xc021, PPP_LCP_Echo(code=9, id=0x42, magic_number=magic, data=b"k
 r = recv_ppp(0xc021, lambda p: p[PPP].payload.code == 10 and p[PPP].payload.id == 0x42)
 step("echo", replied=r is not None,
      magic_ok=r is not None and server_magic is not None and r[PPP_LCP_Echo].magic_number == server_magic)
+
+if echo_during is not None:
+    print("UP %s %d" % (address, sid), flush=True)
+    sent = answered = 0
+    end = time.time() + echo_during
+    while time.time() < end:
+        ident = sent & 0xff
+        sock.send(ppp(0xc021, PPP_LCP_Echo(code=9, id=ident, magic_number=magic, data=b"flood?")))
+        sent += 1
+        r = recv_ppp(0xc021, lambda p, i=ident: p[PPP].payload.code == 10 and p[PPP].payload.id == i, timeout=0.1)
+        if r is not None:
+            answered += 1
+        # The AC's own keepalive: answer it as a CPE would.
+        time.sleep(0.1)
+    step("echo_during", sent=sent, answered=answered)
 
 if wait_disconnect is not None:
     # Tell the caller we are up, then wait for the AC's Terminate-Request and PADT.
