@@ -1,9 +1,14 @@
-//! Cost of the worker stages per packet, without NICs: IPv4 forwarding of 64-byte
-//! frames through `process_burst` over heap packets, in bursts of 32, with a FIB of
-//! N routes. A micro-benchmark of the pipeline only (no RX/TX, no mbufs); the
-//! DPDK-level benchmarks beside testpmd come with the perf issue.
+//! Cost of the worker stages per packet, without NICs, through `process_burst` over heap
+//! packets in bursts of 32, with a FIB of ROUTES routes and SESSIONS PPPoE sessions:
+//! - `stages_ipv4_forward`: 64-byte IPv4 frames routed to the uplink;
+//! - `stages_pppoe_upstream`: PPPoE session frames (802.1Q, one per session, in random
+//!   order) decapsulated, checked against their session and routed to the uplink;
+//! - `stages_pppoe_downstream`: IPv4 to the sessions' addresses, encapsulated with each
+//!   session's template.
+//! A micro-benchmark of the pipeline only (no RX/TX, no mbufs); the DPDK-level
+//! benchmarks beside testpmd come with the perf issue.
 //!
-//!   cargo run --release -p perf --bin stages-bench [-- ROUTES]
+//!   cargo run --release -p perf --bin stages-bench [-- ROUTES [SESSIONS]]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -14,7 +19,7 @@ use dataplane::fib::{FibConfig, FibWriter};
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::packet::HeapPacket;
 use dataplane::rcu::Qsbr;
-use dataplane::session::SessionWriter;
+use dataplane::session::{PppoeSessionParams, SessionWriter, FIB_SESSION_BASE, MAX_TEMPLATE};
 use dataplane::stages::{process_burst, Ctx, Next, PuntLimits};
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_PORTS};
 use dataplane::wire::checksum::checksum;
@@ -38,8 +43,45 @@ fn frame(dst_ip: u32) -> Vec<u8> {
     f
 }
 
+fn vid(k: u32) -> u16 {
+    (k % 4000) as u16 + 1
+}
+
+fn sid(k: u32) -> u16 {
+    (k % 65000) as u16 + 1
+}
+
+/// Ethernet + 802.1Q + PPPoE session + PPP protocol 0x0021 + `ip`.
+fn pppoe_frame(dst: [u8; 6], src: [u8; 6], k: u32, ip: &[u8]) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&src);
+    f.extend_from_slice(&[0x81, 0x00]);
+    f.extend_from_slice(&vid(k).to_be_bytes());
+    f.extend_from_slice(&[0x88, 0x64, 0x11, 0x00]);
+    f.extend_from_slice(&sid(k).to_be_bytes());
+    f.extend_from_slice(&((ip.len() + 2) as u16).to_be_bytes());
+    f.extend_from_slice(&[0x00, 0x21]);
+    f.extend_from_slice(ip);
+    f
+}
+
+fn ipv4(src: u32, dst: u32) -> Vec<u8> {
+    let mut ip = vec![0u8; 46];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&46u16.to_be_bytes());
+    ip[8] = 64;
+    ip[9] = 17;
+    ip[12..16].copy_from_slice(&src.to_be_bytes());
+    ip[16..20].copy_from_slice(&dst.to_be_bytes());
+    let c = checksum(&ip[..20]);
+    ip[10..12].copy_from_slice(&c.to_be_bytes());
+    ip
+}
+
 fn main() {
     let routes: u32 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n_sessions: u32 = std::env::args().nth(2).and_then(|a| a.parse().ok()).unwrap_or(1000).max(1);
     let qsbr = Qsbr::new(1);
     let mut fib = FibWriter::new(FibConfig::default(), qsbr.clone());
     let adj = Arc::new(AdjacencyTable::new(16));
@@ -64,7 +106,28 @@ fn main() {
         }
     }
     let neigh = NeighbourWriter::new(16, qsbr.clone());
-    let sessions = SessionWriter::new(16, 1, qsbr);
+    let mut sessions = SessionWriter::new(n_sessions as usize, 1, qsbr);
+    // Subscribers: MAC, VLAN and session id from the index, addresses 100.64.0.0/12.
+    let peer_ip = |k: u32| 0x6440_0000 + 2 + k;
+    let peer_mac = |k: u32| [0x02, 0x5e, 0, (k >> 16) as u8, (k >> 8) as u8, k as u8];
+    for k in 0..n_sessions {
+        let mut template = [0u8; MAX_TEMPLATE];
+        let t = pppoe_frame(peer_mac(k), [2, 0, 0, 0, 0, 1], k, &[]);
+        template[..t.len() - 2].copy_from_slice(&t[..t.len() - 2]);
+        template[t.len() - 2..t.len()].copy_from_slice(&[0x00, 0x21]);
+        let p = PppoeSessionParams {
+            port: 0,
+            outer: Some(vid(k)),
+            inner: None,
+            peer_mac: peer_mac(k),
+            pppoe_id: sid(k),
+            template,
+            template_len: t.len() as u8,
+        };
+        let (i, _) = sessions.add_pppoe(&p, 0x1122_3344, 1492, 0).unwrap();
+        sessions.open_ipv4(i, peer_ip(k), 0).unwrap();
+        fib.insert(peer_ip(k), 32, FIB_SESSION_BASE + i).unwrap();
+    }
     let mut ports = [PortEntry::ABSENT; MAX_PORTS];
     for (id, mac, a) in [(0u16, [2, 0, 0, 0, 0, 1], 0xc000_0201u32), (1, [2, 0, 0, 0, 1, 1], 0xc633_6401)] {
         let e = &mut ports[id as usize];
@@ -87,36 +150,65 @@ fn main() {
     };
     let counters = WorkerCounters::new();
     let mut ctx = Ctx::new(&tables, &counters, 0, 1_000_000_000, PuntLimits::default());
-    let frames: Vec<Vec<u8>> = dsts.iter().map(|&d| frame(d)).collect();
-    let mut pkts: Vec<HeapPacket> = (0..BURST).map(|i| HeapPacket::new(&frames[i % frames.len()])).collect();
-    let mut next = [Next::Drop(DropReason::Internal); BURST];
-
     let bursts = 2_000_000 / BURST * 10;
-    // Warm up, then measure: resetting a packet (a 60-byte copy) is timed separately
-    // and subtracted, so the figure is the stages alone.
-    let run = |with_stages: bool, pkts: &mut Vec<HeapPacket>, ctx: &mut Ctx, next: &mut [Next; BURST]| {
-        let t0 = Instant::now();
-        let mut k = 0;
-        for _ in 0..bursts {
-            for p in pkts.iter_mut() {
-                p.reset(&frames[k % frames.len()]);
-                k += 1;
+    // Cases: (name, receiving port, frames, the verdict every packet must get).
+    let forward: Vec<Vec<u8>> = dsts.iter().map(|&d| frame(d)).collect();
+    let mut order: Vec<u32> = (0..n_sessions).collect();
+    let mut y: u64 = 0x2545_f491_4f6c_dd1d;
+    for i in (1..order.len()).rev() {
+        y ^= y << 13;
+        y ^= y >> 7;
+        y ^= y << 17;
+        order.swap(i, (y % (i as u64 + 1)) as usize);
+    }
+    order.truncate(4096);
+    let upstream: Vec<Vec<u8>> = order
+        .iter()
+        .enumerate()
+        .map(|(j, &k)| pppoe_frame([2, 0, 0, 0, 0, 1], peer_mac(k), k, &ipv4(peer_ip(k), dsts[j % dsts.len()])))
+        .collect();
+    let downstream: Vec<Vec<u8>> = order
+        .iter()
+        .map(|&k| {
+            let mut f = vec![2, 0, 0, 0, 1, 1, 2, 0, 0, 0, 1, 2, 0x08, 0x00];
+            f.extend_from_slice(&ipv4(0xc633_6402, peer_ip(k)));
+            f
+        })
+        .collect();
+    let cases: [(&str, u16, &Vec<Vec<u8>>, Next); 3] = [
+        ("stages_ipv4_forward", 0, &forward, Next::Tx(1)),
+        ("stages_pppoe_upstream", 0, &upstream, Next::Tx(1)),
+        ("stages_pppoe_downstream", 1, &downstream, Next::Tx(0)),
+    ];
+    for (name, rx, frames, want) in cases {
+        let mut pkts: Vec<HeapPacket> = (0..BURST).map(|i| HeapPacket::new(&frames[i % frames.len()])).collect();
+        let mut next = [Next::Drop(DropReason::Internal); BURST];
+        // Warm up, then measure: resetting a packet (a frame copy) is timed separately
+        // and subtracted, so the figure is the stages alone.
+        let mut run = |with_stages: bool, ctx: &mut Ctx, next: &mut [Next; BURST]| {
+            let t0 = Instant::now();
+            let mut k = 0;
+            for _ in 0..bursts {
+                for p in pkts.iter_mut() {
+                    p.reset(&frames[k % frames.len()]);
+                    k += 1;
+                }
+                if with_stages {
+                    process_burst(ctx, rx, &mut pkts, next);
+                }
             }
-            if with_stages {
-                process_burst(ctx, 0, pkts, next);
-            }
-        }
-        t0.elapsed()
-    };
-    run(true, &mut pkts, &mut ctx, &mut next);
-    let base = run(false, &mut pkts, &mut ctx, &mut next);
-    let full = run(true, &mut pkts, &mut ctx, &mut next);
-    let pkts_total = (bursts * BURST) as f64;
-    let ns = (full.as_secs_f64() - base.as_secs_f64()) * 1e9 / pkts_total;
-    assert!(next.iter().all(|n| *n == Next::Tx(1)), "every packet forwarded: {:?}", &next[..4]);
-    assert!(counters.get(Count::Forwarded) as f64 >= pkts_total);
-    println!(
-        "{{\"case\":\"stages_ipv4_forward\",\"routes\":{routes},\"burst\":{BURST},\"ns_per_packet\":{ns:.1},\"mpps_single_core\":{:.1}}}",
-        1e3 / ns
-    );
+            t0.elapsed()
+        };
+        run(true, &mut ctx, &mut next);
+        let base = run(false, &mut ctx, &mut next);
+        let full = run(true, &mut ctx, &mut next);
+        let pkts_total = (bursts * BURST) as f64;
+        let ns = (full.as_secs_f64() - base.as_secs_f64()) * 1e9 / pkts_total;
+        assert!(next.iter().all(|n| *n == want), "{name}: every packet {want:?}: {:?}", &next[..4]);
+        println!(
+            "{{\"case\":\"{name}\",\"routes\":{routes},\"sessions\":{n_sessions},\"burst\":{BURST},\"ns_per_packet\":{ns:.1},\"mpps_single_core\":{:.1}}}",
+            1e3 / ns
+        );
+    }
+    assert!(counters.get(Count::Forwarded) > 0);
 }
