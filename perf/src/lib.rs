@@ -1,1 +1,3 @@
 //! dpvpn benchmarks (see issue: perf/). Micro-benchmarks live in src/bin.
+
+pub mod loadgen;

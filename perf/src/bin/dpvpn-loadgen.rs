@@ -1,0 +1,18 @@
+//! `dpvpn-loadgen --lcores 1 --access net_af_packet0,iface=sub-acc --sessions N [...]`
+//!
+//! Emulated PPPoE subscribers (see `perf::loadgen`): a single-lcore DPDK process that
+//! dials N sessions into dpvpn, optionally pings through each and bridges the kernel's
+//! traffic through the first (`--tap`), then hangs up. Exit status 0 when every session
+//! came up (and every ping was answered), 1 otherwise, 2 for a bad command line or a
+//! start-up failure.
+
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use perf::loadgen::options::Args;
+
+fn main() -> ExitCode {
+    ExitCode::from(perf::loadgen::run::main(Args::parse()))
+}

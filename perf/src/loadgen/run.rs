@@ -1,0 +1,267 @@
+//! The DPDK side of `dpvpn-loadgen`: one lcore polls the access port (and the tap),
+//! feeds the [`Emulator`] frames and the time, and sends what it queues.
+//!
+//! Start-up: the command line is checked before the EAL starts (exit status 2 and the
+//! option named); then the EAL (one lcore, `--no-huge`, its own `--file-prefix`, so it
+//! runs beside dpvpn), a packet pool, the access port (hot-plugged from `--access`, one
+//! queue pair, promiscuous: the subscribers' MACs are ours, not the port's) and the tap.
+//! A device that cannot be attached is named, exit status 2.
+//!
+//! The loop: RX bursts from the access port and the tap, the emulator's timers and
+//! stages, TX bursts (what the NIC refuses is freed and counted; the machines
+//! retransmit), tap configuration when the first session comes and goes, a progress line
+//! on stderr every second. Only this loop reads the clock (`Instant`, as microseconds
+//! since start). SIGINT/SIGTERM: hang up (a second one: bare PADTs). At the end: the
+//! report, a summary line on stdout, exit status 0 when the plan was met, else 1.
+
+use std::fs::File;
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig};
+
+use super::emulator::{Emulator, Event};
+use super::options::{eal_args, Args, Plan, Startup};
+use super::tap::TapKernel;
+
+/// Mbufs: enough for the RX/TX rings of two ports and bursts in flight.
+const MBUFS: u32 = 8191;
+const MBUF_CACHE: u32 = 256;
+/// 2 KiB of data room plus DPDK's default 128 bytes of headroom.
+const MBUF_DATA_ROOM: u16 = 2048 + 128;
+const RING_DESC: u16 = 1024;
+/// Idle loops sleep this long: the load generator shares the machine with dpvpn.
+const IDLE_SLEEP: Duration = Duration::from_micros(50);
+/// The EAL does not take the device name `net_tap` twice; ours is this.
+const TAP_DEVICE: &str = "net_tap_lg";
+
+/// Exit statuses.
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_USAGE: u8 = 2;
+
+fn startup_error(msg: impl std::fmt::Display) -> u8 {
+    eprintln!("dpvpn-loadgen: {msg}");
+    EXIT_USAGE
+}
+
+/// The ports in use; stopped and closed on drop, before the pool and the EAL go.
+struct Ports(Vec<Port>);
+
+impl Drop for Ports {
+    fn drop(&mut self) {
+        for p in &self.0 {
+            let _ = p.stop();
+            let _ = p.close();
+        }
+    }
+}
+
+fn open_port(eal: &Eal, pool: &Mempool, devargs: &str, what: &str) -> Result<Port, String> {
+    let port = Port::attach(eal, devargs).map_err(|e| format!("{what} `{devargs}`: cannot attach the device: {e}"))?;
+    let conf = PortConfig { rx_queues: 1, tx_queues: 1, mtu: None, rx_desc: RING_DESC, tx_desc: RING_DESC };
+    port.configure(&conf, pool).map_err(|e| format!("{what} `{devargs}`: cannot configure: {e}"))?;
+    port.start().map_err(|e| format!("{what} `{devargs}`: cannot start: {e}"))?;
+    Ok(port)
+}
+
+/// Everything `dpvpn-loadgen` does; returns its exit status.
+pub fn main(args: Args) -> u8 {
+    let (plan, startup) = match args.plan() {
+        Ok(x) => x,
+        Err(e) => return startup_error(e),
+    };
+    // Check the report can be written before anything starts.
+    let report_file = match &startup.report {
+        Some(path) => match File::create(path) {
+            Ok(f) => Some(f),
+            Err(e) => return startup_error(format!("--report `{}`: {e}", path.display())),
+        },
+        None => None,
+    };
+    let eal_args = eal_args(&startup);
+    eprintln!("dpvpn-loadgen: starting EAL: {}", eal_args[1..].join(" "));
+    let eal = match Eal::init(&eal_args) {
+        Ok(e) => e,
+        Err(e) if e.errno == 0 => return startup_error("EAL initialisation failed (the EAL's messages above say why)"),
+        Err(e) => return startup_error(format!("EAL initialisation failed: {e}")),
+    };
+    let code = run(&eal, plan, &startup, report_file);
+    drop(eal);
+    code
+}
+
+fn run(eal: &Eal, plan: Plan, startup: &Startup, report_file: Option<File>) -> u8 {
+    let socket = eal.lcore_socket(eal.main_lcore());
+    let pool = match Mempool::pktmbuf(eal, "loadgen_pkt", MBUFS, MBUF_CACHE, 0, MBUF_DATA_ROOM, socket) {
+        Ok(p) => p,
+        Err(e) => return startup_error(format!("cannot create the packet pool ({MBUFS} mbufs): {e}")),
+    };
+    let code = run_ports(eal, &pool, plan, startup, report_file);
+    drop(pool);
+    code
+}
+
+fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_file: Option<File>) -> u8 {
+    let mut ports = Ports(Vec::new());
+    let access = match open_port(eal, pool, &startup.access, "--access") {
+        Ok(p) => p,
+        Err(e) => return startup_error(e),
+    };
+    ports.0.push(access);
+    let _ = access.set_promiscuous(true);
+    let access_mac = access.mac().map(fmt_mac).unwrap_or_default();
+    let mut emu = Emulator::new(plan.clone(), access.id());
+    let mut tap = None;
+    let mut tap_kernel = None;
+    if let Some(name) = &startup.tap {
+        let devargs = format!("{TAP_DEVICE},iface={name}");
+        let port = match open_port(eal, pool, &devargs, "--tap") {
+            Ok(p) => p,
+            Err(e) => return startup_error(e),
+        };
+        ports.0.push(port);
+        match port.mac() {
+            Ok(m) => emu.set_tap_mac(m),
+            Err(e) => return startup_error(format!("--tap `{name}`: cannot read its MAC: {e}")),
+        }
+        tap = Some(port);
+        tap_kernel = Some(TapKernel::new(name));
+    }
+    eprintln!(
+        "dpvpn-loadgen: {} session(s) {}…{} on {} (port {}, mac {access_mac}), {} /s{}{}{}",
+        plan.sessions,
+        plan.username(plan.first),
+        plan.username(plan.first + plan.sessions - 1),
+        startup.access,
+        access.id(),
+        plan.setup_rate,
+        plan.ping.map(|p| format!(", ping {}", p.target)).unwrap_or_default(),
+        startup.tap.as_ref().map(|t| format!(", tap {t}")).unwrap_or_default(),
+        plan.hold_ms.map(|h| format!(", hold {} s", h as f64 / 1000.0)).unwrap_or_else(|| ", until SIGINT".into()),
+    );
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+            return startup_error(format!("cannot handle signal {sig}: {e}"));
+        }
+    }
+
+    let start = Instant::now();
+    let now_us = || start.elapsed().as_micros() as u64;
+    let mut rx = MbufBurst::new();
+    let mut tx = MbufBurst::new();
+    let mut next_progress = 1_000_000u64;
+    loop {
+        let now = now_us();
+        let mut busy = false;
+        if access.rx_burst(0, &mut rx) > 0 {
+            busy = true;
+            rx.drain_into(|m: Mbuf| emu.handle_access_frame(now, m.data()));
+        }
+        if let Some(t) = tap {
+            if t.rx_burst(0, &mut rx) > 0 {
+                busy = true;
+                rx.drain_into(|m: Mbuf| emu.handle_tap_frame(now, m.data()));
+            }
+        }
+        if stop.swap(false, Ordering::Relaxed) {
+            eprintln!("dpvpn-loadgen: signal: hanging up (again: PADT at once)");
+            emu.stop(now);
+        }
+        emu.poll(now);
+        while let Some(e) = emu.poll_event() {
+            if let Some(k) = tap_kernel.as_mut() {
+                match e {
+                    Event::TapUp { address } => {
+                        if let Err(e) = k.up(address) {
+                            eprintln!("dpvpn-loadgen: tap: {e}");
+                        }
+                    }
+                    Event::TapDown => k.down(),
+                }
+            }
+        }
+        let (sent, refused) = send(access, pool, &mut tx, || emu.poll_access_transmit());
+        emu.note_tx_refused(refused);
+        busy |= sent + refused > 0;
+        if let Some(t) = tap {
+            let (sent, _) = send(t, pool, &mut tx, || emu.poll_tap_transmit());
+            busy |= sent > 0;
+        }
+        if now >= next_progress {
+            eprintln!("{}", emu.progress(now).line());
+            next_progress += 1_000_000;
+        }
+        if emu.is_done() {
+            break;
+        }
+        if !busy {
+            std::thread::sleep(IDLE_SLEEP);
+        }
+    }
+    // Let the last PADTs leave before the ports close.
+    std::thread::sleep(Duration::from_millis(20));
+    drop(tap_kernel);
+    drop(ports);
+    let report = emu.report();
+    if let Some(mut f) = report_file {
+        let written = serde_json::to_string_pretty(&report)
+            .map_err(|e| e.to_string())
+            .and_then(|j| f.write_all(j.as_bytes()).and_then(|_| f.write_all(b"\n")).map_err(|e| e.to_string()));
+        if let Err(e) = written {
+            eprintln!(
+                "dpvpn-loadgen: --report `{}`: {e}",
+                startup.report.as_ref().map(|p| p.display().to_string()).unwrap_or_default()
+            );
+        }
+    }
+    println!("{}", report.summary());
+    if report.success {
+        EXIT_OK
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// Move frames from `next` into mbufs and out of `port`; returns (sent, refused).
+fn send(port: Port, pool: &Mempool, burst: &mut MbufBurst, mut next: impl FnMut() -> Option<Vec<u8>>) -> (u64, u64) {
+    let (mut sent, mut refused) = (0u64, 0u64);
+    let mut more = true;
+    while more {
+        while !burst.is_full() {
+            let Some(f) = next() else {
+                more = false;
+                break;
+            };
+            let Some(mut m) = pool.alloc() else {
+                refused += 1;
+                continue;
+            };
+            match u16::try_from(f.len()).ok().and_then(|n| m.append(n)) {
+                Some(b) => b.copy_from_slice(&f),
+                None => {
+                    refused += 1;
+                    continue;
+                }
+            }
+            let _ = burst.push(m);
+        }
+        if burst.is_empty() {
+            break;
+        }
+        sent += port.tx_burst(0, burst) as u64;
+        if !burst.is_empty() {
+            refused += burst.len() as u64;
+            burst.clear();
+        }
+    }
+    (sent, refused)
+}
+
+fn fmt_mac(m: [u8; 6]) -> String {
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+}
