@@ -559,7 +559,9 @@ impl Bras {
     fn discovery_events(&mut self, now: u64, dp: &mut DataPlane) {
         while let Some(ev) = self.discovery.poll_event() {
             match ev {
-                DiscoveryEvent::SessionRequested { key, vlans, .. } => self.start_session(now, key, vlans, dp),
+                DiscoveryEvent::SessionRequested { key, vlans, max_payload, .. } => {
+                    self.start_session(now, key, vlans, max_payload, dp)
+                }
                 DiscoveryEvent::SessionTerminated { key, .. } => {
                     self.stats.padt_received += 1;
                     if let Some(&index) = self.by_key.get(&key) {
@@ -574,7 +576,9 @@ impl Bras {
         }
     }
 
-    fn start_session(&mut self, now: u64, key: SessionKey, vlans: Vlans, dp: &mut DataPlane) {
+    /// `max_payload`: the RFC 4638 PPP-Max-Payload the PADS agreed to, if any (then LCP
+    /// may ask and accept an MRU up to it, RFC 4638 §5).
+    fn start_session(&mut self, now: u64, key: SessionKey, vlans: Vlans, max_payload: Option<u16>, dp: &mut DataPlane) {
         if self.pending >= self.config.max_pending as usize {
             self.stats.refused_busy += 1;
             self.discovery.terminate(&key, Some("busy: too many sessions negotiating"));
@@ -613,6 +617,10 @@ impl Bras {
         let methods: Vec<Method> = self.config.auth.iter().map(|&m| method_of(m)).collect();
         let mut lcp_config = LcpConfig::server(methods);
         lcp_config.mru = Some(self.config.mru);
+        if let Some(mp) = max_payload.filter(|&m| m > self.config.mru) {
+            lcp_config.max_mru = mp;
+            lcp_config.mru = Some(mp);
+        }
         let lcp = match Lcp::new(lcp_config, self.random.u64()) {
             Ok(l) => l,
             Err(e) => {
