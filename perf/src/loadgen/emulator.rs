@@ -1004,6 +1004,8 @@ impl Emulator {
             tx_refused: self.tx_refused,
             frames_ignored: self.frames_ignored,
             stray_pads_terminated: self.stray_pads,
+            access_rx_missed: 0,
+            tap_tx_refused: 0,
             tap_to_session: self.tap_in,
             tap_from_session: self.tap_out,
             tap_dropped: self.tap_dropped,

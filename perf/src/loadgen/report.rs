@@ -94,6 +94,10 @@ pub struct Report {
     pub tx_refused: u64,
     /// Received frames for no session of ours, or that no session could use.
     pub frames_ignored: u64,
+    /// Frames the access port lost on receive (its ring was full: `imissed`).
+    pub access_rx_missed: u64,
+    /// Frames towards the kernel that the tap refused.
+    pub tap_tx_refused: u64,
     /// PADSes for attempts given up (or earlier attempts), answered with PADT.
     pub stray_pads_terminated: u64,
     /// IPv4 datagrams from the kernel's tap into the first session (`--tap`).
@@ -113,17 +117,17 @@ impl Report {
     /// The line printed to stdout at the end.
     pub fn summary(&self) -> String {
         let mut s = format!(
-            "dpvpn-loadgen: {} {}/{} sessions up, {} failed, {} retries, setup {:.3} s ({:.1}/s, p50 {:.1} ms, p99 {:.1} ms), teardown {:.3} s",
+            "dpvpn-loadgen: {} {}/{} sessions up, {} failed, {} retries, setup {} ({:.1}/s, p50 {:.1} ms, p99 {:.1} ms), teardown {}",
             if self.success { "OK" } else { "FAILED" },
             self.sessions_established,
             self.sessions_requested,
             self.sessions_failed,
             self.retries,
-            self.setup_time_s,
+            duration(self.setup_time_s),
             self.setup_rate_per_s,
             self.setup_latency_ms.p50,
             self.setup_latency_ms.p99,
-            self.teardown_time_s,
+            duration(self.teardown_time_s),
         );
         if self.pings.target.is_some() {
             s += &format!(
@@ -134,6 +138,9 @@ impl Report {
         if self.sessions_dropped > 0 {
             s += &format!(", {} dropped after up", self.sessions_dropped);
         }
+        if self.access_rx_missed > 0 {
+            s += &format!(", {} frames missed on receive", self.access_rx_missed);
+        }
         if self.tx_refused > 0 {
             s += &format!(", {} frames refused by the NIC", self.tx_refused);
         }
@@ -142,6 +149,15 @@ impl Report {
             s += &format!(" [failures: {}]", r.join("; "));
         }
         s
+    }
+}
+
+/// Seconds, in ms below one.
+fn duration(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.1} ms", s * 1000.0)
+    } else {
+        format!("{s:.3} s")
     }
 }
 

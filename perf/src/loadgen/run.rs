@@ -37,6 +37,10 @@ const IDLE_SLEEP: Duration = Duration::from_micros(50);
 /// The EAL does not take the device name `net_tap` twice; ours is this.
 const TAP_DEVICE: &str = "net_tap_lg";
 
+/// RX/TX ring frames of an af_packet access port (the PMD's default is 512): a
+/// thousand subscribers hanging up at once get a thousand answers at once.
+const AF_PACKET_FRAMES: u32 = 4096;
+
 /// Exit statuses.
 pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
@@ -59,11 +63,21 @@ impl Drop for Ports {
     }
 }
 
+/// A bigger ring for af_packet, unless the device arguments choose one.
+fn access_device_args(devargs: &str) -> String {
+    if devargs.starts_with("net_af_packet") && !devargs.contains("framecnt=") {
+        format!("{devargs},framecnt={AF_PACKET_FRAMES}")
+    } else {
+        devargs.to_string()
+    }
+}
+
+/// `what` names the device for the operator (the option and what was given).
 fn open_port(eal: &Eal, pool: &Mempool, devargs: &str, what: &str) -> Result<Port, String> {
-    let port = Port::attach(eal, devargs).map_err(|e| format!("{what} `{devargs}`: cannot attach the device: {e}"))?;
+    let port = Port::attach(eal, devargs).map_err(|e| format!("{what}: cannot attach the device: {e}"))?;
     let conf = PortConfig { rx_queues: 1, tx_queues: 1, mtu: None, rx_desc: RING_DESC, tx_desc: RING_DESC };
-    port.configure(&conf, pool).map_err(|e| format!("{what} `{devargs}`: cannot configure: {e}"))?;
-    port.start().map_err(|e| format!("{what} `{devargs}`: cannot start: {e}"))?;
+    port.configure(&conf, pool).map_err(|e| format!("{what}: cannot configure: {e}"))?;
+    port.start().map_err(|e| format!("{what}: cannot start: {e}"))?;
     Ok(port)
 }
 
@@ -106,10 +120,11 @@ fn run(eal: &Eal, plan: Plan, startup: &Startup, report_file: Option<File>) -> u
 
 fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_file: Option<File>) -> u8 {
     let mut ports = Ports(Vec::new());
-    let access = match open_port(eal, pool, &startup.access, "--access") {
-        Ok(p) => p,
-        Err(e) => return startup_error(e),
-    };
+    let access =
+        match open_port(eal, pool, &access_device_args(&startup.access), &format!("--access `{}`", startup.access)) {
+            Ok(p) => p,
+            Err(e) => return startup_error(e),
+        };
     ports.0.push(access);
     let _ = access.set_promiscuous(true);
     let access_mac = access.mac().map(fmt_mac).unwrap_or_default();
@@ -118,7 +133,7 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     let mut tap_kernel = None;
     if let Some(name) = &startup.tap {
         let devargs = format!("{TAP_DEVICE},iface={name}");
-        let port = match open_port(eal, pool, &devargs, "--tap") {
+        let port = match open_port(eal, pool, &devargs, &format!("--tap `{name}` ({devargs})")) {
             Ok(p) => p,
             Err(e) => return startup_error(e),
         };
@@ -155,6 +170,7 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     let mut rx = MbufBurst::new();
     let mut tx = MbufBurst::new();
     let mut next_progress = 1_000_000u64;
+    let mut tap_refused = 0u64;
     loop {
         let now = now_us();
         let mut busy = false;
@@ -189,7 +205,8 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         emu.note_tx_refused(refused);
         busy |= sent + refused > 0;
         if let Some(t) = tap {
-            let (sent, _) = send(t, pool, &mut tx, || emu.poll_tap_transmit());
+            let (sent, refused) = send(t, pool, &mut tx, || emu.poll_tap_transmit());
+            tap_refused += refused;
             busy |= sent > 0;
         }
         if now >= next_progress {
@@ -205,9 +222,11 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     }
     // Let the last PADTs leave before the ports close.
     std::thread::sleep(Duration::from_millis(20));
+    let mut report = emu.report();
+    report.access_rx_missed = access.stats().map(|s| s.imissed).unwrap_or(0);
+    report.tap_tx_refused = tap_refused;
     drop(tap_kernel);
     drop(ports);
-    let report = emu.report();
     if let Some(mut f) = report_file {
         let written = serde_json::to_string_pretty(&report)
             .map_err(|e| e.to_string())
