@@ -86,6 +86,9 @@ impl Dpvpn {
             .replace("/run/dpvpn/dpvpn.sock", socket.to_str().unwrap())
             .replace("[dataplane]", &format!("[dataplane]\n{dataplane_extra}"));
         let text = edit(text);
+        // A file prefix of its own, so a dpvpn someone runs by hand on the same machine
+        // (prefix dpvpn-lab) does not stop the test's EAL.
+        let text = text.replace("file_prefix = \"dpvpn-lab\"", &format!("file_prefix = \"dpvpn-test-{}\"", std::process::id()));
         let cfg = dir.join("lab.toml");
         // Files the configuration names relative to itself.
         for f in ["users-lab.txt"] {
