@@ -116,13 +116,21 @@ fn to_ifaddr(a: &crate::config::InterfaceAddress) -> IfAddr {
     IfAddr { addr: u32::from(a.addr), len: a.len }
 }
 
-/// Add `qpairs=` to an af_packet device so its queue pairs match the workers.
+/// Add `qpairs=` to an af_packet device so its queue pairs match the workers, and a
+/// receive ring of 4096 frames (`framecnt=`; the PMD's default 512 loses bursts, such as
+/// a thousand subscribers hanging up at once, before any counter sees them).
 fn device_args(device: &str, workers: usize) -> String {
-    if device.starts_with("net_af_packet") && !device.contains("qpairs=") {
-        format!("{device},qpairs={workers}")
-    } else {
-        device.to_string()
+    if !device.starts_with("net_af_packet") {
+        return device.to_string();
     }
+    let mut d = device.to_string();
+    if !d.contains("qpairs=") {
+        d.push_str(&format!(",qpairs={workers}"));
+    }
+    if !d.contains("framecnt=") {
+        d.push_str(",framecnt=4096");
+    }
+    d
 }
 
 impl Runtime {

@@ -239,3 +239,127 @@ fn a_padi_flood_neither_starves_sessions_nor_grows_memory() {
     assert!(limited > 0, "no rate limit counted");
     drop(d);
 }
+
+/// dpvpn-loadgen, built beside dpvpn (scripts/test.sh builds the whole workspace).
+fn loadgen() -> String {
+    let p = std::path::Path::new(env!("CARGO_BIN_EXE_dpvpn")).with_file_name("dpvpn-loadgen");
+    assert!(p.exists(), "{} is missing: build the workspace (cargo build --release --workspace)", p.display());
+    p.to_str().unwrap().to_string()
+}
+
+/// GET the Prometheus text from dpvpn's metrics endpoint (configs/lab-pppoe.toml).
+fn metrics() -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect("127.0.0.1:9464").expect("metrics endpoint");
+    c.write_all(b"GET /metrics HTTP/1.1\r\nHost: dpvpn\r\n\r\n").unwrap();
+    let mut body = String::new();
+    c.read_to_string(&mut body).unwrap();
+    body
+}
+
+fn gauge(text: &str, name: &str) -> u64 {
+    text.lines()
+        .find(|l| l.starts_with(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in the metrics"))
+        .split_whitespace()
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+#[test]
+fn kernel_hosts_ping_and_run_iperf3_through_an_emulated_subscriber() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    let lg = loadgen();
+    let report = d.dir.join("tap.json");
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", "sub", &lg, "--lcores", "1", "--access", "net_af_packet0,iface=sub-acc"])
+        .args(["--sessions", "1", "--tap", "sub-ppp0", "--report", report.to_str().unwrap()])
+        .args(["--file-prefix", &format!("dpvpn-lg-{}", std::process::id())])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The tap gets the session's address once IPCP is up.
+    let t0 = Instant::now();
+    let addr = loop {
+        let o = ns("sub", &["ip", "-4", "-o", "addr", "show", "dev", "sub-ppp0"]);
+        let text = String::from_utf8_lossy(&o.stdout).to_string();
+        if let Some(a) = text.split_whitespace().skip_while(|w| *w != "inet").nth(1) {
+            break a.split('/').next().unwrap().to_string();
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "the tap never got an address");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert!(addr.starts_with("100."), "{addr}");
+    // The kernel in `sub` pings and runs TCP through the PPPoE session.
+    ok(&ping("sub", "198.51.100.2", 3), "ping through the session");
+    let bps = iperf(3, 1);
+    assert!(bps > 10e6, "iperf3 through the session: {bps} bit/s");
+    let s = d.ctl(&["--json", "show", "sessions"]);
+    let v: serde_json::Value = serde_json::from_slice(&s.stdout).unwrap();
+    let sess = &v["sessions"][0];
+    assert_eq!(sess["address"], addr.as_str());
+    assert!(sess["rx_bytes"].as_u64().unwrap() > 1_000_000 && sess["tx_packets"].as_u64().unwrap() > 100, "{sess}");
+    // SIGINT: the loadgen hangs up (LCP Terminate, PADT) and restores the namespace.
+    sh(&["kill", "-INT", &child.id().to_string()]);
+    let st = child.wait().unwrap();
+    assert!(st.success(), "loadgen exit {st}");
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    assert_eq!(r["sessions_established"], 1, "{r}");
+    let t0 = Instant::now();
+    while d.total("pppoe_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert_eq!(d.total("pppoe_sessions_ended"), 1);
+    d.stop();
+}
+
+#[test]
+fn a_thousand_sessions_come_up_pass_traffic_and_leave_nothing_behind() {
+    if skip() {
+        return;
+    }
+    let _lab = Lab::up();
+    let d = start();
+    let lg = loadgen();
+    let report = d.dir.join("1000.json");
+    let o = Command::new("ip")
+        .args(["netns", "exec", "sub", &lg, "--lcores", "1", "--access", "net_af_packet0,iface=sub-acc"])
+        .args(["--sessions", "1000", "--setup-rate", "250/s", "--vlan", "100-199", "--ping", "198.51.100.2"])
+        .args(["--ping-count", "1", "--hold", "2", "--report", report.to_str().unwrap()])
+        .args(["--file-prefix", &format!("dpvpn-lg-{}", std::process::id())])
+        .output()
+        .unwrap();
+    let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap())
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    eprintln!("loadgen: {}", String::from_utf8_lossy(&o.stdout).trim());
+    assert!(o.status.success(), "loadgen exit {:?}: {r}", o.status);
+    assert_eq!(r["sessions_established"], 1000, "{r}");
+    // Everything back to empty once they hung up: sessions, the data plane's table, the
+    // pool, the subscriber routes.
+    let t0 = Instant::now();
+    loop {
+        let m = metrics();
+        let gone = gauge(&m, "dpvpn_sessions_table") == 0 && gauge(&m, "dpvpn_pool_lab_used") == 0;
+        if gone {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "not empty:\n{}", m.lines().filter(|l| l.contains("pool_") || l.contains("sessions")).collect::<Vec<_>>().join("\n"));
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    let m = metrics();
+    for phase in ["lcp", "auth", "ipcp", "up", "terminating"] {
+        assert_eq!(gauge(&m, &format!("dpvpn_pppoe_sessions_{phase}")), 0, "{phase}");
+    }
+    assert_eq!(d.total("pppoe_sessions_up"), 1000);
+    assert_eq!(d.total("pppoe_sessions_ended"), 1000);
+    let routes = d.ctl(&["--json", "show", "routes"]);
+    let v: serde_json::Value = serde_json::from_slice(&routes.stdout).unwrap();
+    assert!(v["routes"].as_array().unwrap().iter().all(|r| r["source"] != "subscriber"), "subscriber routes left: {v}");
+    d.stop();
+}
