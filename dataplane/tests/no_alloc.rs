@@ -14,6 +14,8 @@ use common::*;
 struct Counting;
 static ARMED: AtomicBool = AtomicBool::new(false);
 static ALLOCS: AtomicU64 = AtomicU64::new(0);
+/// The count is global: one measuring test at a time (cargo runs tests on threads).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, l: Layout) -> *mut u8 {
@@ -38,6 +40,7 @@ static GLOBAL: Counting = Counting;
 
 #[test]
 fn a_million_packets_through_the_stages_allocate_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let w = world(false);
     let mut frames: Vec<Vec<u8>> = vec![
         eth(ACC_MAC, SUB_MAC, 0x0800, &ipv4(SUB, 0xcb00_7105, 64, 17, false, &[0; 18])), // forward (next hop, unresolved → punt)
@@ -66,9 +69,73 @@ fn a_million_packets_through_the_stages_allocate_nothing() {
         process_burst(&mut ctx, rx, &mut pkts, &mut next);
     }
     ARMED.store(false, Ordering::SeqCst);
-    let n = ALLOCS.load(Ordering::SeqCst);
+    let n = ALLOCS.swap(0, Ordering::SeqCst);
     let rx = w.counters.get(Count::RxPackets);
     assert!(rx >= 1_000_000, "{rx} packets");
     assert!(w.counters.get(Count::Forwarded) > 0 && w.counters.get(Count::IcmpErrors) > 0);
     assert_eq!(n, 0, "{n} allocations over {rx} packets");
+}
+
+#[test]
+fn the_pppoe_path_allocates_nothing_either() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use dataplane::session::{PppoeSessionParams, ECHO_OFFLOAD, FIB_SESSION_BASE, MAX_TEMPLATE};
+    let mut w = world(true);
+    let peer = [0x02, 0, 0x5e, 0, 0, 0x42];
+    let peer_ip = 0x6440_0007u32;
+    // A session on VLAN 100, IPCP open, MSS clamped, echoes answered by the worker.
+    let hdr = |proto: u16, payload: &[u8]| {
+        let mut f = eth(ACC_MAC, peer, 0x8100, &[]);
+        f.truncate(12);
+        f.extend_from_slice(&[0x81, 0x00, 0x00, 100, 0x88, 0x64, 0x11, 0x00, 0x12, 0x34]);
+        f.extend_from_slice(&((payload.len() + 2) as u16).to_be_bytes());
+        f.extend_from_slice(&proto.to_be_bytes());
+        f.extend_from_slice(payload);
+        f
+    };
+    let mut template = [0u8; MAX_TEMPLATE];
+    let mut t = hdr(0x0021, &[]);
+    t[0..6].copy_from_slice(&peer);
+    t[6..12].copy_from_slice(&ACC_MAC);
+    template[..t.len()].copy_from_slice(&t);
+    let p = PppoeSessionParams { port: ACC, outer: Some(100), inner: None, peer_mac: peer, pppoe_id: 0x1234, template, template_len: t.len() as u8 };
+    let (i, _) = w.sessions.add_pppoe(&p, 0x1122_3344, 1492, ECHO_OFFLOAD).unwrap();
+    w.sessions.open_ipv4(i, peer_ip, 1452).unwrap();
+    w.fib.insert(peer_ip, 32, FIB_SESSION_BASE + i).unwrap();
+    let syn = {
+        let mut t = vec![0x9c, 0x40, 0, 80, 0, 0, 0, 1, 0, 0, 0, 0, 0x60, 0x02, 0xfa, 0xf0, 0, 0, 0, 0, 2, 4, 0x05, 0xb4];
+        t[16] = 0;
+        ipv4(peer_ip, INET, 64, 6, false, &t)
+    };
+    let frames: Vec<Vec<u8>> = vec![
+        hdr(0x0021, &ipv4(peer_ip, INET, 64, 17, false, &[0; 18])),                  // upstream
+        hdr(0x0021, &syn),                                                         // upstream SYN, clamped
+        hdr(0x0021, &ipv4(peer_ip + 1, INET, 64, 17, false, &[0; 18])),              // spoofed
+        hdr(0xc021, &[9, 1, 0, 12, 0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4]),             // LCP echo, answered
+        hdr(0x8021, &[1, 1, 0, 4]),                                                  // IPCP, punted
+        eth([0xff; 6], peer, 0x8863, &[0x11, 0x09, 0, 0, 0, 4, 1, 1, 0, 0]),          // PADI, punted
+        eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, peer_ip, 64, 17, false, &[0; 18])), // downstream
+        eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, peer_ip, 64, 17, true, &[0; 1480])), // over the MRU
+    ];
+    let burst: Vec<Vec<u8>> = (0..BURST).map(|i| frames[i % frames.len()].clone()).collect();
+    let mut pkts: Vec<HeapPacket> = burst.iter().map(|f| HeapPacket::new(f)).collect();
+    let mut next = vec![Next::Drop(DropReason::Internal); BURST];
+    let limits = PuntLimits { icmp_per_s: 1_000_000, discovery_per_s: 1_000_000, ppp_control_per_s: 1_000_000 };
+    let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000_000, limits);
+    let rounds = 1_000_000 / BURST + 1;
+    let before = ALLOCS.load(Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    for r in 0..rounds {
+        for (p, f) in pkts.iter_mut().zip(&burst) {
+            p.reset(f);
+        }
+        ctx.now = r as u64 * 1000;
+        process_burst(&mut ctx, if r % 2 == 0 { ACC } else { UP }, &mut pkts, &mut next);
+    }
+    ARMED.store(false, Ordering::SeqCst);
+    let n = ALLOCS.load(Ordering::SeqCst) - before;
+    assert!(w.counters.get(Count::PppoeDecap) > 0 && w.counters.get(Count::PppoeEncap) > 0);
+    assert!(w.counters.get(Count::LcpEchoReplies) > 0 && w.counters.get(Count::MssClamped) > 0);
+    assert!(w.counters.dropped(DropReason::PppSourceSpoofed) > 0);
+    assert_eq!(n, 0, "{n} allocations on the PPPoE path");
 }
