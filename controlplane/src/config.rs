@@ -45,6 +45,8 @@ pub struct Config {
     pub pppoe: Option<PppoeConfig>,
     /// Subscriber address pools (`[[pool]]`).
     pub pools: Vec<crate::pool::PoolConfig>,
+    /// Synthetic sessions, routes and a static neighbour for benchmarks (`[bench]`).
+    pub bench: Option<BenchConfig>,
     /// The file it was read from.
     pub source: PathBuf,
 }
@@ -89,6 +91,53 @@ pub struct PppoeConfig {
     pub users_file: PathBuf,
     /// Sessions that may be authenticating or negotiating at once.
     pub max_pending: u32,
+}
+
+/// `[bench]`: tables filled at start-up for data-path benchmarks (perf/ dpvpn-bench). No
+/// control plane runs for these sessions: no discovery, LCP or IPCP, no keepalive.
+///
+/// Synthetic session `i` (0-based) arrives on `access_port` from MAC
+/// `02:be:XX:XX:XX:XX` (the low four bytes are `i` big-endian), with PPPoE session id
+/// `1 + i % 65535`, on 802.1Q VLAN `first_vlan + i % vlans` (untagged when `first_vlan` is
+/// absent), and owns the address `address_base + i`, routed as a /32.
+/// Synthetic route `j` is `route_base + j * 256` /24 via `neighbour`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchConfig {
+    pub pppoe_sessions: u32,
+    /// The access port's name.
+    pub access_port: String,
+    pub first_vlan: Option<u16>,
+    pub vlans: u16,
+    pub address_base: Ipv4Addr,
+    pub routes: u32,
+    pub route_base: Ipv4Addr,
+    /// A neighbour whose MAC is fixed (never resolved by ARP): next hop of the synthetic
+    /// routes and of static routes through it. Port, address, MAC.
+    pub neighbour: Option<(String, Ipv4Addr, [u8; 6])>,
+}
+
+impl BenchConfig {
+    /// Session `i`'s MAC.
+    pub fn session_mac(i: u32) -> [u8; 6] {
+        let b = i.to_be_bytes();
+        [0x02, 0xbe, b[0], b[1], b[2], b[3]]
+    }
+    /// Session `i`'s PPPoE session id.
+    pub fn session_id(i: u32) -> u16 {
+        1 + (i % 65535) as u16
+    }
+    /// Session `i`'s VLAN (None: untagged).
+    pub fn session_vlan(&self, i: u32) -> Option<u16> {
+        self.first_vlan.map(|v| v + (i % u32::from(self.vlans)) as u16)
+    }
+    /// Session `i`'s address.
+    pub fn session_address(&self, i: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.address_base) + i)
+    }
+    /// Synthetic route `j`'s network (a /24).
+    pub fn route_prefix(&self, j: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(self.route_base) + (j << 8))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -404,6 +453,20 @@ struct RawConfig {
     pppoe: Option<Spanned<RawPppoe>>,
     #[serde(default)]
     pool: Vec<Spanned<RawPool>>,
+    bench: Option<Spanned<RawBench>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a table")]
+struct RawBench {
+    pppoe_sessions: Int,
+    access_port: Text,
+    first_vlan: Int,
+    vlans: Int,
+    address_base: Text,
+    routes: Int,
+    route_base: Text,
+    neighbour: Text,
 }
 
 #[derive(Deserialize)]
@@ -934,6 +997,10 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         Some(p) => Some(check_pppoe(&cx, p, &ports, &pools)?),
         None => None,
     };
+    let bench = match &raw.bench {
+        Some(b) => Some(check_bench(&cx, b, &ports, dataplane.max_sessions)?),
+        None => None,
+    };
     Ok(Config {
         dpdk,
         ports,
@@ -943,6 +1010,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         dataplane,
         pppoe,
         pools,
+        bench,
         source: source.to_path_buf(),
     })
 }
@@ -955,7 +1023,7 @@ fn check_shapes(cx: &Ctx) -> Result<(), ConfigError> {
     };
     for (key, span, shape) in root.top_level() {
         let message = match (key, shape) {
-            ("dpdk" | "exception" | "management" | "dataplane" | "pppoe", tree::Shape::Array) => {
+            ("dpdk" | "exception" | "management" | "dataplane" | "pppoe" | "bench", tree::Shape::Array) => {
                 format!("`{key}` is an array here; it is one table: write [{key}], not [[{key}]]")
             }
             ("port" | "route" | "pool", tree::Shape::Table) => {
@@ -1739,6 +1807,106 @@ fn check_pppoe(
 
 /// Load the local users file of `[pppoe]` and check that every pool it names exists: a
 /// bad users file stops dpvpn before it starts, like a bad configuration.
+fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig], max_sessions: u32) -> Result<BenchConfig, ConfigError> {
+    let span = raw.span();
+    let b = raw.get_ref();
+    let pppoe_sessions: u32 = cx.int(&b.pppoe_sessions, "bench.pppoe_sessions", 0, 0..=1 << 23)?;
+    if pppoe_sessions > max_sessions {
+        let s = b.pppoe_sessions.as_ref().map_or(span.clone(), |s| s.span());
+        return Err(cx.at(s, "bench.pppoe_sessions", format!("{pppoe_sessions} sessions do not fit dataplane.max_sessions = {max_sessions}: raise it")));
+    }
+    let access_port = match &b.access_port {
+        Some(s) => {
+            let name = s.get_ref();
+            match ports.iter().find(|p| &p.name == name) {
+                None => {
+                    let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
+                    return Err(cx.at(s.span(), "bench.access_port", format!("no port is named {name:?} (ports: {})", names.join(", "))));
+                }
+                Some(p) if p.role != PortRole::Access => {
+                    return Err(cx.at(s.span(), "bench.access_port", format!("port {name:?} has role \"uplink\"; PPPoE sessions need an access port")));
+                }
+                Some(p) => p.name.clone(),
+            }
+        }
+        None => match ports.iter().find(|p| p.role == PortRole::Access) {
+            Some(p) => p.name.clone(),
+            None if pppoe_sessions == 0 => String::new(),
+            None => {
+                return Err(cx.at(span, "bench.pppoe_sessions", "synthetic PPPoE sessions need a port with role = \"access\""));
+            }
+        },
+    };
+    let first_vlan: Option<u16> = match &b.first_vlan {
+        Some(_) => Some(cx.int(&b.first_vlan, "bench.first_vlan", 1, 1..=4094)?),
+        None => None,
+    };
+    let vlans: u16 = cx.int(&b.vlans, "bench.vlans", 1, 1..=4094)?;
+    if let (Some(v), Some(s)) = (first_vlan, &b.vlans) {
+        if u32::from(v) + u32::from(vlans) - 1 > 4094 {
+            return Err(cx.at(s.span(), "bench.vlans", format!("VLANs {v}..{} go past 4094", u32::from(v) + u32::from(vlans) - 1)));
+        }
+    }
+    if first_vlan.is_none() {
+        if let Some(s) = &b.vlans {
+            return Err(cx.at(s.span(), "bench.vlans", "vlans needs first_vlan (without it the sessions are untagged)"));
+        }
+    }
+    let addr = |v: &Text, key: &str, default: Ipv4Addr| -> Result<(Ipv4Addr, Range<usize>), ConfigError> {
+        match v {
+            Some(s) => s
+                .get_ref()
+                .parse::<Ipv4Addr>()
+                .map(|a| (a, s.span()))
+                .map_err(|_| cx.at(s.span(), key, format!("{:?} is not an IPv4 address", s.get_ref()))),
+            None => Ok((default, span.clone())),
+        }
+    };
+    let (address_base, base_span) = addr(&b.address_base, "bench.address_base", Ipv4Addr::new(100, 64, 0, 2))?;
+    let last = u64::from(u32::from(address_base)) + u64::from(pppoe_sessions.max(1)) - 1;
+    if last > u64::from(u32::from(Ipv4Addr::new(223, 255, 255, 255))) || address_base.octets()[0] == 0 || address_base.octets()[0] == 127 {
+        return Err(cx.at(
+            base_span,
+            "bench.address_base",
+            format!("{address_base} + {pppoe_sessions} sessions leaves the unicast addresses (1.0.0.0 to 223.255.255.255, not 127/8)"),
+        ));
+    }
+    if let Some(a) = ports.iter().flat_map(|p| p.addresses.iter()).find(|a| {
+        let (lo, hi) = (u32::from(address_base) as u64, last);
+        (lo..=hi).contains(&u64::from(u32::from(a.addr)))
+    }) {
+        return Err(cx.at(base_span, "bench.address_base", format!("the session addresses {address_base}.. include the port address {a}")));
+    }
+    let routes: u32 = cx.int(&b.routes, "bench.routes", 0, 0..=1 << 22)?;
+    let (route_base, rspan) = addr(&b.route_base, "bench.route_base", Ipv4Addr::new(16, 0, 0, 0))?;
+    if u32::from(route_base) & 0xff != 0 {
+        return Err(cx.at(rspan, "bench.route_base", format!("{route_base} is not the start of a /24")));
+    }
+    if u64::from(u32::from(route_base)) + (u64::from(routes) << 8) > 0xe000_0000 {
+        return Err(cx.at(rspan, "bench.route_base", format!("{routes} /24 routes from {route_base} go past 223.255.255.0")));
+    }
+    let neighbour = match &b.neighbour {
+        Some(s) => {
+            let v = s.get_ref();
+            let shape = || cx.at(s.span(), "bench.neighbour", format!("{v:?} is not \"ADDRESS MAC\" (e.g. \"198.51.100.2 02:00:00:00:00:fe\")"));
+            let mut it = v.split_whitespace();
+            let (Some(ip), Some(mac), None) = (it.next(), it.next(), it.next()) else { return Err(shape()) };
+            let ip: Ipv4Addr = ip.parse().map_err(|_| shape())?;
+            let mac = parse_mac(mac).map_err(|e| cx.at(s.span(), "bench.neighbour", e))?;
+            let Some(port) = ports.iter().find(|p| p.addresses.iter().any(|a| a.contains(ip) && a.addr != ip)) else {
+                return Err(cx.at(s.span(), "bench.neighbour", format!("{ip} is in no port's connected prefix")));
+            };
+            Some((port.name.clone(), ip, mac))
+        }
+        None => None,
+    };
+    if routes > 0 && neighbour.is_none() {
+        let s = b.routes.as_ref().map_or(span.clone(), |s| s.span());
+        return Err(cx.at(s, "bench.routes", "synthetic routes go via bench.neighbour: set it (\"ADDRESS MAC\")"));
+    }
+    Ok(BenchConfig { pppoe_sessions, access_port, first_vlan, vlans, address_base, routes, route_base, neighbour })
+}
+
 pub fn load_users(c: &Config) -> Result<Option<crate::aaa::UsersTable>, String> {
     let Some(p) = &c.pppoe else { return Ok(None) };
     let users = crate::aaa::UsersTable::load(&p.users_file).map_err(|e| e.to_string())?;
@@ -2350,5 +2518,61 @@ via = "198.51.100.2"
                 assert!(!e.message.is_empty(), "{e}\n{text}");
             }
         }
+    }
+
+    fn bench(table: &str) -> String {
+        format!("{GOOD}\n[bench]\n{table}")
+    }
+
+    #[test]
+    fn bench_sessions_and_routes() {
+        let c = parse(
+            &bench("pppoe_sessions = 1000\nfirst_vlan = 100\nvlans = 10\nroutes = 5\nneighbour = \"198.51.100.2 02:00:00:00:00:fe\"\n"),
+            Path::new("t.toml"),
+        )
+        .unwrap();
+        let b = c.bench.unwrap();
+        assert_eq!(b.pppoe_sessions, 1000);
+        assert_eq!(b.access_port, "access");
+        assert_eq!(b.session_vlan(0), Some(100));
+        assert_eq!(b.session_vlan(13), Some(103));
+        assert_eq!(BenchConfig::session_mac(258), [0x02, 0xbe, 0, 0, 1, 2]);
+        assert_eq!(BenchConfig::session_id(0), 1);
+        assert_eq!(BenchConfig::session_id(65535), 1);
+        assert_eq!(b.session_address(3), Ipv4Addr::new(100, 64, 0, 5));
+        assert_eq!(b.route_prefix(2), Ipv4Addr::new(16, 0, 2, 0));
+        assert_eq!(b.neighbour, Some(("uplink".into(), Ipv4Addr::new(198, 51, 100, 2), [2, 0, 0, 0, 0, 0xfe])));
+        assert!(parse(GOOD, Path::new("t.toml")).unwrap().bench.is_none());
+    }
+
+    #[test]
+    fn bench_errors_are_located() {
+        let cases: &[(&str, &str, &str)] = &[
+            ("pppoe_sessions = -1\n", "bench.pppoe_sessions", "too small"),
+            ("pppoe_sessions = 70000\n", "bench.pppoe_sessions", "max_sessions = 65536"),
+            ("pppoe_sessions = 1\naccess_port = \"uplink\"\n", "bench.access_port", "role \"uplink\""),
+            ("pppoe_sessions = 1\naccess_port = \"nope\"\n", "bench.access_port", "no port is named"),
+            ("first_vlan = 4095\n", "bench.first_vlan", "too large"),
+            ("first_vlan = 4000\nvlans = 100\n", "bench.vlans", "past 4094"),
+            ("vlans = 2\n", "bench.vlans", "needs first_vlan"),
+            ("address_base = \"100.64.0\"\n", "bench.address_base", "not an IPv4 address"),
+            ("pppoe_sessions = 10\naddress_base = \"192.0.2.0\"\n", "bench.address_base", "192.0.2.1/24"),
+            ("routes = 3\n", "bench.routes", "bench.neighbour"),
+            ("route_base = \"16.0.0.1\"\n", "bench.route_base", "not the start of a /24"),
+            ("neighbour = \"198.51.100.2\"\n", "bench.neighbour", "ADDRESS MAC"),
+            ("neighbour = \"198.51.100.2 01:00:00:00:00:01\"\n", "bench.neighbour", "multicast"),
+            ("neighbour = \"203.0.113.9 02:00:00:00:00:01\"\n", "bench.neighbour", "no port's connected prefix"),
+            ("sessions = 1\n", "bench.sessions", "unknown key"),
+        ];
+        let line = GOOD.lines().count() + 3;
+        for (table, key, what) in cases {
+            let e = err(&bench(table));
+            assert_eq!(e.key, *key, "{e}");
+            assert!(e.message.contains(what), "{e}");
+            assert!(e.line >= line, "{e}");
+            assert!(e.to_string().starts_with("t.toml:"), "{e}");
+        }
+        let e = err(&format!("{GOOD}\n[[bench]]\npppoe_sessions = 1\n"));
+        assert!(e.message.contains("write [bench]"), "{e}");
     }
 }

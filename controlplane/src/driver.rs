@@ -305,7 +305,11 @@ impl Runtime {
                 .map_err(err(format!("route {}/{}", r.prefix, r.len)))?;
             tables_routes.push(adj);
         }
-        let sessions = SessionWriter::new(config.dataplane.max_sessions as usize, n_workers, qsbr.clone());
+        let mut sessions = SessionWriter::new(config.dataplane.max_sessions as usize, n_workers, qsbr.clone());
+        let bench_neighbour = match &config.bench {
+            Some(b) => publish_bench(b, &ports, &port_by_name, &mut routes, &mut sessions)?,
+            None => None,
+        };
         let router_id = config.ports.iter().flat_map(|p| p.addresses.first()).map(|a| u32::from(a.addr)).next().unwrap_or(0);
         let tables = Arc::new(Tables {
             ports: entries,
@@ -376,6 +380,9 @@ impl Runtime {
         // Resolve static next hops before traffic needs them.
         let now = rt.now_ms();
         for (port, nh, _) in rt.routes.next_hops() {
+            if bench_neighbour == Some((port, nh)) {
+                continue;
+            }
             let actions = rt.neighbours.ensure(now, port, nh);
             rt.apply(actions);
         }
@@ -1004,6 +1011,75 @@ impl Runtime {
 
 /// Turn a route's target into an adjacency: `via` must be on a port's connected prefix
 /// (and on `port`, if that is given too).
+/// `[bench]`: publish the synthetic sessions (IPCP open, routed, no control plane) and
+/// routes, and pin the bench neighbour's MAC on its adjacency. Returns the neighbour's
+/// (port id, address), which ARP must leave alone (nothing answers on a benchmark's sink).
+fn publish_bench(
+    b: &crate::config::BenchConfig,
+    ports: &[PortState],
+    port_by_name: &HashMap<String, u16>,
+    routes: &mut RouteManager,
+    sessions: &mut SessionWriter,
+) -> Result<Option<(u16, u32)>, StartError> {
+    use dataplane::session::PppoeSessionParams;
+    use dataplane::wire::ethernet::{EtherType, EthernetAddress, L2Header, VlanTag};
+    eprintln!("dpvpn: ******************************************************************");
+    eprintln!("dpvpn: BENCHMARK MODE ([bench]): synthetic sessions and routes, NO control plane");
+    eprintln!("dpvpn: for data-path benchmarks only; never use this configuration in service");
+    eprintln!("dpvpn: ******************************************************************");
+    if b.pppoe_sessions > 0 {
+        let id = port_by_name[&b.access_port];
+        let port_mac = ports.iter().find(|p| p.port.id() == id).map(|p| p.port.mac()).transpose()
+            .map_err(err(format!("bench: cannot read the MAC of `{}`", b.access_port)))?
+            .unwrap_or([0; 6]);
+        for i in 0..b.pppoe_sessions {
+            let vlan = b.session_vlan(i).map(|vid| VlanTag { tpid: EtherType::VLAN, pcp: 0, dei: false, vid });
+            let l2 = L2Header {
+                dst: EthernetAddress(port_mac),
+                src: EthernetAddress(crate::config::BenchConfig::session_mac(i)),
+                outer_vlan: vlan,
+                inner_vlan: None,
+                ethertype: EtherType::PPPOE_SESSION,
+                header_len: 0,
+            };
+            let what = |e: &dyn std::fmt::Display| StartError(format!("bench: synthetic session {i}: {e}"));
+            let params = PppoeSessionParams::new(id, port_mac, &l2, crate::config::BenchConfig::session_id(i)).map_err(|e| what(&e))?;
+            let (index, _generation) = sessions.add_pppoe(&params, 0, 1492, 0).map_err(|e| what(&e))?;
+            let addr = u32::from(b.session_address(i));
+            sessions.open_ipv4(index, addr, 0).map_err(|e| what(&e))?;
+            routes.add_session(addr, 32, index).map_err(|e| what(&e))?;
+        }
+        eprintln!(
+            "dpvpn: bench: {} PPPoE session(s) on `{}` (MACs 02:be:00:00:00:00.., ids 1.., {}), addresses {}..{}",
+            b.pppoe_sessions,
+            b.access_port,
+            match b.first_vlan {
+                Some(v) => format!("VLANs {v}..{}", v + b.vlans - 1),
+                None => "untagged".into(),
+            },
+            b.session_address(0),
+            b.session_address(b.pppoe_sessions - 1)
+        );
+    }
+    let Some((port_name, ip, mac)) = &b.neighbour else { return Ok(None) };
+    let port = port_by_name[port_name];
+    let nh = u32::from(*ip);
+    let adj = Adjacency::NextHop { port, next_hop: nh };
+    for j in 0..b.routes {
+        routes
+            .add(u32::from(b.route_prefix(j)), 24, adj, RouteSource::Static)
+            .map_err(err(format!("bench: route {}/24", b.route_prefix(j))))?;
+    }
+    if b.routes > 0 {
+        eprintln!("dpvpn: bench: {} /24 route(s) {}/24.. via {ip}", b.routes, b.route_prefix(0));
+    }
+    if let Some(i) = routes.next_hop_adjacency(port, nh) {
+        routes.adjacency_table().set_mac(i, Some(*mac));
+        eprintln!("dpvpn: bench: neighbour {ip} on `{port_name}` pinned to {} (no ARP)", fmt_mac(*mac));
+    }
+    Ok(Some((port, nh)))
+}
+
 fn resolve_route_target(
     config: &Config,
     port_by_name: &HashMap<String, u16>,
