@@ -19,6 +19,7 @@ use dataplane::packet::{HeapPacket, Packet};
 use dataplane::stages::{process_burst, Ctx, Next, PuntLimits};
 
 #[test]
+#[allow(clippy::needless_range_loop)] // subscribers and their addresses side by side
 fn subscribers_dial_in_pass_traffic_both_ways_and_hang_up() {
     let mut lab = Lab::new(10, USERS);
     for n in 1..=60u32 {

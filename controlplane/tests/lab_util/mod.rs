@@ -91,9 +91,7 @@ impl Dpvpn {
         let text = text.replace("file_prefix = \"dpvpn-lab\"", &format!("file_prefix = \"dpvpn-test-{}\"", std::process::id()));
         let cfg = dir.join("lab.toml");
         // Files the configuration names relative to itself.
-        for f in ["users-lab.txt"] {
-            let _ = std::fs::copy(repo().join("configs").join(f), dir.join(f));
-        }
+        let _ = std::fs::copy(repo().join("configs/users-lab.txt"), dir.join("users-lab.txt"));
         std::fs::write(&cfg, text).unwrap();
         let log = dir.join("dpvpn.log");
         let child = Command::new(env!("CARGO_BIN_EXE_dpvpn"))

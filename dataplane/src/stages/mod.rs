@@ -320,8 +320,8 @@ pub fn process_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], nex
             }
         }
     }
-    for i in 0..n {
-        match next[i] {
+    for v in &next[..n] {
+        match *v {
             Next::Drop(r) => ctx.counters.count_drop(r),
             Next::Punt(_) => ctx.counters.add(Count::Punted, 1),
             Next::Tx(_) => {}

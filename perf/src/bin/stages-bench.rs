@@ -5,6 +5,7 @@
 //!   order) decapsulated, checked against their session and routed to the uplink;
 //! - `stages_pppoe_downstream`: IPv4 to the sessions' addresses, encapsulated with each
 //!   session's template.
+//!
 //! A micro-benchmark of the pipeline only (no RX/TX, no mbufs); the DPDK-level
 //! benchmarks beside testpmd come with the perf issue.
 //!
