@@ -359,6 +359,32 @@ impl Emulator {
         self.stage == Stage::Done
     }
 
+    /// How many subscribers there are.
+    pub fn sessions(&self) -> u32 {
+        self.plan.sessions
+    }
+
+    /// Whether the sessions are being held up (the setup is over, the hang-up not begun).
+    pub fn is_holding(&self) -> bool {
+        matches!(self.stage, Stage::Holding { .. })
+    }
+
+    /// The PPPoE session id of session index `i`, while it is up.
+    pub fn session_id(&self, i: u32) -> Option<u16> {
+        let s = self.slots.get(i as usize)?;
+        (s.state == State::Up).then_some(s.session_id).flatten()
+    }
+
+    /// An IPv4 datagram framed for session index `i` (Ethernet, tags, PPPoE, PPP), while
+    /// it is up.
+    pub fn encapsulate_for(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>> {
+        let s = self.slots.get(i as usize)?;
+        if s.state != State::Up {
+            return None;
+        }
+        s.sub.as_deref()?.encapsulate(datagram)
+    }
+
     /// The address of session index `i`, while it is up.
     pub fn address(&self, i: u32) -> Option<Ipv4Addr> {
         let s = self.slots.get(i as usize)?;
@@ -1009,6 +1035,8 @@ impl Emulator {
             tap_to_session: self.tap_in,
             tap_from_session: self.tap_out,
             tap_dropped: self.tap_dropped,
+            uplink_rx_missed: 0,
+            traffic: None,
             interrupted: self.interrupted,
             success,
             sessions,

@@ -8,6 +8,8 @@
 //! - [`icmp`]: echo requests and the checks on their replies.
 //! - [`report`]: the JSON report, the summary and progress lines.
 //! - [`tap`]: the kernel side of `--tap` (address, MTU, default route).
+//! - [`traffic`]: bidirectional UDP through every session to and from an emulated
+//!   internet host on the uplink port; loss, reordering, duplicates, latency.
 //! - [`run`]: the single-lcore DPDK loop around the emulator.
 
 #![forbid(unsafe_code)]
@@ -18,6 +20,7 @@ pub mod options;
 pub mod report;
 pub mod run;
 pub mod tap;
+pub mod traffic;
 
 #[cfg(test)]
 mod tests;

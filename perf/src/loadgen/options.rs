@@ -11,6 +11,8 @@ use controlplane::aaa::Method;
 use controlplane::ppp::lcp::EchoConfig;
 use controlplane::pppoe::discovery::Vlans;
 
+use super::traffic::{Traffic, TrafficPlan, MAX_SIZE, MIN_SIZE};
+
 /// The default setup rate, sessions per second.
 pub const DEFAULT_SETUP_RATE: f64 = 1000.0;
 /// Linux interface names are at most 15 bytes (IFNAMSIZ − 1).
@@ -83,6 +85,29 @@ pub struct Args {
     /// Attempts after the first for a session that fails (each after a back-off).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub retries: u32,
+    /// DPDK device arguments of the uplink port, where the load generator emulates the
+    /// internet host (e.g. `net_memif1,role=client,socket=/run/dpvpn-bench/up.sock`).
+    #[arg(long, value_name = "DEVARGS")]
+    pub uplink: Option<String>,
+    /// Test traffic once all sessions are up: this many UDP packets per second in each
+    /// direction (all sessions together, round robin). Needs --uplink.
+    #[arg(long, value_name = "PPS", requires = "uplink")]
+    pub rate: Option<String>,
+    /// How long the test traffic runs.
+    #[arg(long, value_name = "SECS", default_value = "10", requires = "rate")]
+    pub duration: String,
+    /// IPv4 datagram length of the test traffic (52 to 1492 bytes).
+    #[arg(long, value_name = "BYTES", default_value_t = 64, requires = "rate")]
+    pub size: u16,
+    /// The emulated internet host's address on the uplink.
+    #[arg(long, value_name = "ADDR", default_value = "198.51.100.2")]
+    pub inet: String,
+    /// dpvpn's address on the uplink (the internet host's gateway).
+    #[arg(long, value_name = "ADDR", default_value = "198.51.100.1")]
+    pub gateway: String,
+    /// dpvpn's uplink MAC (without: learnt by ARP for --gateway).
+    #[arg(long, value_name = "MAC")]
+    pub gateway_mac: Option<String>,
     /// Write a JSON report here at the end.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -166,6 +191,8 @@ pub struct Plan {
     pub hold_ms: Option<u64>,
     pub timeout_ms: u64,
     pub retries: u32,
+    /// Test traffic once the sessions are up (`--rate`).
+    pub traffic: Option<TrafficPlan>,
 }
 
 impl Plan {
@@ -186,6 +213,7 @@ impl Plan {
             hold_ms: None,
             timeout_ms: default_timeout_ms(sessions, DEFAULT_SETUP_RATE),
             retries: 3,
+            traffic: None,
         }
     }
 
@@ -204,6 +232,7 @@ fn default_timeout_ms(sessions: u32, rate: f64) -> u64 {
 pub struct Startup {
     pub lcore: u32,
     pub access: String,
+    pub uplink: Option<String>,
     pub tap: Option<String>,
     pub file_prefix: String,
     pub eal_extra: Vec<String>,
@@ -305,7 +334,51 @@ impl Args {
                 return Err(usage("--tap", t, "an interface name of 1 to 15 characters without `/ , = :` or spaces"));
             }
         }
-        let hold_ms = self.hold.as_deref().map(|h| seconds(h).map_err(|p| usage("--hold", h, p))).transpose()?;
+        let mut hold_ms =
+            self.hold.as_deref().map(|h| seconds(h).map_err(|p| usage("--hold", h, p))).transpose()?;
+        let uplink = match &self.uplink {
+            Some(u) if u.trim().is_empty() || u.starts_with(',') => {
+                return Err(usage("--uplink", u, "expected DPDK device arguments, such as net_memif1,role=client,socket=…"))
+            }
+            u => u.as_ref().map(|u| u.trim().to_string()),
+        };
+        let traffic = match &self.rate {
+            None => None,
+            Some(r) => {
+                let rate_pps = match r.trim().strip_suffix("/s").unwrap_or(r.trim()).parse::<f64>() {
+                    Ok(x) if x.is_finite() && x > 0.0 && x <= 1e9 => x,
+                    _ => return Err(usage("--rate", r, "expected packets per second above 0, such as 100000")),
+                };
+                let duration_ms = match seconds(&self.duration) {
+                    Ok(0) => return Err(usage("--duration", &self.duration, "must be above 0")),
+                    Ok(ms) => ms,
+                    Err(p) => return Err(usage("--duration", &self.duration, p)),
+                };
+                if !(MIN_SIZE..=MAX_SIZE).contains(&self.size) {
+                    return Err(usage(
+                        "--size",
+                        &self.size.to_string(),
+                        format!("an IPv4 datagram of {MIN_SIZE} to {MAX_SIZE} bytes (headers, the probe; the PPPoE MRU)"),
+                    ));
+                }
+                let addr = |opt: &str, v: &str| -> Result<Ipv4Addr, UsageError> {
+                    match v.parse::<Ipv4Addr>() {
+                        Ok(a) if !a.is_unspecified() && !a.is_broadcast() && !a.is_multicast() => Ok(a),
+                        _ => Err(usage(opt, v, "not a unicast IPv4 address")),
+                    }
+                };
+                let inet = addr("--inet", &self.inet)?;
+                let gateway = addr("--gateway", &self.gateway)?;
+                let gateway_mac = match &self.gateway_mac {
+                    None => None,
+                    Some(m) => Some(parse_mac(m).ok_or_else(|| usage("--gateway-mac", m, "expected a MAC such as 02:00:00:00:0b:01"))?),
+                };
+                let t = TrafficPlan { rate_pps, duration_ms, size: self.size, inet, gateway, gateway_mac };
+                let need = Traffic::hold_ms(&t);
+                hold_ms = Some(hold_ms.map_or(need, |h| h.max(need)));
+                Some(t)
+            }
+        };
         let timeout_ms = match &self.timeout {
             None => default_timeout_ms(self.sessions, setup_rate),
             Some(t) => match seconds(t) {
@@ -332,10 +405,12 @@ impl Args {
             hold_ms,
             timeout_ms,
             retries: self.retries,
+            traffic,
         };
         let startup = Startup {
             lcore,
             access: self.access.trim().to_string(),
+            uplink,
             tap: self.tap.clone(),
             file_prefix: self.file_prefix.clone(),
             eal_extra: self.eal.clone(),
@@ -373,6 +448,20 @@ fn rate(s: &str) -> Result<f64, String> {
         Ok(x) if x.is_finite() && x > 0.0 => Ok(x),
         _ => Err("expected sessions per second above 0, such as 200/s".into()),
     }
+}
+
+/// `02:00:00:00:0b:01` as bytes.
+fn parse_mac(s: &str) -> Option<[u8; 6]> {
+    let mut m = [0u8; 6];
+    let mut parts = s.trim().split(':');
+    for b in m.iter_mut() {
+        let p = parts.next()?;
+        if p.is_empty() || p.len() > 2 {
+            return None;
+        }
+        *b = u8::from_str_radix(p, 16).ok()?;
+    }
+    parts.next().is_none().then_some(m)
 }
 
 /// Seconds (fractions allowed) as milliseconds.
@@ -482,6 +571,27 @@ mod tests {
                 .plan()
                 .unwrap_err();
         assert!(e.0.starts_with("--first"), "{e}");
+    }
+
+    #[test]
+    fn traffic_options() {
+        let (p, s) = args(&["--uplink", "net_memif1", "--rate", "1000", "--duration", "2", "--size", "128"]).plan().unwrap();
+        let t = p.traffic.unwrap();
+        assert_eq!((t.rate_pps, t.duration_ms, t.size), (1000.0, 2000, 128));
+        assert_eq!((t.inet, t.gateway, t.gateway_mac), (Ipv4Addr::new(198, 51, 100, 2), Ipv4Addr::new(198, 51, 100, 1), None));
+        assert_eq!(s.uplink.as_deref(), Some("net_memif1"));
+        // The sessions are held for warm-up, sending and drain.
+        assert!(p.hold_ms.unwrap() >= 3000, "{:?}", p.hold_ms);
+        let (p, _) = args(&["--uplink", "u", "--rate", "10", "--gateway-mac", "02:00:00:00:0b:01"]).plan().unwrap();
+        assert_eq!(p.traffic.unwrap().gateway_mac, Some([2, 0, 0, 0, 0x0b, 1]));
+        assert!(error(&["--uplink", "u", "--rate", "0"]).starts_with("--rate `0`"));
+        assert!(error(&["--uplink", "u", "--rate", "10", "--size", "20"]).starts_with("--size `20`"));
+        assert!(error(&["--uplink", "u", "--rate", "10", "--size", "1500"]).starts_with("--size `1500`"));
+        assert!(error(&["--uplink", "u", "--rate", "10", "--duration", "0"]).starts_with("--duration `0`"));
+        assert!(error(&["--uplink", "u", "--rate", "10", "--inet", "x"]).starts_with("--inet `x`"));
+        assert!(error(&["--uplink", "u", "--rate", "10", "--gateway-mac", "02:00"]).starts_with("--gateway-mac"));
+        // --rate needs an uplink to send from.
+        assert!(Args::try_parse_from(["x", "--lcores", "1", "--access", "a", "--sessions", "1", "--rate", "10"]).is_err());
     }
 
     #[test]

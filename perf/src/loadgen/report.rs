@@ -106,6 +106,10 @@ pub struct Report {
     pub tap_from_session: u64,
     /// Tap frames that could not go anywhere (session not up, not IPv4 or ARP).
     pub tap_dropped: u64,
+    /// Frames the uplink port lost on receive (`imissed`).
+    pub uplink_rx_missed: u64,
+    /// The test traffic's figures (`--rate`).
+    pub traffic: Option<super::traffic::TrafficReport>,
     /// Interrupted by a signal before the plan ran out.
     pub interrupted: bool,
     /// Whether the run met its plan (the exit status: 0 when true).
@@ -134,6 +138,14 @@ impl Report {
                 ", pings {}/{} answered ({} lost, rtt p50 {:.2} ms)",
                 self.pings.answered, self.pings.sent, self.pings.lost, self.pings.rtt_ms.p50
             );
+        }
+        if let Some(t) = &self.traffic {
+            for (name, d) in [("up", &t.upstream), ("down", &t.downstream)] {
+                s += &format!(
+                    ", {name} {}/{} ({:.0} pps, {} lost, {} reordered, {} dup, p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs)",
+                    d.received, d.sent, d.rx_pps, d.lost, d.reordered, d.duplicates, d.latency.p50_us, d.latency.p99_us, d.latency.max_us
+                );
+            }
         }
         if self.sessions_dropped > 0 {
             s += &format!(", {} dropped after up", self.sessions_dropped);

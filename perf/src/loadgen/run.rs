@@ -25,6 +25,7 @@ use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig};
 use super::emulator::{Emulator, Event};
 use super::options::{eal_args, Args, Plan, Startup};
 use super::tap::TapKernel;
+use super::traffic::Traffic;
 
 /// Mbufs: enough for the RX/TX rings of two ports and bursts in flight.
 const MBUFS: u32 = 8191;
@@ -129,6 +130,32 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     let _ = access.set_promiscuous(true);
     let access_mac = access.mac().map(fmt_mac).unwrap_or_default();
     let mut emu = Emulator::new(plan.clone(), access.id());
+    let mut uplink = None;
+    let mut traffic = None;
+    if let Some(devargs) = &startup.uplink {
+        let port = match open_port(eal, pool, devargs, &format!("--uplink `{devargs}`")) {
+            Ok(p) => p,
+            Err(e) => return startup_error(e),
+        };
+        ports.0.push(port);
+        let mac = match port.mac() {
+            Ok(m) => m,
+            Err(e) => return startup_error(format!("--uplink `{devargs}`: cannot read its MAC: {e}")),
+        };
+        eprintln!("dpvpn-loadgen: uplink {devargs} (port {}, mac {})", port.id(), fmt_mac(mac));
+        if let Some(t) = &plan.traffic {
+            eprintln!(
+                "dpvpn-loadgen: traffic {} pps per direction for {} s, {} byte datagrams, {} via {}",
+                t.rate_pps,
+                t.duration_ms as f64 / 1000.0,
+                t.size,
+                t.inet,
+                t.gateway
+            );
+            traffic = Some(Traffic::new(t.clone(), plan.sessions, mac));
+        }
+        uplink = Some(port);
+    }
     let mut tap = None;
     let mut tap_kernel = None;
     if let Some(name) = &startup.tap {
@@ -166,17 +193,31 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     }
 
     let start = Instant::now();
-    let now_us = || start.elapsed().as_micros() as u64;
+    let now_ns = || start.elapsed().as_nanos() as u64;
     let mut rx = MbufBurst::new();
     let mut tx = MbufBurst::new();
     let mut next_progress = 1_000_000u64;
     let mut tap_refused = 0u64;
     loop {
-        let now = now_us();
+        let ns = now_ns();
+        let now = ns / 1000;
         let mut busy = false;
         if access.rx_burst(0, &mut rx) > 0 {
             busy = true;
-            rx.drain_into(|m: Mbuf| emu.handle_access_frame(now, m.data()));
+            rx.drain_into(|m: Mbuf| {
+                if !traffic.as_mut().is_some_and(|t| t.handle_access_frame(ns, m.data())) {
+                    emu.handle_access_frame(now, m.data())
+                }
+            });
+        }
+        if let Some(u) = uplink {
+            if u.rx_burst(0, &mut rx) > 0 {
+                busy = true;
+                match traffic.as_mut() {
+                    Some(t) => rx.drain_into(|m: Mbuf| t.handle_uplink_frame(ns, m.data())),
+                    None => rx.clear(),
+                }
+            }
         }
         if let Some(t) = tap {
             if t.rx_burst(0, &mut rx) > 0 {
@@ -204,13 +245,29 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         let (sent, refused) = send(access, pool, &mut tx, || emu.poll_access_transmit());
         emu.note_tx_refused(refused);
         busy |= sent + refused > 0;
+        if let (Some(t), Some(u)) = (traffic.as_mut(), uplink) {
+            if emu.is_holding() {
+                t.sessions_up(ns);
+            }
+            t.poll(ns);
+            let (sent, _) = send(u, pool, &mut tx, || t.poll_uplink_control());
+            busy |= sent > 0;
+            if t.is_sending() {
+                let ns = now_ns();
+                busy |= send_probes(access, pool, &mut tx, t, &emu, ns, true) > 0;
+                busy |= send_probes(u, pool, &mut tx, t, &emu, ns, false) > 0;
+            }
+        }
         if let Some(t) = tap {
             let (sent, refused) = send(t, pool, &mut tx, || emu.poll_tap_transmit());
             tap_refused += refused;
             busy |= sent > 0;
         }
         if now >= next_progress {
-            eprintln!("{}", emu.progress(now).line());
+            match &traffic {
+                Some(t) => eprintln!("{} | {}", emu.progress(now).line(), t.progress()),
+                None => eprintln!("{}", emu.progress(now).line()),
+            }
             next_progress += 1_000_000;
         }
         if emu.is_done() {
@@ -225,6 +282,13 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     let mut report = emu.report();
     report.access_rx_missed = access.stats().map(|s| s.imissed).unwrap_or(0);
     report.tap_tx_refused = tap_refused;
+    if let Some(t) = &traffic {
+        let r = t.report();
+        let clean = |d: &super::traffic::DirectionReport| d.sent > 0 && d.lost == 0 && d.duplicates == 0;
+        report.success &= clean(&r.upstream) && clean(&r.downstream);
+        report.uplink_rx_missed = uplink.and_then(|u| u.stats().ok()).map(|s| s.imissed).unwrap_or(0);
+        report.traffic = Some(r);
+    }
     drop(tap_kernel);
     drop(ports);
     if let Some(mut f) = report_file {
@@ -243,6 +307,50 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         EXIT_OK
     } else {
         EXIT_FAILED
+    }
+}
+
+/// Test traffic due now into mbufs and out of `port`; returns how many were sent.
+fn send_probes(
+    port: Port,
+    pool: &Mempool,
+    burst: &mut MbufBurst,
+    t: &mut Traffic,
+    emu: &Emulator,
+    now_ns: u64,
+    upstream: bool,
+) -> u64 {
+    let mut sent = 0u64;
+    loop {
+        let mut more = true;
+        while !burst.is_full() {
+            let f = if upstream { t.next_upstream(now_ns, emu) } else { t.next_downstream(now_ns, emu) };
+            let Some(f) = f else {
+                more = false;
+                break;
+            };
+            let Some(mut m) = pool.alloc() else {
+                let f = f.to_vec();
+                t.refused(upstream, &f);
+                continue;
+            };
+            match u16::try_from(f.len()).ok().and_then(|n| m.append(n)) {
+                Some(b) => b.copy_from_slice(f),
+                None => {
+                    let f = f.to_vec();
+                    t.refused(upstream, &f);
+                    continue;
+                }
+            }
+            let _ = burst.push(m);
+        }
+        if !burst.is_empty() {
+            sent += port.tx_burst(0, burst) as u64;
+            burst.drain_into(|m: Mbuf| t.refused(upstream, m.data()));
+        }
+        if !more {
+            return sent;
+        }
     }
 }
 

@@ -1,0 +1,744 @@
+//! Bidirectional test traffic through the sessions, sans-IO: every up session sends
+//! UDP upstream to an emulated internet host on the load generator's uplink port, and
+//! that host sends UDP downstream to every session's address through dpvpn's uplink.
+//! The caller ([`super::run`]) hands in frames and the time (`now_ns`, nanoseconds on
+//! its monotonic clock) and sends what comes out; nothing here reads a clock.
+//!
+//! - **Probes**: each datagram is IPv4 (RFC 791, DF, TTL 64) / UDP (RFC 768, checksum 0,
+//!   which IPv4 allows) with a [`PROBE_LEN`]-byte payload at its start: the magic
+//!   [`MAGIC`], the flow id (session index × 2, + 1 downstream), a sequence number per
+//!   flow from 0 and the TX time in ns; the rest up to `--size` (the IPv4 datagram's
+//!   length) is zero. Flows use UDP source port 1024 + index mod 60000, so a receiver
+//!   spreading by 5-tuple sees many flows.
+//! - **Frames**: upstream frames are the session's PPPoE framing around the datagram (a
+//!   template per session, made by the emulator's `encapsulate` when the session is seen
+//!   up and again when its session id or address changes; per packet only the sequence
+//!   number and the TX time are written). Downstream frames go from the inet host's MAC
+//!   to dpvpn's uplink MAC (learnt from ARP, or given).
+//! - **Inet host**: answers ARP requests for its address (RFC 826), asks for the
+//!   gateway's MAC every second until it knows it (which also tells dpvpn its own), and
+//!   answers ICMP echo requests (so `--ping` works with no kernel behind the uplink).
+//! - **Pacing**: a token bucket per direction at `--rate` packets/s (catching up at most
+//!   10 ms worth after a stall), sessions round robin; sending starts `WARMUP` after the
+//!   sessions are
+//!   up (dpvpn installs a session a moment after its IPCP opens), lasts `--duration`;
+//!   what arrives within `DRAIN` after that counts.
+//! - **Accounting** ([`FlowRx`]): per flow the highest sequence seen and a window of the
+//!   [`WINDOW`] sequence numbers below it: a number above the highest is in order (a gap
+//!   is either loss or reordering, which later arrivals settle), one in the window not
+//!   seen yet is reordered, one seen already a duplicate, one below the window "late"
+//!   (counted received and reordered: it cannot be told from a duplicate). Loss is what
+//!   was sent less the distinct probes received. One-way latency (TX to RX time, same
+//!   clock: both ends are this process) goes into an HdrHistogram per direction.
+
+use std::collections::VecDeque;
+use std::net::Ipv4Addr;
+
+use dataplane::wire::arp::{ArpOperation, ArpPacket, ArpRepr};
+use dataplane::wire::checksum::checksum;
+use dataplane::wire::ethernet::{parse_l2, EtherType, EthernetAddress};
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use super::emulator::{slot_of, Emulator};
+use super::icmp;
+
+/// The first bytes of every probe's UDP payload.
+pub const MAGIC: [u8; 4] = *b"dpvT";
+/// Magic, flow id (u32), sequence (u64), TX time in ns (u64).
+pub const PROBE_LEN: usize = 24;
+/// The smallest and largest `--size` (IPv4 datagram bytes): headers and the probe; the
+/// PPPoE MRU (RFC 2516 §7).
+pub const MIN_SIZE: u16 = 20 + 8 + PROBE_LEN as u16;
+pub const MAX_SIZE: u16 = 1492;
+/// The inet host's UDP port (both directions).
+pub const INET_PORT: u16 = 9;
+/// Sequence numbers below the highest that are remembered per flow.
+pub const WINDOW: u64 = 128;
+/// From all sessions up to the first probe.
+pub const WARMUP_NS: u64 = 500_000_000;
+/// After the last probe sent, how long arrivals still count.
+pub const DRAIN_NS: u64 = 500_000_000;
+const ARP_RETRY_NS: u64 = 1_000_000_000;
+/// The latency histogram's range: 1 ns to 60 s, 3 significant digits.
+const LATENCY_MAX_NS: u64 = 60_000_000_000;
+
+/// What to send.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrafficPlan {
+    /// Packets per second in each direction (all sessions together).
+    pub rate_pps: f64,
+    pub duration_ms: u64,
+    /// IPv4 datagram length, bytes.
+    pub size: u16,
+    /// The emulated internet host's address (and the probes' upstream destination).
+    pub inet: Ipv4Addr,
+    /// dpvpn's uplink address, whose MAC downstream frames go to.
+    pub gateway: Ipv4Addr,
+    /// dpvpn's uplink MAC if given (else learnt by ARP).
+    pub gateway_mac: Option<[u8; 6]>,
+}
+
+/// The emulator's sessions as the traffic sees them (a trait, so tests can stand in).
+pub trait Sessions {
+    fn count(&self) -> u32;
+    /// Session id and address of session index `i` while it is up.
+    fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)>;
+    /// The datagram framed for session `i` (Ethernet, tags, PPPoE, PPP).
+    fn encapsulate(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>>;
+}
+
+impl Sessions for Emulator {
+    fn count(&self) -> u32 {
+        self.sessions()
+    }
+    fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)> {
+        Some((self.session_id(i)?, self.address(i)?))
+    }
+    fn encapsulate(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>> {
+        self.encapsulate_for(i, datagram)
+    }
+}
+
+/// A probe found in a datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub flow: u32,
+    pub seq: u64,
+    pub tx_ns: u64,
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+}
+
+/// An IPv4/UDP datagram of `size` bytes carrying a probe (flow, sequence 0, time 0).
+pub fn probe_datagram(src: Ipv4Addr, dst: Ipv4Addr, sport: u16, dport: u16, flow: u32, size: u16) -> Vec<u8> {
+    let size = size.max(MIN_SIZE);
+    let mut d = vec![0u8; size as usize];
+    d[0] = 0x45;
+    d[2..4].copy_from_slice(&size.to_be_bytes());
+    d[6] = 0x40; // DF
+    d[8] = 64;
+    d[9] = 17;
+    d[12..16].copy_from_slice(&src.octets());
+    d[16..20].copy_from_slice(&dst.octets());
+    let c = checksum(&d[..20]);
+    d[10..12].copy_from_slice(&c.to_be_bytes());
+    d[20..22].copy_from_slice(&sport.to_be_bytes());
+    d[22..24].copy_from_slice(&dport.to_be_bytes());
+    d[24..26].copy_from_slice(&(size - 20).to_be_bytes());
+    d[28..32].copy_from_slice(&MAGIC);
+    d[32..36].copy_from_slice(&flow.to_be_bytes());
+    d
+}
+
+/// Write sequence number and TX time into a probe whose UDP payload starts at `at`.
+pub fn stamp(frame: &mut [u8], at: usize, seq: u64, tx_ns: u64) {
+    frame[at + 8..at + 16].copy_from_slice(&seq.to_be_bytes());
+    frame[at + 16..at + 24].copy_from_slice(&tx_ns.to_be_bytes());
+}
+
+/// The probe in an IPv4 datagram, if it is one (UDP, not a fragment, the magic).
+pub fn parse_probe(d: &[u8]) -> Option<Probe> {
+    if d.len() < MIN_SIZE as usize || d[0] >> 4 != 4 || d[9] != 17 {
+        return None;
+    }
+    let hl = ((d[0] & 0x0f) as usize) * 4;
+    let frag = u16::from_be_bytes([d[6], d[7]]) & 0x3fff;
+    if hl < 20 || frag != 0 || d.len() < hl + 8 + PROBE_LEN {
+        return None;
+    }
+    let p = &d[hl + 8..];
+    if p[0..4] != MAGIC {
+        return None;
+    }
+    let u32_at = |o: usize| u32::from_be_bytes([p[o], p[o + 1], p[o + 2], p[o + 3]]);
+    let u64_at = |o: usize| {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(&p[o..o + 8]);
+        u64::from_be_bytes(b)
+    };
+    Some(Probe {
+        flow: u32_at(4),
+        seq: u64_at(8),
+        tx_ns: u64_at(16),
+        src: Ipv4Addr::new(d[12], d[13], d[14], d[15]),
+        dst: Ipv4Addr::new(d[16], d[17], d[18], d[19]),
+    })
+}
+
+/// How a probe arrived, for one flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arrival {
+    /// Above the highest so far (`skipped`: sequence numbers jumped over).
+    InOrder { skipped: u64 },
+    /// Below the highest, within the window, not seen before.
+    Reordered,
+    /// Seen before.
+    Duplicate,
+    /// Below the window: counted received and reordered (it may be a duplicate).
+    Late,
+}
+
+/// Receive accounting of one flow.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowRx {
+    /// One above the highest sequence number seen (0: nothing yet).
+    next: u64,
+    /// Bit k: sequence `next − 1 − k` seen.
+    window: u128,
+    /// Distinct probes received.
+    pub received: u64,
+    pub reordered: u64,
+    pub duplicates: u64,
+    pub late: u64,
+}
+
+impl FlowRx {
+    pub fn receive(&mut self, seq: u64) -> Arrival {
+        if seq >= self.next {
+            let shift = seq - self.next + 1;
+            let skipped = if self.next == 0 && self.received == 0 { seq } else { shift - 1 };
+            self.window = if shift >= 128 { 0 } else { self.window << shift };
+            self.window |= 1;
+            self.next = seq + 1;
+            self.received += 1;
+            return Arrival::InOrder { skipped };
+        }
+        let k = self.next - 1 - seq;
+        if k >= WINDOW {
+            self.late += 1;
+            self.reordered += 1;
+            self.received += 1;
+            return Arrival::Late;
+        }
+        if self.window & (1u128 << k) != 0 {
+            self.duplicates += 1;
+            return Arrival::Duplicate;
+        }
+        self.window |= 1u128 << k;
+        self.reordered += 1;
+        self.received += 1;
+        Arrival::Reordered
+    }
+}
+
+/// Latency percentiles, microseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct LatencyReport {
+    pub samples: u64,
+    pub min_us: f64,
+    pub p50_us: f64,
+    pub p90_us: f64,
+    pub p99_us: f64,
+    pub p999_us: f64,
+    pub max_us: f64,
+    pub mean_us: f64,
+}
+
+impl LatencyReport {
+    pub fn of(h: &Histogram<u64>) -> LatencyReport {
+        if h.is_empty() {
+            return LatencyReport::default();
+        }
+        let us = |ns: u64| ns as f64 / 1000.0;
+        LatencyReport {
+            samples: h.len(),
+            min_us: us(h.min()),
+            p50_us: us(h.value_at_quantile(0.5)),
+            p90_us: us(h.value_at_quantile(0.9)),
+            p99_us: us(h.value_at_quantile(0.99)),
+            p999_us: us(h.value_at_quantile(0.999)),
+            max_us: us(h.max()),
+            mean_us: h.mean() / 1000.0,
+        }
+    }
+}
+
+/// One direction's figures in the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DirectionReport {
+    pub flows: u32,
+    pub sent: u64,
+    /// Distinct probes received.
+    pub received: u64,
+    pub lost: u64,
+    pub loss_ratio: f64,
+    pub reordered: u64,
+    pub duplicates: u64,
+    /// Arrived more than the window below the flow's highest (part of `reordered`).
+    pub late: u64,
+    pub flows_with_loss: u32,
+    /// Frames the port did not take (never sent: not in `sent`).
+    pub tx_refused: u64,
+    /// Probes with our magic for no flow of this direction, or to the wrong address.
+    pub misdelivered: u64,
+    /// Sent, over the sending time.
+    pub tx_pps: f64,
+    /// Received, over the sending time.
+    pub rx_pps: f64,
+    /// IPv4 bytes received × 8 over the sending time.
+    pub rx_mbps: f64,
+    pub latency: LatencyReport,
+}
+
+/// The traffic part of the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TrafficReport {
+    pub rate_pps_per_direction: f64,
+    pub duration_s: f64,
+    pub size_bytes: u16,
+    /// From the first probe sent to the last, seconds.
+    pub sending_s: f64,
+    pub gateway_mac: Option<String>,
+    pub upstream: DirectionReport,
+    pub downstream: DirectionReport,
+}
+
+struct Direction {
+    flows: Vec<FlowRx>,
+    sent: Vec<u64>,
+    tx_refused: u64,
+    misdelivered: u64,
+    rx_bytes: u64,
+    latency: Histogram<u64>,
+    pacer: Pacer,
+    cursor: u32,
+}
+
+impl Direction {
+    fn new(n: u32, rate: f64) -> Direction {
+        Direction {
+            flows: vec![FlowRx::default(); n as usize],
+            sent: vec![0; n as usize],
+            tx_refused: 0,
+            misdelivered: 0,
+            rx_bytes: 0,
+            latency: Histogram::new_with_bounds(1, LATENCY_MAX_NS, 3).expect("valid histogram bounds"),
+            pacer: Pacer::new(rate),
+            cursor: 0,
+        }
+    }
+
+    fn record(&mut self, i: u32, p: &Probe, len: usize, now_ns: u64) {
+        let f = &mut self.flows[i as usize];
+        if p.seq >= self.sent[i as usize] {
+            // Never sent by us (a probe of an earlier run, or corrupted).
+            self.misdelivered += 1;
+            return;
+        }
+        if f.receive(p.seq) != Arrival::Duplicate {
+            self.rx_bytes += len as u64;
+            let _ = self.latency.record(now_ns.saturating_sub(p.tx_ns).clamp(1, LATENCY_MAX_NS));
+        }
+    }
+
+    fn report(&self, sending_s: f64) -> DirectionReport {
+        let sent: u64 = self.sent.iter().sum();
+        let received: u64 = self.flows.iter().map(|f| f.received).sum();
+        let lost = sent.saturating_sub(received);
+        let per_s = |x: f64| if sending_s > 0.0 { x / sending_s } else { 0.0 };
+        DirectionReport {
+            flows: self.sent.iter().filter(|&&s| s > 0).count() as u32,
+            sent,
+            received,
+            lost,
+            loss_ratio: if sent > 0 { lost as f64 / sent as f64 } else { 0.0 },
+            reordered: self.flows.iter().map(|f| f.reordered).sum(),
+            duplicates: self.flows.iter().map(|f| f.duplicates).sum(),
+            late: self.flows.iter().map(|f| f.late).sum(),
+            flows_with_loss: self.flows.iter().zip(&self.sent).filter(|(f, &s)| f.received < s).count() as u32,
+            tx_refused: self.tx_refused,
+            misdelivered: self.misdelivered,
+            tx_pps: per_s(sent as f64),
+            rx_pps: per_s(received as f64),
+            rx_mbps: per_s(self.rx_bytes as f64 * 8.0 / 1e6),
+            latency: LatencyReport::of(&self.latency),
+        }
+    }
+}
+
+/// A token bucket in ns; at most 10 ms worth (and at least 16) at once, so that the
+/// loop's stalls (it shares a CPU with dpvpn's worker) do not lower the rate.
+struct Pacer {
+    per_ns: f64,
+    tokens: f64,
+    burst: f64,
+    last_ns: Option<u64>,
+}
+
+impl Pacer {
+    fn new(rate: f64) -> Pacer {
+        Pacer { per_ns: rate / 1e9, tokens: 0.0, burst: (rate / 100.0).max(16.0), last_ns: None }
+    }
+    fn take(&mut self, now_ns: u64) -> bool {
+        let last = *self.last_ns.get_or_insert(now_ns);
+        self.tokens = (self.tokens + now_ns.saturating_sub(last) as f64 * self.per_ns).min(self.burst);
+        self.last_ns = Some(now_ns);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// A session's frames, built once.
+struct Template {
+    sid: u16,
+    addr: Ipv4Addr,
+    up: Vec<u8>,
+    /// Where the probe (UDP payload) starts in `up`.
+    up_at: usize,
+    /// None until the gateway's MAC is known.
+    down: Option<Vec<u8>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Waiting,
+    Warmup { until_ns: u64 },
+    Sending { until_ns: u64 },
+    Draining { until_ns: u64 },
+    Done,
+}
+
+/// The traffic of all sessions and the emulated internet host.
+pub struct Traffic {
+    plan: TrafficPlan,
+    inet_mac: [u8; 6],
+    gateway_mac: Option<[u8; 6]>,
+    up: Direction,
+    down: Direction,
+    templates: Vec<Option<Template>>,
+    phase: Phase,
+    first_tx_ns: Option<u64>,
+    last_tx_ns: u64,
+    next_arp_ns: u64,
+    uplink_tx: VecDeque<Vec<u8>>,
+    scratch: Vec<u8>,
+    /// Frames on the uplink that were not for the inet host.
+    pub uplink_ignored: u64,
+}
+
+fn sport(i: u32) -> u16 {
+    1024 + (i % 60_000) as u16
+}
+
+fn fmt_mac(m: [u8; 6]) -> String {
+    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+}
+
+impl Traffic {
+    /// `sessions`: how many the emulator has; `inet_mac`: the uplink port's MAC.
+    pub fn new(plan: TrafficPlan, sessions: u32, inet_mac: [u8; 6]) -> Traffic {
+        Traffic {
+            gateway_mac: plan.gateway_mac,
+            up: Direction::new(sessions, plan.rate_pps),
+            down: Direction::new(sessions, plan.rate_pps),
+            templates: (0..sessions).map(|_| None).collect(),
+            plan,
+            inet_mac,
+            phase: Phase::Waiting,
+            first_tx_ns: None,
+            last_tx_ns: 0,
+            next_arp_ns: 0,
+            uplink_tx: VecDeque::new(),
+            scratch: Vec::new(),
+            uplink_ignored: 0,
+        }
+    }
+
+    pub fn plan(&self) -> &TrafficPlan {
+        &self.plan
+    }
+
+    /// How long the emulator must hold the sessions up: warm-up, sending, drain.
+    pub fn hold_ms(plan: &TrafficPlan) -> u64 {
+        (WARMUP_NS + DRAIN_NS) / 1_000_000 + plan.duration_ms + 100
+    }
+
+    /// All sessions are up (the emulator holds them): the warm-up starts.
+    pub fn sessions_up(&mut self, now_ns: u64) {
+        if self.phase == Phase::Waiting {
+            self.phase = Phase::Warmup { until_ns: now_ns + WARMUP_NS };
+        }
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    pub fn is_sending(&self) -> bool {
+        matches!(self.phase, Phase::Sending { .. })
+    }
+
+    /// Timers: ARP for the gateway, the phases.
+    pub fn poll(&mut self, now_ns: u64) {
+        if self.gateway_mac.is_none() && now_ns >= self.next_arp_ns {
+            self.next_arp_ns = now_ns + ARP_RETRY_NS;
+            let f = self.arp(ArpOperation::REQUEST, [0xff; 6], [0; 6], self.plan.gateway);
+            self.uplink_tx.push_back(f);
+        }
+        match self.phase {
+            Phase::Warmup { until_ns } if now_ns >= until_ns => {
+                self.phase = Phase::Sending { until_ns: now_ns + self.plan.duration_ms * 1_000_000 };
+                self.up.pacer.last_ns = Some(now_ns);
+                self.down.pacer.last_ns = Some(now_ns);
+            }
+            Phase::Sending { until_ns } if now_ns >= until_ns => {
+                self.phase = Phase::Draining { until_ns: now_ns + DRAIN_NS }
+            }
+            Phase::Draining { until_ns } if now_ns >= until_ns => self.phase = Phase::Done,
+            _ => {}
+        }
+    }
+
+    fn arp(&self, op: ArpOperation, dst: [u8; 6], tha: [u8; 6], tpa: Ipv4Addr) -> Vec<u8> {
+        let mut f = vec![0u8; 60];
+        f[0..6].copy_from_slice(&dst);
+        f[6..12].copy_from_slice(&self.inet_mac);
+        f[12..14].copy_from_slice(&EtherType::ARP.0.to_be_bytes());
+        let repr = ArpRepr::EthernetIpv4 {
+            operation: op,
+            source_hardware_addr: EthernetAddress(self.inet_mac),
+            source_protocol_addr: self.plan.inet,
+            target_hardware_addr: EthernetAddress(tha),
+            target_protocol_addr: tpa,
+        };
+        let _ = repr.emit(&mut f[14..]);
+        f
+    }
+
+    /// Control frames for the uplink (ARP, echo replies).
+    pub fn poll_uplink_control(&mut self) -> Option<Vec<u8>> {
+        self.uplink_tx.pop_front()
+    }
+
+    /// Make (or remake) session `i`'s frames; false when it is not up.
+    fn ensure_template(&mut self, s: &impl Sessions, i: u32) -> bool {
+        let Some((sid, addr)) = s.session(i) else { return false };
+        let slot = &mut self.templates[i as usize];
+        if !slot.as_ref().is_some_and(|t| t.sid == sid && t.addr == addr) {
+            let d = probe_datagram(addr, self.plan.inet, sport(i), INET_PORT, i * 2, self.plan.size);
+            let Some(up) = s.encapsulate(i, &d) else { return false };
+            let Some(start) = up.len().checked_sub(d.len()) else { return false };
+            *slot = Some(Template { sid, addr, up, up_at: start + 28, down: None });
+        }
+        let Some(t) = slot.as_mut() else { return false };
+        if t.down.is_none() {
+            if let Some(gw) = self.gateway_mac {
+                let d = probe_datagram(self.plan.inet, addr, INET_PORT, sport(i), i * 2 + 1, self.plan.size);
+                let mut f = Vec::with_capacity(14 + d.len());
+                f.extend_from_slice(&gw);
+                f.extend_from_slice(&self.inet_mac);
+                f.extend_from_slice(&EtherType::IPV4.0.to_be_bytes());
+                f.extend_from_slice(&d);
+                t.down = Some(f);
+            }
+        }
+        true
+    }
+
+    /// The next upstream frame due (for the access port), if any.
+    pub fn next_upstream(&mut self, now_ns: u64, s: &impl Sessions) -> Option<&[u8]> {
+        self.next(now_ns, s, true)
+    }
+
+    /// The next downstream frame due (for the uplink port), if any.
+    pub fn next_downstream(&mut self, now_ns: u64, s: &impl Sessions) -> Option<&[u8]> {
+        self.next(now_ns, s, false)
+    }
+
+    fn next(&mut self, now_ns: u64, s: &impl Sessions, upstream: bool) -> Option<&[u8]> {
+        if !self.is_sending() {
+            return None;
+        }
+        let n = s.count().min(self.templates.len() as u32);
+        if n == 0 {
+            return None;
+        }
+        let dir = if upstream { &mut self.up } else { &mut self.down };
+        if !dir.pacer.take(now_ns) {
+            return None;
+        }
+        for _ in 0..n {
+            let dir = if upstream { &mut self.up } else { &mut self.down };
+            let i = dir.cursor;
+            dir.cursor = (dir.cursor + 1) % n;
+            if !self.ensure_template(s, i) {
+                continue;
+            }
+            let Some(t) = self.templates[i as usize].as_ref() else { continue };
+            let (frame, at) = if upstream {
+                (&t.up, t.up_at)
+            } else {
+                match &t.down {
+                    Some(f) => (f, 42),
+                    None => continue,
+                }
+            };
+            self.scratch.clear();
+            self.scratch.extend_from_slice(frame);
+            let dir = if upstream { &mut self.up } else { &mut self.down };
+            let seq = dir.sent[i as usize];
+            dir.sent[i as usize] += 1;
+            stamp(&mut self.scratch, at, seq, now_ns);
+            self.first_tx_ns.get_or_insert(now_ns);
+            self.last_tx_ns = now_ns;
+            return Some(&self.scratch);
+        }
+        // Nobody to send to: give the token back.
+        let dir = if upstream { &mut self.up } else { &mut self.down };
+        dir.pacer.tokens += 1.0;
+        None
+    }
+
+    /// The last frame from `next_upstream`/`next_downstream` was not taken by the port.
+    pub fn refused(&mut self, upstream: bool, frame: &[u8]) {
+        let (dir, at) = if upstream {
+            (&mut self.up, None)
+        } else {
+            (&mut self.down, Some(42))
+        };
+        dir.tx_refused += 1;
+        // Take the sequence number back, so that it does not count as lost.
+        let at = at.or_else(|| frame.len().checked_sub(self.plan.size as usize).map(|x| x + 28));
+        let flow = at.and_then(|a| frame.get(a + 4..a + 8)).map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
+        if let Some(i) = flow.map(|f| (f / 2) as usize) {
+            if let Some(s) = dir.sent.get_mut(i) {
+                *s = s.saturating_sub(1);
+            }
+        }
+    }
+
+    /// A frame from the access port: true when it was a downstream probe (accounted).
+    pub fn handle_access_frame(&mut self, now_ns: u64, frame: &[u8]) -> bool {
+        let Ok(l2) = parse_l2(frame) else { return false };
+        if l2.ethertype != EtherType::PPPOE_SESSION {
+            return false;
+        }
+        let p = l2.header_len;
+        // PPPoE session header (6 bytes), PPP protocol 0x0021 (IPv4).
+        if frame.len() < p + 8 || frame[p + 6..p + 8] != [0x00, 0x21] {
+            return false;
+        }
+        let d = &frame[p + 8..];
+        let Some(probe) = parse_probe(d) else { return false };
+        let i = slot_of(&frame[0..6]);
+        let ok = i.is_some_and(|i| {
+            probe.flow == i * 2 + 1
+                && self.templates.get(i as usize).and_then(|t| t.as_ref()).is_some_and(|t| t.addr == probe.dst)
+        });
+        let len = u16::from_be_bytes([d[2], d[3]]) as usize;
+        match (ok, i) {
+            (true, Some(i)) => self.down.record(i, &probe, len, now_ns),
+            _ => self.down.misdelivered += 1,
+        }
+        true
+    }
+
+    /// A frame from the uplink port: upstream probes, ARP, echo requests to the inet host.
+    pub fn handle_uplink_frame(&mut self, now_ns: u64, frame: &[u8]) {
+        let Ok(l2) = parse_l2(frame) else {
+            self.uplink_ignored += 1;
+            return;
+        };
+        let payload = &frame[l2.header_len..];
+        if l2.ethertype == EtherType::ARP {
+            self.on_arp(payload);
+            return;
+        }
+        if l2.ethertype != EtherType::IPV4 {
+            self.uplink_ignored += 1;
+            return;
+        }
+        if let Some(probe) = parse_probe(payload) {
+            let i = probe.flow / 2;
+            let ok = probe.flow % 2 == 0
+                && probe.dst == self.plan.inet
+                && self.templates.get(i as usize).and_then(|t| t.as_ref()).is_some_and(|t| t.addr == probe.src);
+            let len = u16::from_be_bytes([payload[2], payload[3]]) as usize;
+            if ok {
+                self.up.record(i, &probe, len, now_ns);
+            } else {
+                self.up.misdelivered += 1;
+            }
+            return;
+        }
+        let to_us = payload.len() >= 20 && payload[16..20] == self.plan.inet.octets();
+        match icmp::answer(payload).filter(|_| to_us) {
+            Some(reply) => {
+                let mut f = Vec::with_capacity(14 + reply.len());
+                f.extend_from_slice(&l2.src.0);
+                f.extend_from_slice(&self.inet_mac);
+                f.extend_from_slice(&EtherType::IPV4.0.to_be_bytes());
+                f.extend_from_slice(&reply);
+                self.uplink_tx.push_back(f);
+            }
+            None => self.uplink_ignored += 1,
+        }
+    }
+
+    fn on_arp(&mut self, payload: &[u8]) {
+        let Ok(arp) = ArpPacket::new_checked(payload) else {
+            self.uplink_ignored += 1;
+            return;
+        };
+        if !arp.is_ethernet_ipv4() {
+            self.uplink_ignored += 1;
+            return;
+        }
+        let (sha, spa, tpa) = (arp.source_hardware_addr(), arp.source_protocol_addr(), arp.target_protocol_addr());
+        if spa == self.plan.gateway && self.plan.gateway_mac.is_none() && self.gateway_mac != Some(sha.0) {
+            self.gateway_mac = Some(sha.0);
+            for t in self.templates.iter_mut().flatten() {
+                t.down = None;
+            }
+        }
+        if arp.operation() == ArpOperation::REQUEST && tpa == self.plan.inet {
+            let f = self.arp(ArpOperation::REPLY, sha.0, sha.0, spa);
+            self.uplink_tx.push_back(f);
+        }
+    }
+
+    pub fn gateway_mac(&self) -> Option<[u8; 6]> {
+        self.gateway_mac
+    }
+
+    /// The figures so far.
+    pub fn report(&self) -> TrafficReport {
+        let sending_s = match self.first_tx_ns {
+            Some(a) if self.last_tx_ns > a => (self.last_tx_ns - a) as f64 / 1e9,
+            _ => 0.0,
+        };
+        TrafficReport {
+            rate_pps_per_direction: self.plan.rate_pps,
+            duration_s: self.plan.duration_ms as f64 / 1000.0,
+            size_bytes: self.plan.size,
+            sending_s,
+            gateway_mac: self.gateway_mac.map(fmt_mac),
+            upstream: self.up.report(sending_s),
+            downstream: self.down.report(sending_s),
+        }
+    }
+
+    /// For the progress line.
+    pub fn progress(&self) -> String {
+        let d = |x: &Direction| {
+            let sent: u64 = x.sent.iter().sum();
+            let rx: u64 = x.flows.iter().map(|f| f.received).sum();
+            (sent, rx)
+        };
+        let (us, ur) = d(&self.up);
+        let (ds, dr) = d(&self.down);
+        let phase = match self.phase {
+            Phase::Waiting => "waiting",
+            Phase::Warmup { .. } => "warm-up",
+            Phase::Sending { .. } => "sending",
+            Phase::Draining { .. } => "draining",
+            Phase::Done => "done",
+        };
+        format!("traffic {phase}: up {ur}/{us} down {dr}/{ds}")
+    }
+}
