@@ -334,11 +334,14 @@ impl Args {
                 return Err(usage("--tap", t, "an interface name of 1 to 15 characters without `/ , = :` or spaces"));
             }
         }
-        let mut hold_ms =
-            self.hold.as_deref().map(|h| seconds(h).map_err(|p| usage("--hold", h, p))).transpose()?;
+        let mut hold_ms = self.hold.as_deref().map(|h| seconds(h).map_err(|p| usage("--hold", h, p))).transpose()?;
         let uplink = match &self.uplink {
             Some(u) if u.trim().is_empty() || u.starts_with(',') => {
-                return Err(usage("--uplink", u, "expected DPDK device arguments, such as net_memif1,role=client,socket=…"))
+                return Err(usage(
+                    "--uplink",
+                    u,
+                    "expected DPDK device arguments, such as net_memif1,role=client,socket=…",
+                ))
             }
             u => u.as_ref().map(|u| u.trim().to_string()),
         };
@@ -358,7 +361,9 @@ impl Args {
                     return Err(usage(
                         "--size",
                         &self.size.to_string(),
-                        format!("an IPv4 datagram of {MIN_SIZE} to {MAX_SIZE} bytes (headers, the probe; the PPPoE MRU)"),
+                        format!(
+                            "an IPv4 datagram of {MIN_SIZE} to {MAX_SIZE} bytes (headers, the probe; the PPPoE MRU)"
+                        ),
                     ));
                 }
                 let addr = |opt: &str, v: &str| -> Result<Ipv4Addr, UsageError> {
@@ -371,7 +376,10 @@ impl Args {
                 let gateway = addr("--gateway", &self.gateway)?;
                 let gateway_mac = match &self.gateway_mac {
                     None => None,
-                    Some(m) => Some(parse_mac(m).ok_or_else(|| usage("--gateway-mac", m, "expected a MAC such as 02:00:00:00:0b:01"))?),
+                    Some(m) => Some(
+                        parse_mac(m)
+                            .ok_or_else(|| usage("--gateway-mac", m, "expected a MAC such as 02:00:00:00:0b:01"))?,
+                    ),
                 };
                 let t = TrafficPlan { rate_pps, duration_ms, size: self.size, inet, gateway, gateway_mac };
                 let need = Traffic::hold_ms(&t);
@@ -575,10 +583,14 @@ mod tests {
 
     #[test]
     fn traffic_options() {
-        let (p, s) = args(&["--uplink", "net_memif1", "--rate", "1000", "--duration", "2", "--size", "128"]).plan().unwrap();
+        let (p, s) =
+            args(&["--uplink", "net_memif1", "--rate", "1000", "--duration", "2", "--size", "128"]).plan().unwrap();
         let t = p.traffic.unwrap();
         assert_eq!((t.rate_pps, t.duration_ms, t.size), (1000.0, 2000, 128));
-        assert_eq!((t.inet, t.gateway, t.gateway_mac), (Ipv4Addr::new(198, 51, 100, 2), Ipv4Addr::new(198, 51, 100, 1), None));
+        assert_eq!(
+            (t.inet, t.gateway, t.gateway_mac),
+            (Ipv4Addr::new(198, 51, 100, 2), Ipv4Addr::new(198, 51, 100, 1), None)
+        );
         assert_eq!(s.uplink.as_deref(), Some("net_memif1"));
         // The sessions are held for warm-up, sending and drain.
         assert!(p.hold_ms.unwrap() >= 3000, "{:?}", p.hold_ms);
@@ -591,7 +603,9 @@ mod tests {
         assert!(error(&["--uplink", "u", "--rate", "10", "--inet", "x"]).starts_with("--inet `x`"));
         assert!(error(&["--uplink", "u", "--rate", "10", "--gateway-mac", "02:00"]).starts_with("--gateway-mac"));
         // --rate needs an uplink to send from.
-        assert!(Args::try_parse_from(["x", "--lcores", "1", "--access", "a", "--sessions", "1", "--rate", "10"]).is_err());
+        assert!(
+            Args::try_parse_from(["x", "--lcores", "1", "--access", "a", "--sessions", "1", "--rate", "10"]).is_err()
+        );
     }
 
     #[test]

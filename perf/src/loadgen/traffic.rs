@@ -19,10 +19,9 @@
 //!   gateway's MAC every second until it knows it (which also tells dpvpn its own), and
 //!   answers ICMP echo requests (so `--ping` works with no kernel behind the uplink).
 //! - **Pacing**: a token bucket per direction at `--rate` packets/s (catching up at most
-//!   10 ms worth after a stall), sessions round robin; sending starts `WARMUP` after the
-//!   sessions are
-//!   up (dpvpn installs a session a moment after its IPCP opens), lasts `--duration`;
-//!   what arrives within `DRAIN` after that counts.
+//!   10 ms worth after a stall), sessions round robin; sending starts [`WARMUP_NS`]
+//!   after the sessions are up (dpvpn installs a session a moment after its IPCP
+//!   opens), lasts `--duration`; what arrives within [`DRAIN_NS`] after that counts.
 //! - **Accounting** ([`FlowRx`]): per flow the highest sequence seen and a window of the
 //!   [`WINDOW`] sequence numbers below it: a number above the highest is in order (a gap
 //!   is either loss or reordering, which later arrivals settle), one in the window not
@@ -596,11 +595,7 @@ impl Traffic {
 
     /// The last frame from `next_upstream`/`next_downstream` was not taken by the port.
     pub fn refused(&mut self, upstream: bool, frame: &[u8]) {
-        let (dir, at) = if upstream {
-            (&mut self.up, None)
-        } else {
-            (&mut self.down, Some(42))
-        };
+        let (dir, at) = if upstream { (&mut self.up, None) } else { (&mut self.down, Some(42)) };
         dir.tx_refused += 1;
         // Take the sequence number back, so that it does not count as lost.
         let at = at.or_else(|| frame.len().checked_sub(self.plan.size as usize).map(|x| x + 28));
@@ -740,5 +735,281 @@ impl Traffic {
             Phase::Done => "done",
         };
         format!("traffic {phase}: up {ur}/{us} down {dr}/{ds}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loadgen::emulator::session_mac;
+
+    const INET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
+    const GW: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
+    const GW_MAC: [u8; 6] = [2, 0, 0, 0, 0x0b, 1];
+    const INET_MAC: [u8; 6] = [2, 0, 0, 0, 0x1e, 2];
+    const AC_MAC: [u8; 6] = [2, 0, 0, 0, 0xac, 1];
+
+    #[test]
+    fn flow_accounting_tells_loss_reordering_duplicates_and_late_apart() {
+        let mut f = FlowRx::default();
+        assert_eq!(f.receive(0), Arrival::InOrder { skipped: 0 });
+        assert_eq!(f.receive(1), Arrival::InOrder { skipped: 0 });
+        assert_eq!(f.receive(4), Arrival::InOrder { skipped: 2 });
+        assert_eq!(f.receive(3), Arrival::Reordered);
+        assert_eq!(f.receive(3), Arrival::Duplicate);
+        assert_eq!(f.receive(4), Arrival::Duplicate);
+        assert_eq!(f.receive(0), Arrival::Duplicate);
+        // 2 never comes: 5 distinct of 6 sent.
+        assert_eq!(f.receive(5), Arrival::InOrder { skipped: 0 });
+        assert_eq!((f.received, f.reordered, f.duplicates, f.late), (5, 1, 3, 0));
+        // Far ahead, then one from before the window.
+        assert_eq!(f.receive(1000), Arrival::InOrder { skipped: 994 });
+        assert_eq!(f.receive(1000 - WINDOW), Arrival::Late);
+        assert_eq!(f.receive(1000 - WINDOW + 1), Arrival::Reordered);
+        assert_eq!(f.receive(1000 - WINDOW + 1), Arrival::Duplicate);
+        // The first probe of a flow lost: its gap shows.
+        let mut g = FlowRx::default();
+        assert_eq!(g.receive(3), Arrival::InOrder { skipped: 3 });
+        assert_eq!(g.receive(0), Arrival::Reordered);
+    }
+
+    #[test]
+    fn probes_round_trip_and_other_udp_is_not_a_probe() {
+        let a = Ipv4Addr::new(100, 64, 0, 2);
+        let mut d = probe_datagram(a, INET, 1024, INET_PORT, 6, 100);
+        assert_eq!(d.len(), 100);
+        assert_eq!(checksum(&d[..20]), 0, "the IPv4 header checksum holds");
+        stamp(&mut d, 28, 77, 123_456_789);
+        assert_eq!(parse_probe(&d), Some(Probe { flow: 6, seq: 77, tx_ns: 123_456_789, src: a, dst: INET }));
+        let mut other = d.clone();
+        other[28] = b'x';
+        assert_eq!(parse_probe(&other), None);
+        let mut fragment = d.clone();
+        fragment[7] = 1;
+        assert_eq!(parse_probe(&fragment), None);
+        assert_eq!(parse_probe(&d[..40]), None);
+        assert_eq!(probe_datagram(a, INET, 1, 2, 0, 10).len(), MIN_SIZE as usize);
+    }
+
+    /// N sessions, all up, framed the way dpvpn's PPPoE sessions are.
+    struct FakeSessions(u32);
+
+    fn addr(i: u32) -> Ipv4Addr {
+        Ipv4Addr::from(u32::from(Ipv4Addr::new(100, 64, 0, 2)) + i)
+    }
+
+    fn pppoe(dst: [u8; 6], src: [u8; 6], sid: u16, d: &[u8]) -> Vec<u8> {
+        let mut f = Vec::new();
+        f.extend_from_slice(&dst);
+        f.extend_from_slice(&src);
+        f.extend_from_slice(&[0x88, 0x64, 0x11, 0x00]);
+        f.extend_from_slice(&sid.to_be_bytes());
+        f.extend_from_slice(&(d.len() as u16 + 2).to_be_bytes());
+        f.extend_from_slice(&[0x00, 0x21]);
+        f.extend_from_slice(d);
+        f
+    }
+
+    impl Sessions for FakeSessions {
+        fn count(&self) -> u32 {
+            self.0
+        }
+        fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)> {
+            (i < self.0).then(|| (i as u16 + 1, addr(i)))
+        }
+        fn encapsulate(&self, i: u32, d: &[u8]) -> Option<Vec<u8>> {
+            Some(pppoe(AC_MAC, session_mac(i), i as u16 + 1, d))
+        }
+    }
+
+    /// dpvpn as a wire: decapsulates upstream, encapsulates downstream, with a fixed delay.
+    struct Net {
+        t: Traffic,
+        s: FakeSessions,
+        now_ns: u64,
+        delay_ns: u64,
+        /// (arrival time, towards the uplink?, frame)
+        in_flight: Vec<(u64, bool, Vec<u8>)>,
+    }
+
+    impl Net {
+        fn new(sessions: u32, rate: f64, duration_ms: u64, gateway_mac: Option<[u8; 6]>) -> Net {
+            let plan = TrafficPlan { rate_pps: rate, duration_ms, size: 64, inet: INET, gateway: GW, gateway_mac };
+            Net {
+                t: Traffic::new(plan, sessions, INET_MAC),
+                s: FakeSessions(sessions),
+                now_ns: 1,
+                delay_ns: 300_000,
+                in_flight: Vec::new(),
+            }
+        }
+
+        /// Step 100 µs; `mangle` sees every frame dpvpn would forward and returns the
+        /// copies to deliver (none: lost; two: duplicated).
+        fn step(&mut self, mangle: &mut impl FnMut(bool, &[u8]) -> Vec<Vec<u8>>) {
+            let now = self.now_ns;
+            self.t.sessions_up(now);
+            self.t.poll(now);
+            while let Some(f) = self.t.poll_uplink_control() {
+                // dpvpn answers the inet host's ARP for the gateway.
+                if f[12..14] == [0x08, 0x06] && f[20..22] == [0, 1] {
+                    let mut reply = self.t.arp(ArpOperation::REPLY, INET_MAC, INET_MAC, INET);
+                    reply[6..12].copy_from_slice(&GW_MAC);
+                    reply[22..28].copy_from_slice(&GW_MAC);
+                    reply[28..32].copy_from_slice(&GW.octets());
+                    self.in_flight.push((now + self.delay_ns, false, reply));
+                }
+            }
+            while let Some(f) = self.t.next_upstream(now, &self.s).map(<[u8]>::to_vec) {
+                let mut out = GW_MAC.to_vec();
+                out.extend_from_slice(&INET_MAC);
+                out.extend_from_slice(&[0x08, 0x00]);
+                out.extend_from_slice(&f[22..]);
+                for c in mangle(true, &out) {
+                    self.in_flight.push((now + self.delay_ns, true, c));
+                }
+            }
+            while let Some(f) = self.t.next_downstream(now, &self.s).map(<[u8]>::to_vec) {
+                assert_eq!(f[0..6], GW_MAC);
+                let d = &f[14..];
+                let i = u32::from(Ipv4Addr::new(d[16], d[17], d[18], d[19])) - u32::from(addr(0));
+                let out = pppoe(session_mac(i), AC_MAC, i as u16 + 1, d);
+                for c in mangle(false, &out) {
+                    self.in_flight.push((now + self.delay_ns, false, c));
+                }
+            }
+            let (due, later): (Vec<_>, Vec<_>) = self.in_flight.drain(..).partition(|(t, _, _)| *t <= now);
+            self.in_flight = later;
+            for (_, uplink, f) in due {
+                if uplink || f[12..14] == [0x08, 0x06] {
+                    self.t.handle_uplink_frame(now, &f);
+                } else {
+                    assert!(self.t.handle_access_frame(now, &f));
+                }
+            }
+            self.now_ns += 100_000;
+        }
+
+        fn run(&mut self, mut mangle: impl FnMut(bool, &[u8]) -> Vec<Vec<u8>>) -> TrafficReport {
+            let mut guard = 0;
+            while !self.t.is_done() {
+                self.step(&mut mangle);
+                guard += 1;
+                assert!(guard < 1_000_000, "the traffic never ends");
+            }
+            self.t.report()
+        }
+    }
+
+    fn seq_of(upstream: bool, f: &[u8]) -> u64 {
+        let at = if upstream { 42 } else { 22 + 28 };
+        u64::from_be_bytes(f[at + 8..at + 16].try_into().unwrap())
+    }
+
+    #[test]
+    fn a_clean_path_loses_nothing_and_shows_its_delay() {
+        let mut n = Net::new(10, 10_000.0, 1000, None);
+        let r = n.run(|_, f| vec![f.to_vec()]);
+        assert_eq!(r.gateway_mac.as_deref(), Some("02:00:00:00:0b:01"), "learnt by ARP");
+        for d in [&r.upstream, &r.downstream] {
+            // 10 000 pps for 1 s, give or take the pacer's first and last tick.
+            assert!((9_900..=10_100).contains(&d.sent), "{d:?}");
+            assert_eq!(
+                (d.received, d.lost, d.reordered, d.duplicates, d.flows, d.flows_with_loss),
+                (d.sent, 0, 0, 0, 10, 0)
+            );
+            assert_eq!(d.latency.samples, d.sent);
+            // 300 µs each way (HdrHistogram: 3 significant digits).
+            assert!(
+                (d.latency.min_us - 300.0).abs() < 0.5 && (d.latency.max_us - 300.0).abs() < 0.5,
+                "{:?}",
+                d.latency
+            );
+            assert!((d.rx_pps - 10_000.0).abs() < 200.0, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn loss_duplicates_and_reordering_are_counted_per_direction() {
+        let mut n = Net::new(4, 4_000.0, 500, Some(GW_MAC));
+        let (mut dropped, mut doubled, mut holds) = (0u64, 0u64, 0u64);
+        let mut held: Vec<(u32, Vec<u8>)> = Vec::new();
+        let r = n.run(|up, f| {
+            let seq = seq_of(up, f);
+            if up {
+                // Upstream: every 10th probe of a flow lost, every 25th doubled.
+                return match (seq % 10, seq % 25) {
+                    (3, _) => {
+                        dropped += 1;
+                        vec![]
+                    }
+                    (_, 7) => {
+                        doubled += 1;
+                        vec![f.to_vec(), f.to_vec()]
+                    }
+                    _ => vec![f.to_vec()],
+                };
+            }
+            // Downstream: every 50th probe of a flow held back behind the next 6 probes
+            // (more than the 4 flows: its own flow's next one overtakes it).
+            let mut out = Vec::new();
+            for h in held.iter_mut() {
+                h.0 -= 1;
+            }
+            out.extend(held.iter().filter(|h| h.0 == 0).map(|h| h.1.clone()));
+            held.retain(|h| h.0 > 0);
+            if seq % 50 == 5 {
+                holds += 1;
+                held.push((6, f.to_vec()));
+            } else {
+                out.insert(0, f.to_vec());
+            }
+            out
+        });
+        let u = &r.upstream;
+        assert!(dropped > 0 && doubled > 0);
+        assert_eq!((u.lost, u.duplicates, u.reordered, u.flows_with_loss), (dropped, doubled, 0, 4), "{u:?}");
+        assert_eq!(u.received + u.lost, u.sent);
+        assert_eq!(u.latency.samples, u.received, "a duplicate is not a second latency sample");
+        let d = &r.downstream;
+        assert!(holds > 0);
+        assert_eq!((d.lost, d.duplicates, d.reordered, d.late, d.flows_with_loss), (0, 0, holds, 0, 0), "{d:?}");
+        // The held probes waited for six more at 4000 pps: 1.5 ms on top of the 300 µs.
+        assert!((d.latency.max_us - 1800.0).abs() < 2.0, "{:?}", d.latency);
+        assert!((d.latency.p50_us - 300.0).abs() < 0.5, "{:?}", d.latency);
+    }
+
+    #[test]
+    fn the_inet_host_answers_arp_and_ping() {
+        let mut n = Net::new(1, 1000.0, 100, Some(GW_MAC));
+        let req = {
+            let mut f = n.t.arp(ArpOperation::REQUEST, [0xff; 6], [0; 6], INET);
+            f[6..12].copy_from_slice(&GW_MAC);
+            f[22..28].copy_from_slice(&GW_MAC);
+            f[28..32].copy_from_slice(&GW.octets());
+            f
+        };
+        n.t.handle_uplink_frame(0, &req);
+        let reply = n.t.poll_uplink_control().unwrap();
+        assert_eq!(reply[0..6], GW_MAC);
+        let arp = ArpPacket::new_checked(&reply[14..]).unwrap();
+        assert_eq!(arp.operation(), ArpOperation::REPLY);
+        assert_eq!((arp.source_hardware_addr().0, arp.source_protocol_addr()), (INET_MAC, INET));
+        // An ARP request for someone else is not answered.
+        let mut other = req.clone();
+        other[38..42].copy_from_slice(&[198, 51, 100, 9]);
+        n.t.handle_uplink_frame(0, &other);
+        assert!(n.t.poll_uplink_control().is_none());
+        // A ping from a subscriber through dpvpn.
+        let mut f = GW_MAC.to_vec();
+        f.truncate(0);
+        f.extend_from_slice(&INET_MAC);
+        f.extend_from_slice(&GW_MAC);
+        f.extend_from_slice(&[0x08, 0x00]);
+        f.extend_from_slice(&icmp::echo_request(addr(0), INET, 0, 1, 5));
+        n.t.handle_uplink_frame(0, &f);
+        let r = n.t.poll_uplink_control().unwrap();
+        assert_eq!(r[0..6], GW_MAC);
+        assert!(matches!(icmp::classify(&r[14..], addr(0), INET), icmp::Classified::Reply(_)));
     }
 }
