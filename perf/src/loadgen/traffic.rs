@@ -541,15 +541,15 @@ impl Traffic {
 
     /// The next upstream frame due (for the access port), if any.
     pub fn next_upstream(&mut self, now_ns: u64, s: &impl Sessions) -> Option<&[u8]> {
-        self.next(now_ns, s, true)
+        self.next_probe(now_ns, s, true)
     }
 
     /// The next downstream frame due (for the uplink port), if any.
     pub fn next_downstream(&mut self, now_ns: u64, s: &impl Sessions) -> Option<&[u8]> {
-        self.next(now_ns, s, false)
+        self.next_probe(now_ns, s, false)
     }
 
-    fn next(&mut self, now_ns: u64, s: &impl Sessions, upstream: bool) -> Option<&[u8]> {
+    fn next_probe(&mut self, now_ns: u64, s: &impl Sessions, upstream: bool) -> Option<&[u8]> {
         if !self.is_sending() {
             return None;
         }
