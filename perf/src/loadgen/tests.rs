@@ -28,6 +28,7 @@ use super::emulator::{Emulator, Event, TAP_GATEWAY, TAP_GATEWAY_MAC};
 use super::icmp;
 use super::options::{PingPlan, Plan, VlanPlan};
 use super::report::Report;
+use super::traffic::{Traffic, TrafficPlan};
 
 const ACC: u16 = 0;
 const UP: u16 = 1;
@@ -69,6 +70,8 @@ struct Lab {
     to_kernel: Vec<Vec<u8>>,
     events: Vec<Event>,
     padis: Vec<u64>,
+    /// Test traffic, with the inet host on the uplink (instead of the ping answerer).
+    traffic: Option<Traffic>,
 }
 
 impl Lab {
@@ -151,6 +154,7 @@ impl Lab {
             to_kernel: Vec::new(),
             events: Vec::new(),
             padis: Vec::new(),
+            traffic: None,
         }
     }
 
@@ -179,6 +183,11 @@ impl Lab {
                         self.bras.handle_ppp(self.now_ms, punt.arg, &data, &mut dp)
                     }
                     Next::Tx(ACC) => self.deliver(data),
+                    Next::Tx(UP) if self.traffic.is_some() => {
+                        if let Some(t) = self.traffic.as_mut() {
+                            t.handle_uplink_frame(self.now_ms * 1_000_000, &data);
+                        }
+                    }
                     Next::Tx(UP) => {
                         if let Some(reply) = icmp::answer(&data[14..]) {
                             let mut f = UP_MAC.to_vec();
@@ -203,7 +212,10 @@ impl Lab {
         }
         let copies = if self.rng.chance(self.dup) { 2 } else { 1 };
         for _ in 0..copies {
-            self.emu.handle_access_frame(self.now_us(), &frame);
+            let ns = self.now_ms * 1_000_000;
+            if !self.traffic.as_mut().is_some_and(|t| t.handle_access_frame(ns, &frame)) {
+                self.emu.handle_access_frame(self.now_us(), &frame);
+            }
         }
     }
 
@@ -224,7 +236,27 @@ impl Lab {
             }
             up.push(f);
         }
+        let mut down = Vec::new();
+        if let Some(t) = self.traffic.as_mut() {
+            let ns = self.now_ms * 1_000_000;
+            if self.emu.is_holding() {
+                t.sessions_up(ns);
+            }
+            t.poll(ns);
+            while let Some(f) = t.next_upstream(ns, &self.emu) {
+                up.push(f.to_vec());
+            }
+            while let Some(f) = t.next_downstream(ns, &self.emu) {
+                down.push(f.to_vec());
+            }
+            while let Some(f) = t.poll_uplink_control() {
+                down.push(f);
+            }
+        }
         self.through_dpvpn(ACC, up);
+        if !down.is_empty() {
+            self.through_dpvpn(UP, down);
+        }
         {
             let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
             self.bras.poll(self.now_ms, &mut dp);
@@ -489,5 +521,36 @@ fn the_tap_carries_the_kernels_ipv4_through_the_first_session() {
     let r = lab.run_to_end(15_000);
     assert!(r.success && r.interrupted, "{}", r.summary());
     assert_eq!(lab.events.last(), Some(&Event::TapDown));
+    lab.assert_empty();
+}
+
+#[test]
+fn traffic_runs_both_ways_through_every_session_of_dpvpn() {
+    let mut plan = Plan::new(20);
+    plan.vlans = VlanPlan::Dot1q { first: 100, last: 104 };
+    plan.setup_rate = 200.0;
+    let t = TrafficPlan {
+        rate_pps: 2000.0,
+        duration_ms: 2000,
+        size: 100,
+        inet: INET,
+        gateway: Ipv4Addr::from(UP_IP),
+        gateway_mac: Some(UP_MAC),
+    };
+    plan.hold_ms = Some(Traffic::hold_ms(&t));
+    let mut lab = Lab::new(plan);
+    lab.traffic = Some(Traffic::new(t, 20, INET_MAC));
+    let r = lab.run_to_end(60_000);
+    assert!(r.success, "{}", r.summary());
+    let tr = lab.traffic.as_ref().unwrap().report();
+    for d in [&tr.upstream, &tr.downstream] {
+        // 2000 pps for 2 s, round robin over the 20 sessions, through dpvpn's stages.
+        assert!((3_900..=4_100).contains(&d.sent), "{d:?}");
+        assert_eq!((d.received, d.lost, d.reordered, d.duplicates, d.misdelivered), (d.sent, 0, 0, 0, 0), "{d:?}");
+        assert_eq!((d.flows, d.flows_with_loss), (20, 0));
+        assert_eq!(d.latency.samples, d.sent);
+    }
+    // What the emulator saw of the traffic: nothing (the probes are the traffic's).
+    assert_eq!(r.frames_ignored, 0, "{}", r.summary());
     lab.assert_empty();
 }
