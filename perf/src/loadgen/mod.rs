@@ -12,6 +12,19 @@
 //!   internet host on the uplink port; loss, reordering, duplicates, latency.
 //! - [`run`]: the single-lcore DPDK loop around the emulator.
 
+//! **Test traffic** (`--uplink DEVARGS --rate PPS [--duration S] [--size BYTES]`): once
+//! every session is up, UDP both ways through each session, the internet end emulated
+//! on the uplink port (see [`traffic`]). Over memif (`scripts/loadgen-memif.sh`, dpvpn
+//! with `configs/bench-memif.toml`) both ports are memif clients of dpvpn's servers.
+//! Over the lab's veth pairs the uplink end (`inet-up`) lives in the `inet` namespace and
+//! `net_af_packet` only binds interfaces of its own namespace, so the load generator
+//! needs both ends in one: move `inet-up` into `sub` for the run
+//! (`ip -n inet link set inet-up netns sub`, then `ip -n sub link set inet-up up`;
+//! `scripts/lab.sh down && scripts/lab.sh up` puts it back) and give
+//! `--uplink net_af_packet1,iface=inet-up`; the load generator then answers for
+//! 198.51.100.2 instead of the `inet` kernel. (Untested so far; memif is the measured
+//! path.)
+
 #![forbid(unsafe_code)]
 
 pub mod emulator;

@@ -24,7 +24,10 @@ const IFNAME_MAX: usize = 15;
     version,
     about = "dpvpn-loadgen: emulated PPPoE subscribers (a single-lcore DPDK application)",
     after_help = "Example (the lab, in the subscriber namespace):\n  ip netns exec sub dpvpn-loadgen --lcores 1 \
-                  --access net_af_packet0,iface=sub-acc --sessions 10 --ping 198.51.100.2 --hold 3 --report /tmp/x.json"
+                  --access net_af_packet0,iface=sub-acc --sessions 10 --ping 198.51.100.2 --hold 3 --report /tmp/x.json\n\
+                  Test traffic over memif (dpvpn with configs/bench-memif.toml; scripts/loadgen-memif.sh):\n  dpvpn-loadgen --lcores 1 \
+                  --access net_memif0,role=client,socket=/run/dpvpn-bench/acc.sock,id=0 \
+                  --uplink net_memif1,role=client,socket=/run/dpvpn-bench/up.sock,id=0 --sessions 1000 --rate 100000 --duration 10"
 )]
 pub struct Args {
     /// The one lcore the load generator runs on (an lcore id, e.g. `1`).

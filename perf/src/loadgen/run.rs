@@ -7,6 +7,11 @@
 //! queue pair, promiscuous: the subscribers' MACs are ours, not the port's) and the tap.
 //! A device that cannot be attached is named, exit status 2.
 //!
+//! With `--uplink` a second port plays the internet host ([`Traffic`]): test probes from
+//! the access port go to it before the emulator sees the frame, everything from the
+//! uplink port goes to it, and while it is sending its probes are written into mbufs
+//! directly (no allocation per packet); the clock is read once more for them, in ns.
+//!
 //! The loop: RX bursts from the access port and the tap, the emulator's timers and
 //! stages, TX bursts (what the NIC refuses is freed and counted; the machines
 //! retransmit), tap configuration when the first session comes and goes, a progress line
