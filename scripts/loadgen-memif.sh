@@ -17,7 +17,7 @@
 #
 # Environment: TARGET (cargo target dir, default target), PROFILE (release),
 # REPORT, DPVPN_LOG (dpvpn's output, default /tmp/loadgen-memif-dpvpn.log), SECOND,
-# SECOND_LCORE.
+# SECOND_LCORE, LOADGEN_LCORE (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${TARGET:-target}
@@ -50,7 +50,7 @@ if [ -n "${SECOND:-}" ]; then
         --report "$REPORT.2.json" $SECOND >"$REPORT.2.log" 2>&1 &
     SECOND_PID=$!
 fi
-"$BIN/dpvpn-loadgen" --lcores 1 --file-prefix dpvpn-loadgen-memif \
+"$BIN/dpvpn-loadgen" --lcores "${LOADGEN_LCORE:-1}" --file-prefix dpvpn-loadgen-memif \
     --access net_memif0,role=client,socket=/run/dpvpn-bench/acc.sock,id=0 \
     --uplink net_memif1,role=client,socket=/run/dpvpn-bench/up.sock,id=0 \
     --report "$REPORT" "$@"

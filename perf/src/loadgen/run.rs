@@ -38,6 +38,9 @@ const MBUF_CACHE: u32 = 256;
 /// 2 KiB of data room plus DPDK's default 128 bytes of headroom.
 const MBUF_DATA_ROOM: u16 = 2048 + 128;
 const RING_DESC: u16 = 1024;
+/// Test probes sent per direction per loop at most, so that the receive side is polled
+/// between (dpvpn's TX ring towards us holds 1024) even while the pacer catches up.
+const PROBES_PER_LOOP: u64 = 256;
 /// Idle loops sleep this long: the load generator shares the machine with dpvpn.
 const IDLE_SLEEP: Duration = Duration::from_micros(50);
 /// The EAL does not take the device name `net_tap` twice; ours is this.
@@ -315,7 +318,8 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     }
 }
 
-/// Test traffic due now into mbufs and out of `port`; returns how many were sent.
+/// Test traffic due now (at most [`PROBES_PER_LOOP`]) into mbufs and out of `port`;
+/// returns how many were sent.
 fn send_probes(
     port: Port,
     pool: &Mempool,
@@ -326,9 +330,15 @@ fn send_probes(
     upstream: bool,
 ) -> u64 {
     let mut sent = 0u64;
+    let mut budget = PROBES_PER_LOOP;
     loop {
         let mut more = true;
         while !burst.is_full() {
+            if budget == 0 {
+                more = false;
+                break;
+            }
+            budget -= 1;
             let f = if upstream { t.next_upstream(now_ns, emu) } else { t.next_downstream(now_ns, emu) };
             let Some(f) = f else {
                 more = false;
