@@ -12,6 +12,7 @@
 //!   internet host on the uplink port; loss, reordering, duplicates, latency.
 //! - [`run`]: the single-lcore DPDK loop around the emulator.
 
+//!
 //! **Test traffic** (`--uplink DEVARGS --rate PPS [--duration S] [--size BYTES]`): once
 //! every session is up, UDP both ways through each session, the internet end emulated
 //! on the uplink port (see [`traffic`]). Over memif (`scripts/loadgen-memif.sh`, dpvpn
