@@ -11,7 +11,6 @@
 //! - [`traffic`]: bidirectional UDP through every session to and from an emulated
 //!   internet host on the uplink port; loss, reordering, duplicates, latency.
 //! - [`run`]: the single-lcore DPDK loop around the emulator.
-
 //!
 //! **Test traffic** (`--uplink DEVARGS --rate PPS [--duration S] [--size BYTES]`): once
 //! every session is up, UDP both ways through each session, the internet end emulated
