@@ -37,6 +37,11 @@ pub struct CaseResult {
     pub routes: u32,
     /// Distinct frames in the capture file.
     pub frames: usize,
+    /// Every round's figure (the fields above are each side's median round).
+    pub dpvpn_rounds_mpps: Vec<f64>,
+    pub testpmd_rounds_mpps: Vec<f64>,
+    /// The 1-minute load average when the case started (the machine is shared).
+    pub load_avg: f64,
     pub seconds: f64,
     pub tsc_hz: f64,
     pub machine: String,
@@ -105,7 +110,7 @@ pub fn svg(rows: &[CaseResult], title: &str) -> String {
 pub fn markdown(rows: &[CaseResult], note: &str) -> String {
     let Some(first) = rows.first() else { return String::new() };
     let mut s = format!(
-        "\n## {} — commit {} — {}\n\n{note}\n\n| case | sessions | routes | dpvpn Mpps | testpmd Mpps | ratio | target | cycles/packet (dpvpn) | cycles/packet (testpmd) | dpvpn drops |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+        "\n## {} — commit {} — {}\n\n{note}\n\n| case | sessions | routes | dpvpn Mpps | testpmd Mpps | ratio | target | cycles/packet (dpvpn) | cycles/packet (testpmd) | dpvpn drops | load |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|\n",
         first.date, first.commit, first.machine
     );
     for r in rows {
@@ -118,8 +123,8 @@ pub fn markdown(rows: &[CaseResult], note: &str) -> String {
         };
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {verdict} | {:.0} | {:.0} | {drops} |",
-            r.case, r.sessions, r.routes, r.dpvpn_mpps, r.testpmd_mpps, r.ratio, r.cycles_per_packet, r.testpmd_cycles_per_packet
+            "| {} | {} | {} | {:.2} | {:.2} | {:.3} | {verdict} | {:.0} | {:.0} | {drops} | {:.2} |",
+            r.case, r.sessions, r.routes, r.dpvpn_mpps, r.testpmd_mpps, r.ratio, r.cycles_per_packet, r.testpmd_cycles_per_packet, r.load_avg
         );
     }
     s
@@ -143,6 +148,9 @@ mod tests {
             sessions: 1000,
             routes: 10,
             frames: 8192,
+            dpvpn_rounds_mpps: vec![9.0],
+            testpmd_rounds_mpps: vec![10.0],
+            load_avg: 0.5,
             seconds: 5.0,
             tsc_hz: 2e9,
             machine: "m".into(),

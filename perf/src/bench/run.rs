@@ -260,7 +260,10 @@ fn testpmd_stats(text: &str, port: u16) -> Vec<(u64, u64)> {
 /// Run dpdk-testpmd (io forwarding) on the same devices and lcores.
 pub fn run_testpmd(s: &Setup, case: Case, pcap: &Path, mbufs: u32) -> Result<Side, String> {
     let log = s.work.join(format!("testpmd-{}.log", case.name()));
-    let mut child = Command::new(&s.testpmd)
+    // Line-buffered output (a pipe would be block-buffered), so its lines arrive as printed.
+    let mut child = Command::new("stdbuf")
+        .arg("-oL")
+        .arg(&s.testpmd)
         .arg("-l")
         .arg(format!("{},{}", s.control_lcore, s.worker_lcore))
         .args(["--no-huge", "-m", "1024", "--no-pci", "--file-prefix", "bench-testpmd"])
@@ -305,10 +308,13 @@ pub fn run_testpmd(s: &Setup, case: Case, pcap: &Path, mbufs: u32) -> Result<Sid
     let mut ready = false;
     while Instant::now() < deadline && !ready {
         match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok((_, l)) => ready = l.contains("Done") || l.contains("testpmd>"),
+            Ok((_, l)) => ready = l.trim() == "Done",
             Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
             Err(_) => break,
         }
+    }
+    if !ready {
+        return Err(format!("testpmd did not bring its ports up within 60 s; see {}", log.display()));
     }
     send("start")?;
     sleep(s.warmup);

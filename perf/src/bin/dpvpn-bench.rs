@@ -46,6 +46,9 @@ struct Cli {
     warmup_s: f64,
     #[arg(long, default_value_t = 5.0)]
     duration_s: f64,
+    /// Rounds per case, dpvpn and testpmd alternating; each side's median round is reported.
+    #[arg(long, default_value_t = 3)]
+    rounds: usize,
     /// Directory for bench.jsonl and bench.svg (nothing is saved without it).
     #[arg(long)]
     results: Option<PathBuf>,
@@ -139,22 +142,34 @@ fn main() -> ExitCode {
         // The pcap driver holds every frame of the file in an mbuf; leave room for the rings.
         let mbufs = ((frames.len() + 16384) as u32).next_power_of_two() - 1;
         eprintln!("dpvpn-bench: {} ({sessions} sessions, {routes} routes, {} frames)", case.name(), frames.len());
-        let d = match run::run_dpvpn(&setup, case, &b, &pcap, mbufs) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("dpvpn-bench: {}: dpvpn: {e}", case.name());
-                failed = true;
-                continue;
+        let load_avg = std::fs::read_to_string("/proc/loadavg").ok().and_then(|l| l.split_whitespace().next().and_then(|v| v.parse().ok())).unwrap_or(-1.0);
+        let (mut ds, mut ts) = (Vec::new(), Vec::new());
+        for round in 0..cli.rounds.max(1) {
+            match run::run_dpvpn(&setup, case, &b, &pcap, mbufs) {
+                Ok(d) => ds.push(d),
+                Err(e) => eprintln!("dpvpn-bench: {} round {round}: dpvpn: {e}", case.name()),
             }
-        };
-        let t = match run::run_testpmd(&setup, case, &pcap, mbufs) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("dpvpn-bench: {}: testpmd: {e}", case.name());
-                failed = true;
-                continue;
+            match run::run_testpmd(&setup, case, &pcap, mbufs) {
+                Ok(t) => ts.push(t),
+                Err(e) => eprintln!("dpvpn-bench: {} round {round}: testpmd: {e}", case.name()),
             }
+        }
+        if ds.is_empty() || ts.is_empty() {
+            failed = true;
+            continue;
+        }
+        let spread = |v: &[run::Side]| {
+            let m: Vec<String> = v.iter().map(|x| format!("{:.2}", x.mpps())).collect();
+            m.join(" ")
         };
+        eprintln!("dpvpn-bench: {}: rounds (Mpps): dpvpn {} / testpmd {}", case.name(), spread(&ds), spread(&ts));
+        let median = |mut v: Vec<run::Side>| {
+            v.sort_by(|a, b| a.mpps().total_cmp(&b.mpps()));
+            v.swap_remove(v.len() / 2)
+        };
+        let dpvpn_rounds: Vec<f64> = ds.iter().map(run::Side::mpps).collect();
+        let testpmd_rounds: Vec<f64> = ts.iter().map(run::Side::mpps).collect();
+        let (d, t) = (median(ds), median(ts));
         let busy = if d.loops == 0 { 0.0 } else { d.busy_loops as f64 / d.loops as f64 };
         let r = CaseResult {
             case: case.name().into(),
@@ -169,6 +184,9 @@ fn main() -> ExitCode {
             sessions: if case == Case::Ipv4 { 0 } else { sessions },
             routes: if case == Case::Ipv4 { routes } else { 0 },
             frames: frames.len(),
+            dpvpn_rounds_mpps: dpvpn_rounds,
+            testpmd_rounds_mpps: testpmd_rounds,
+            load_avg,
             seconds: d.seconds,
             tsc_hz,
             machine: machine.clone(),
