@@ -4,7 +4,8 @@
 //! synthetic sessions) it writes a capture file, runs dpvpn with one worker on
 //! `net_pcap0,rx_pcap=FILE,infinite_rx=1` → `net_null0`, then testpmd on the same devices and
 //! lcores, and prints one JSON line per case; with `--results` it appends them to
-//! `DIR/bench.jsonl`, writes `DIR/bench.svg` and appends a table to `--results-md`.
+//! `DIR/bench.jsonl`, charts the latest figure of every case in it as `DIR/bench.svg`, and
+//! appends a table to `--results-md`.
 //!
 //!     dpvpn-bench --dpvpn target/release/dpvpn --dpvpnctl target/release/dpvpnctl \
 //!         --sessions 1,1000,65536 --routes 10,1000000 --results perf/results --results-md perf/RESULTS.md
@@ -97,7 +98,8 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     };
     let mut todo = Vec::new();
-    for name in &cli.cases {
+    // `--cases ''` runs nothing (and only redraws the chart from --results).
+    for name in cli.cases.iter().filter(|n| !n.is_empty()) {
         let Some(case) = Case::parse(name) else {
             eprintln!("dpvpn-bench: unknown case {name:?} (ipv4, pppoe-up, pppoe-down)");
             return ExitCode::from(2);
@@ -203,7 +205,17 @@ fn main() -> ExitCode {
     if let Some(dir) = &cli.results {
         let saved = std::fs::create_dir_all(dir)
             .and_then(|_| report::append_jsonl(&dir.join("bench.jsonl"), &rows))
-            .and_then(|_| std::fs::write(dir.join("bench.svg"), report::svg(&rows, &format!("dpvpn-bench {date} commit {commit}"))));
+            .and_then(|_| std::fs::read_to_string(dir.join("bench.jsonl")))
+            .and_then(|all| {
+                // The chart: the latest figure of every case and table size in bench.jsonl.
+                let mut latest: Vec<CaseResult> = Vec::new();
+                for r in all.lines().filter_map(|l| serde_json::from_str::<CaseResult>(l).ok()) {
+                    latest.retain(|x| x.label() != r.label());
+                    latest.push(r);
+                }
+                latest.sort_by_key(|r| (r.case.clone(), r.sessions, r.routes));
+                std::fs::write(dir.join("bench.svg"), report::svg(&latest, &format!("dpvpn-bench, latest figure per case (last run {date}, commit {commit})")))
+            });
         if let Err(e) = saved {
             eprintln!("dpvpn-bench: {}: {e}", dir.display());
             return ExitCode::FAILURE;
