@@ -18,7 +18,12 @@ cargo test --release -p controlplane --lib --bins
 cargo test --release -p controlplane --test '*' -- --test-threads=1
 echo "== fuzz: every wire parser, ${FUZZ_SECONDS:-10} s each (scripts/fuzz.sh)"
 scripts/fuzz.sh "${FUZZ_SECONDS:-10}"
-echo "== benchmark smoke (the figures are not checked here; see perf/)"
-${CARGO_TARGET_DIR:-target}/release/wire-bench 200
-${CARGO_TARGET_DIR:-target}/release/stages-bench 1000
+echo "== benchmark smoke (the tools run; the figures are not checked here: see perf/)"
+T=${CARGO_TARGET_DIR:-target}
+$T/release/wire-bench 200
+$T/release/stages-bench 1000 1000
+scripts/bench.sh --smoke
+echo "== load generator smoke: 20 PPPoE sessions and test traffic over memif"
+TARGET=$T REPORT=/tmp/dpvpn-ci-loadgen.json scripts/loadgen-memif.sh \
+  --sessions 20 --setup-rate 1000/s --rate 1000 --duration 1
 echo "== all tests passed"
