@@ -89,6 +89,50 @@
 use std::collections::VecDeque;
 use std::fmt;
 
+/// Our Terminate-Requests (§5.5).
+#[derive(Clone, Debug, Default)]
+struct Terminate {
+    /// Identifier and data of the last one sent, for retransmission.
+    identifier: u8,
+    data: Vec<u8>,
+    /// Data for the next fresh one (the Close reason).
+    reason: Vec<u8>,
+}
+
+/// A FIFO that holds no memory while it is empty: a concentrator keeps an automaton per
+/// protocol per subscriber, and a quiet one should cost the size of a pointer here.
+#[derive(Clone, Debug)]
+pub struct Queue<T>(Option<Box<VecDeque<T>>>);
+
+impl<T> Default for Queue<T> {
+    fn default() -> Self {
+        Queue(None)
+    }
+}
+
+impl<T> Queue<T> {
+    pub const fn new() -> Self {
+        Queue(None)
+    }
+    pub fn push_back(&mut self, v: T) {
+        self.0.get_or_insert_with(Default::default).push_back(v);
+    }
+    pub fn pop_front(&mut self) -> Option<T> {
+        let q = self.0.as_mut()?;
+        let v = q.pop_front();
+        if q.is_empty() {
+            self.0 = None;
+        }
+        v
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.as_ref().is_none_or(|q| q.is_empty())
+    }
+    pub fn len(&self) -> usize {
+        self.0.as_ref().map_or(0, |q| q.len())
+    }
+}
+
 /// The codes of the packets the automaton itself sends or understands (RFC 1661 §5), and the
 /// LCP codes that an LCP [`Protocol`] classifies in [`Protocol::receive_extended`].
 pub mod code {
@@ -606,18 +650,17 @@ pub struct Fsm<P> {
     deadline: Option<u64>,
     next_identifier: u8,
     request: Option<Request>,
-    /// Identifier and data of our last Terminate-Request, for retransmission.
-    terminate: (u8, Vec<u8>),
-    /// Data for the next fresh Terminate-Request (the Close reason).
-    terminate_reason: Vec<u8>,
+    /// Our Terminate-Requests, once a Close or a Terminate has been under way (boxed: an
+    /// automaton that never terminated, the common case, holds none).
+    terminate: Option<Box<Terminate>>,
     /// Configure-Naks sent since the negotiation began or we last sent a Configure-Ack.
     naks_sent: u32,
     /// Configure-Naks received since the negotiation began or we last got a Configure-Ack.
     naks_received: u32,
     /// The peer's MRU, to truncate the packet a Code-Reject quotes (§5.6).
     peer_mru: u16,
-    transmit: VecDeque<Packet>,
-    events: VecDeque<Event>,
+    transmit: Queue<Packet>,
+    events: Queue<Event>,
 }
 
 impl<P: Protocol> Fsm<P> {
@@ -633,27 +676,19 @@ impl<P: Protocol> Fsm<P> {
             deadline: None,
             next_identifier: first_identifier,
             request: None,
-            terminate: (0, Vec::new()),
-            terminate_reason: Vec::new(),
+            terminate: None,
             naks_sent: 0,
             naks_received: 0,
             // RFC 1661 §6.1: the default MRU.
             peer_mru: 1500,
-            transmit: VecDeque::new(),
-            events: VecDeque::new(),
+            transmit: Queue::new(),
+            events: Queue::new(),
         })
     }
 
-    /// Give back the memory of drained queues (a quiet session holds none): a concentrator
-    /// keeps one automaton per protocol per subscriber.
-    pub fn shrink(&mut self) {
-        if self.transmit.is_empty() {
-            self.transmit = VecDeque::new();
-        }
-        if self.events.is_empty() {
-            self.events = VecDeque::new();
-        }
-    }
+    /// Nothing to give back: the queues hold no memory once drained ([`Queue`]). Kept so
+    /// callers need not know.
+    pub fn shrink(&mut self) {}
 
     pub fn state(&self) -> State {
         self.state
@@ -707,7 +742,7 @@ impl<P: Protocol> Fsm<P> {
     /// The link must be closed (administrative Close); `reason` becomes the data of the
     /// Terminate-Request, if one is sent.
     pub fn close(&mut self, now: u64, reason: &[u8]) {
-        self.terminate_reason = reason.to_vec();
+        self.terminate.get_or_insert_with(Default::default).reason = reason.to_vec();
         self.fire(now, Trigger::Close, None);
     }
 
@@ -997,10 +1032,13 @@ impl<P: Protocol> Fsm<P> {
 
     fn send_terminate_request(&mut self, now: u64, retransmit: bool, rejected: bool) {
         if !retransmit {
-            let data = if rejected { Vec::new() } else { self.terminate_reason.clone() };
-            self.terminate = (self.new_identifier(), data);
+            let identifier = self.new_identifier();
+            let t = self.terminate.get_or_insert_with(Default::default);
+            t.data = if rejected { Vec::new() } else { t.reason.clone() };
+            t.identifier = identifier;
         }
-        let (identifier, data) = self.terminate.clone();
+        let t = self.terminate.get_or_insert_with(Default::default);
+        let (identifier, data) = (t.identifier, t.data.clone());
         self.transmit.push_back(Packet { code: code::TERMINATE_REQUEST, identifier, data });
         self.restart_counter = self.restart_counter.saturating_sub(1);
         self.arm(now);

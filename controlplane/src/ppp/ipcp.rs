@@ -47,7 +47,6 @@
 //! answers an IPv6CP packet with an LCP Protocol-Reject (RFC 1661 §5.7,
 //! [`super::lcp::send_protocol_reject`]).
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use dataplane::wire::ipcp::IpcpOption;
@@ -192,7 +191,7 @@ pub struct Ipcp {
     refused_reported: bool,
     ours: Option<Agreed>,
     peers: Option<Agreed>,
-    events: VecDeque<IpcpEvent>,
+    events: crate::ppp::fsm::Queue<IpcpEvent>,
 }
 
 impl Ipcp {
@@ -229,7 +228,7 @@ impl Ipcp {
             refused_reported: false,
             ours: None,
             peers: None,
-            events: VecDeque::new(),
+            events: crate::ppp::fsm::Queue::new(),
         };
         ipcp.restore_preferences();
         ipcp
@@ -271,12 +270,8 @@ impl Ipcp {
         })
     }
 
-    /// Give back the memory of a drained event queue.
-    pub fn shrink(&mut self) {
-        if self.events.is_empty() {
-            self.events = VecDeque::new();
-        }
-    }
+    /// Nothing to give back: the event queue holds no memory once drained.
+    pub fn shrink(&mut self) {}
 
     pub fn poll_event(&mut self) -> Option<IpcpEvent> {
         self.events.pop_front()

@@ -72,7 +72,6 @@
 //!
 //! The Echo keepalive is [`Echo`]: see there.
 
-use std::collections::VecDeque;
 use std::fmt;
 
 use dataplane::wire::lcp::{AuthProtocol, ChapAlgorithm, LcpCode, LcpOption, LcpRepr};
@@ -342,7 +341,7 @@ pub struct Lcp {
     peers: Option<Agreed>,
     echo_replies: u64,
     echo_rejected: bool,
-    events: VecDeque<LcpEvent>,
+    events: crate::ppp::fsm::Queue<LcpEvent>,
 }
 
 impl Lcp {
@@ -366,7 +365,7 @@ impl Lcp {
             peers: None,
             echo_replies: 0,
             echo_rejected: false,
-            events: VecDeque::new(),
+            events: crate::ppp::fsm::Queue::new(),
         };
         lcp.magic = lcp.fresh_magic();
         lcp.restore_preferences();
@@ -425,12 +424,8 @@ impl Lcp {
         self.refused
     }
 
-    /// Give back the memory of a drained event queue.
-    pub fn shrink(&mut self) {
-        if self.events.is_empty() {
-            self.events = VecDeque::new();
-        }
-    }
+    /// Nothing to give back: the event queue holds no memory once drained.
+    pub fn shrink(&mut self) {}
 
     pub fn poll_event(&mut self) -> Option<LcpEvent> {
         self.events.pop_front()

@@ -93,8 +93,6 @@ struct Session {
     index: u32,
     generation: u32,
     key: SessionKey,
-    /// The downstream template, also the header of every control frame we send.
-    params: PppoeSessionParams,
     started_ms: u64,
     up_ms: Option<u64>,
     phase: Phase,
@@ -104,7 +102,9 @@ struct Session {
     auth_method: Option<Method>,
     ipcp: Option<Fsm<Ipcp>>,
     username: Option<Vec<u8>>,
-    attributes: Attributes,
+    /// What AAA granted, until the network phase has used it (boxed: an established
+    /// session keeps none).
+    attributes: Option<Box<Attributes>>,
     address: Option<Ipv4Addr>,
     routed: bool,
     aaa_pending: bool,
@@ -646,7 +646,6 @@ impl Bras {
             index,
             generation,
             key,
-            params,
             started_ms: now,
             up_ms: None,
             phase: Phase::Establish,
@@ -656,7 +655,7 @@ impl Bras {
             auth_method: None,
             ipcp: None,
             username: None,
-            attributes: Attributes::default(),
+            attributes: None,
             address: None,
             routed: false,
             aaa_pending: false,
@@ -728,7 +727,7 @@ impl Bras {
             }
             for (proto, packet) in frames {
                 busy = true;
-                self.send_ppp(index, proto, &packet);
+                self.send_ppp(index, proto, &packet, dp);
             }
             for e in lcp_side {
                 busy = true;
@@ -800,12 +799,17 @@ impl Bras {
         }
     }
 
-    /// A PPP packet to the subscriber, framed with the session's template.
-    fn send_ppp(&mut self, index: u32, proto: PppProtocol, packet: &[u8]) {
+    /// A PPP packet to the subscriber, framed with the session's downstream template
+    /// (the data plane holds it: Ethernet, tags, PPPoE; the protocol and LENGTH patched).
+    fn send_ppp(&mut self, index: u32, proto: PppProtocol, packet: &[u8], dp: &DataPlane) {
         let Some(s) = self.sessions.get(index as usize).and_then(|s| s.as_deref()) else { return };
-        let tl = s.params.template_len as usize;
+        let Some(d) = dp.sessions.table().get(index) else { return };
+        let tl = d.template_len as usize;
+        if tl < 4 {
+            return;
+        }
         let mut f = Vec::with_capacity((tl + packet.len()).max(MIN_FRAME));
-        f.extend_from_slice(&s.params.template[..tl - 2]);
+        f.extend_from_slice(&d.template()[..tl - 2]);
         f.extend_from_slice(&proto.0.to_be_bytes());
         f.extend_from_slice(packet);
         let len = (packet.len() + 2) as u16;
@@ -965,7 +969,7 @@ impl Bras {
                 self.stats.auth_accepted += 1;
                 let Some(s) = self.session_mut(index) else { return };
                 s.username = Some(username);
-                s.attributes = attributes;
+                s.attributes = Some(Box::new(attributes));
                 self.start_network(now, index, dp);
             }
             AuthEvent::Failure { username, reason } => {
@@ -996,11 +1000,14 @@ impl Bras {
     /// Authenticated: an address from AAA (static) or a pool, then IPCP.
     fn start_network(&mut self, now: u64, index: u32, dp: &mut DataPlane) {
         let default_pool = self.config.default_pool.clone();
-        let Some(s) = self.sessions.get(index as usize).and_then(|s| s.as_deref()) else { return };
-        let wanted = s.attributes.framed_ip;
-        let pool = s.attributes.pool.clone().unwrap_or(default_pool);
+        let Some(s) = self.sessions.get_mut(index as usize).and_then(|s| s.as_deref_mut()) else { return };
+        // Used here and gone: the rate limits the users file grants have no enforcer yet
+        // (the QoS work will keep what it needs).
+        let attributes = s.attributes.take().map(|a| *a).unwrap_or_default();
+        let wanted = attributes.framed_ip;
+        let pool = attributes.pool.clone().unwrap_or(default_pool);
         let user = user_string(&s.username);
-        let dns = s.attributes.dns;
+        let dns = attributes.dns;
         let got = match wanted {
             Some(ip) => self.pools.reserve(ip).map(|_| ip).map_err(|e| e.to_string()),
             None => self.pools.allocate_from(&pool).map_err(|e| e.to_string()),
