@@ -654,7 +654,7 @@ impl Runtime {
             Request::ShowSessions => match &self.bras {
                 Some(b) => {
                     let now = self.now_ms();
-                    Response::Sessions { sessions: b.sessions_at(now).iter().map(|s| self.session_view(s)).collect() }
+                    Response::Sessions { sessions: b.sessions(now).iter().map(|s| self.session_view(s)).collect() }
                 }
                 None => Response::Error { message: "PPPoE is not configured ([pppoe])".into() },
             },
@@ -1149,5 +1149,5 @@ fn parse_arp(frame: &[u8]) -> Option<ArpInfo> {
 }
 
 pub fn fmt_mac(m: [u8; 6]) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
+    dataplane::wire::ethernet::EthernetAddress(m).to_string()
 }

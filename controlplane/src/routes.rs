@@ -16,6 +16,8 @@ use std::sync::Arc;
 use dataplane::adjacency::{Adjacency, AdjacencyTable};
 use dataplane::fib::{FibConfig, FibError, FibTable, FibWriter};
 use dataplane::rcu::{Deferred, Qsbr};
+use dataplane::session::{fib_session, fib_value};
+#[cfg(test)]
 use dataplane::session::FIB_SESSION_BASE;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -188,7 +190,7 @@ impl RouteManager {
         if index >= dataplane::session::MAX_SESSIONS {
             return Err(RouteError::Fib(FibError::ValueTooLarge));
         }
-        let previous = self.fib.insert(prefix, len, FIB_SESSION_BASE + index).map_err(RouteError::Fib)?;
+        let previous = self.fib.insert(prefix, len, fib_value(index)).map_err(RouteError::Fib)?;
         if let Some(prev) = previous {
             self.release_value(prev);
         }
@@ -199,7 +201,7 @@ impl RouteManager {
 
     /// A FIB value is an adjacency index below `FIB_SESSION_BASE`; sessions hold none.
     fn release_value(&mut self, value: u32) {
-        if value < FIB_SESSION_BASE {
+        if fib_session(value).is_none() {
             self.release(value);
         }
     }

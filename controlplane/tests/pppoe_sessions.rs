@@ -178,7 +178,7 @@ fn a_silent_subscriber_is_torn_down_by_the_keepalive() {
     // The other one, answering, is still up a minute later.
     assert!(!lab.run_until(60_000, |l| l.bras.len() != 1));
     assert_eq!(lab.subs[1].phase(), SubscriberPhase::Up);
-    assert_eq!(lab.bras.sessions()[0].username.as_deref(), Some("user2@lab"));
+    assert_eq!(lab.bras.sessions(lab.now)[0].username.as_deref(), Some("user2@lab"));
 }
 
 #[test]

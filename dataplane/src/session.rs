@@ -36,6 +36,22 @@ use crate::wire::pppoe::{session_header, HEADER_LEN as PPPOE_HEADER_LEN};
 /// FIB values at or above this are session indices (`value - FIB_SESSION_BASE`); below
 /// it they are adjacency indices. FIB values have 24 bits.
 pub const FIB_SESSION_BASE: u32 = 1 << 23;
+/// The session a FIB value points at, if it is a session's rather than an adjacency's.
+#[inline]
+pub const fn fib_session(value: u32) -> Option<u32> {
+    if value >= FIB_SESSION_BASE {
+        Some(value - FIB_SESSION_BASE)
+    } else {
+        None
+    }
+}
+
+/// The FIB value that routes to session `index` (below [`MAX_SESSIONS`]).
+#[inline]
+pub const fn fib_value(index: u32) -> u32 {
+    FIB_SESSION_BASE + index
+}
+
 /// Most sessions one table can hold (the FIB value space above the base).
 pub const MAX_SESSIONS: u32 = FIB_SESSION_BASE;
 /// Bytes of downstream encapsulation a record carries: Ethernet (14) + two VLAN tags (8)
@@ -199,9 +215,22 @@ impl SessionTable {
         self.records.len()
     }
 
-    /// Reader: the live session at `index`.
+    /// Reader: the live session at `index`, its template included.
     #[inline]
     pub fn get(&self, index: u32) -> Option<Session> {
+        self.read::<true>(index)
+    }
+
+    /// Reader, for stages that do not encapsulate: the live session at `index` without its
+    /// template (`template` is left zero), so decapsulation and the FIB's MRU check do not
+    /// copy 32 bytes they never read.
+    #[inline]
+    pub fn head(&self, index: u32) -> Option<Session> {
+        self.read::<false>(index)
+    }
+
+    #[inline]
+    fn read<const TEMPLATE: bool>(&self, index: u32) -> Option<Session> {
         let r = self.records.get(index as usize)?;
         let state = r.state.load(Ordering::Acquire);
         if state & LIVE == 0 {
@@ -211,8 +240,10 @@ impl SessionTable {
         let ip4 = r.ip4.load(Ordering::Relaxed);
         let link = r.link.load(Ordering::Relaxed);
         let mut template = [0u8; MAX_TEMPLATE];
-        for (i, w) in r.template.iter().enumerate() {
-            template[i * 8..i * 8 + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+        if TEMPLATE {
+            for (i, w) in r.template.iter().enumerate() {
+                template[i * 8..i * 8 + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+            }
         }
         Some(Session {
             kind,
@@ -327,6 +358,13 @@ impl PppoeIndex {
     #[inline]
     fn lookup(&self, port: u16, outer: Vid, inner: Vid, peer: [u8; 6], id: u16) -> Option<u32> {
         let (mac_id, link) = index_key(port, outer, inner, peer, id);
+        self.find(mac_id, link).map(|(_, l)| (l & INDEX_MASK) as u32)
+    }
+
+    /// The slot holding this key and its link word: the one probe loop of readers and
+    /// writer.
+    #[inline]
+    fn find(&self, mac_id: u64, link: u64) -> Option<(usize, u64)> {
         let mut i = self.home(mac_id, link);
         for _ in 0..self.slots.len() {
             let s = &self.slots[i as usize];
@@ -335,7 +373,7 @@ impl PppoeIndex {
                 return None;
             }
             if l != TOMBSTONE && l & !INDEX_MASK == link && s.mac_id.load(Ordering::Relaxed) == mac_id {
-                return Some((l & INDEX_MASK) as u32);
+                return Some((i as usize, l));
             }
             i = (i + 1) & self.mask;
         }
@@ -486,7 +524,7 @@ impl SessionWriter {
             return Err(SessionError::BadTemplate);
         }
         let (mac_id, link) = index_key(p.port, p.outer, p.inner, p.peer_mac, p.pppoe_id);
-        if self.find_index(mac_id, link).is_some() {
+        if self.table.pppoe.find(mac_id, link).is_some() {
             return Err(SessionError::Duplicate);
         }
         if self.free.is_empty() {
@@ -612,23 +650,6 @@ impl SessionWriter {
             return Err(SessionError::NotLive);
         }
         Ok(r)
-    }
-
-    fn find_index(&self, mac_id: u64, link: u64) -> Option<u32> {
-        let ix = &self.table.pppoe;
-        let mut i = ix.home(mac_id, link);
-        for _ in 0..ix.slots.len() {
-            let s = &ix.slots[i as usize];
-            let l = s.link.load(Ordering::Relaxed);
-            if l == EMPTY {
-                return None;
-            }
-            if l != TOMBSTONE && l & !INDEX_MASK == link && s.mac_id.load(Ordering::Relaxed) == mac_id {
-                return Some(i as u32);
-            }
-            i = (i + 1) & ix.mask;
-        }
-        None
     }
 
     fn free_index_slot(&mut self, mac_id: u64, link: u64) -> Option<u32> {

@@ -102,6 +102,7 @@ struct Terminate {
 /// A FIFO that holds no memory while it is empty: a concentrator keeps an automaton per
 /// protocol per subscriber, and a quiet one should cost the size of a pointer here.
 #[derive(Clone, Debug)]
+#[allow(clippy::box_collection)] // the point: one pointer while empty, not a VecDeque's four words
 pub struct Queue<T>(Option<Box<VecDeque<T>>>);
 
 impl<T> Default for Queue<T> {
@@ -685,10 +686,6 @@ impl<P: Protocol> Fsm<P> {
             events: Queue::new(),
         })
     }
-
-    /// Nothing to give back: the queues hold no memory once drained ([`Queue`]). Kept so
-    /// callers need not know.
-    pub fn shrink(&mut self) {}
 
     pub fn state(&self) -> State {
         self.state

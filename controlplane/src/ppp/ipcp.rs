@@ -270,9 +270,6 @@ impl Ipcp {
         })
     }
 
-    /// Nothing to give back: the event queue holds no memory once drained.
-    pub fn shrink(&mut self) {}
-
     pub fn poll_event(&mut self) -> Option<IpcpEvent> {
         self.events.pop_front()
     }

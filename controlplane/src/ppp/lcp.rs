@@ -424,9 +424,6 @@ impl Lcp {
         self.refused
     }
 
-    /// Nothing to give back: the event queue holds no memory once drained.
-    pub fn shrink(&mut self) {}
-
     pub fn poll_event(&mut self) -> Option<LcpEvent> {
         self.events.pop_front()
     }

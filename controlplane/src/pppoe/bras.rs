@@ -197,10 +197,6 @@ fn method_of(m: AuthMethod) -> Method {
     }
 }
 
-fn mac_string(m: &[u8; 6]) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
 fn user_string(u: &Option<Vec<u8>>) -> String {
     u.as_deref().map(|u| String::from_utf8_lossy(u).into_owned()).unwrap_or_else(|| "-".into())
 }
@@ -483,12 +479,6 @@ impl Bras {
         }
     }
 
-    pub fn sessions(&self) -> Vec<SessionInfo> {
-        let mut v: Vec<SessionInfo> = self.sessions.iter().flatten().map(|s| self.info(s, 0)).collect();
-        v.sort_by_key(|s| s.index);
-        v
-    }
-
     /// One session, with its uptime at `now`.
     pub fn session(&self, now: u64, which: &Which) -> Option<SessionInfo> {
         let i = self.find(which)?;
@@ -496,7 +486,7 @@ impl Bras {
     }
 
     /// Every session's info with uptimes at `now`.
-    pub fn sessions_at(&self, now: u64) -> Vec<SessionInfo> {
+    pub fn sessions(&self, now: u64) -> Vec<SessionInfo> {
         let mut v: Vec<SessionInfo> = self.sessions.iter().flatten().map(|s| self.info(s, now)).collect();
         v.sort_by_key(|s| s.index);
         v
@@ -760,13 +750,6 @@ impl Bras {
 
     fn arm(&mut self, index: u32) {
         let Some(s) = self.session_mut(index) else { return };
-        // A quiet session keeps no queue memory (a million of them are the point).
-        s.lcp.shrink();
-        s.lcp.protocol_mut().shrink();
-        if let Some(f) = s.ipcp.as_mut() {
-            f.shrink();
-            f.protocol_mut().shrink();
-        }
         let mut t = s.lcp.poll_timeout();
         let mut consider = |x: Option<u64>| {
             if let Some(x) = x {
@@ -1086,7 +1069,7 @@ impl Bras {
                     format!(
                         "session {index}: user {} up: {addr}, mac {}, vlans {:?}/{:?}, pppoe id {:#06x}, {} ms to set up",
                         user_string(&s.username),
-                        mac_string(&s.key.mac),
+                        EthernetAddress(s.key.mac),
                         s.key.outer_vlan,
                         s.key.inner_vlan,
                         s.key.session_id,

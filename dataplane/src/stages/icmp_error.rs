@@ -111,8 +111,8 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
     if adj_index == NO_ROUTE {
         return done(meta, Next::Drop(DropReason::NoRoute));
     }
-    if adj_index >= crate::session::FIB_SESSION_BASE {
-        return goto(meta, Stage::SessionEncap { index: adj_index - crate::session::FIB_SESSION_BASE });
+    if let Some(index) = crate::session::fib_session(adj_index) {
+        return goto(meta, Stage::SessionEncap { index });
     }
     match tables.adjacencies.get(adj_index) {
         Some((Adjacency::Local, _)) => goto(meta, Stage::Local),

@@ -14,7 +14,7 @@ use crate::adjacency::Adjacency;
 use crate::counters::{Count, DropReason};
 use crate::fib::NO_ROUTE;
 use crate::packet::Packet;
-use crate::session::FIB_SESSION_BASE;
+use crate::session::fib_session;
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::Error as WireError;
 
@@ -79,9 +79,8 @@ pub(crate) fn ip4_input<P: Packet>(ctx: &mut Ctx, _rx_port: u16, pkt: &mut P, me
         return goto(meta, Stage::IcmpError { kind: ErrorKind::NetUnreachable });
     }
     // Where it goes, and the MTU on the way.
-    let (mtu, next_stage) = if adj_index >= FIB_SESSION_BASE {
-        let index = adj_index - FIB_SESSION_BASE;
-        let Some(s) = tables.sessions.get(index).filter(|s| s.ipv4_open()) else {
+    let (mtu, next_stage) = if let Some(index) = fib_session(adj_index) {
+        let Some(s) = tables.sessions.head(index).filter(|s| s.ipv4_open()) else {
             return done(meta, Next::Drop(DropReason::SessionDown));
         };
         (s.mru as usize, Stage::SessionEncap { index })

@@ -18,7 +18,7 @@ use crate::counters::{Count, DropReason};
 use crate::packet::Packet;
 use crate::session::Vid;
 use crate::wire::lcp::LcpCode;
-use crate::wire::ppp::{parse_header, PppProtocol};
+use crate::wire::ppp::{parse_header, ControlPacket, PppProtocol};
 use crate::wire::pppoe::{PppoePacket, HEADER_LEN as PPPOE_HEADER_LEN};
 
 #[inline]
@@ -49,7 +49,7 @@ pub(crate) fn pppoe_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, m
     let Some(index) = tables.sessions.lookup_pppoe(rx_port, vid(meta.outer_vid), vid(meta.inner_vid), peer, sid) else {
         return done(meta, Next::Drop(DropReason::PppoeNoSession));
     };
-    let Some(session) = tables.sessions.get(index) else {
+    let Some(session) = tables.sessions.head(index) else {
         return done(meta, Next::Drop(DropReason::PppoeNoSession));
     };
     let ppp_at = l2 + PPPOE_HEADER_LEN;
@@ -110,16 +110,16 @@ fn punt(ctx: &mut Ctx, rx_port: u16, meta: &mut Meta, index: u32) -> Next {
 /// or carries our own magic number (a looped-back link: the control core decides).
 #[inline]
 fn answer_echo(lcp: &mut [u8], our_magic: u32) -> bool {
-    let Some(h) = lcp.get(..8) else { return false };
-    let len = u16::from_be_bytes([h[2], h[3]]) as usize;
-    if h[0] != LcpCode::ECHO_REQUEST.0 || len < 8 || len > lcp.len() {
+    let Ok(mut p) = ControlPacket::new_checked(lcp) else { return false };
+    if p.code() != LcpCode::ECHO_REQUEST.0 {
         return false;
     }
-    let magic = u32::from_be_bytes([h[4], h[5], h[6], h[7]]);
+    let Some(m) = p.data_mut().get_mut(..4) else { return false };
+    let magic = u32::from_be_bytes([m[0], m[1], m[2], m[3]]);
     if magic != 0 && magic == our_magic {
         return false;
     }
-    lcp[0] = LcpCode::ECHO_REPLY.0;
-    lcp[4..8].copy_from_slice(&our_magic.to_be_bytes());
+    m.copy_from_slice(&our_magic.to_be_bytes());
+    p.set_code(LcpCode::ECHO_REPLY.0);
     true
 }

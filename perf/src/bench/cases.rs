@@ -14,6 +14,7 @@ use std::io::{self, Write};
 use std::net::Ipv4Addr;
 
 use controlplane::config::BenchConfig;
+use dataplane::wire::checksum::checksum;
 
 /// The frame length captured (64 on the wire with the FCS).
 pub const FRAME_LEN: usize = 60;
@@ -85,18 +86,6 @@ pub fn bench_config(sessions: u32, routes: u32) -> BenchConfig {
     }
 }
 
-pub fn fmt_mac(m: [u8; 6]) -> String {
-    m.iter().map(|b| format!("{b:02x}")).collect::<Vec<_>>().join(":")
-}
-
-fn ipv4_checksum(h: &[u8]) -> u16 {
-    let mut sum: u32 = h.chunks(2).map(|c| u32::from(u16::from_be_bytes([c[0], c[1]]))).sum();
-    while sum > 0xffff {
-        sum = (sum & 0xffff) + (sum >> 16);
-    }
-    !(sum as u16)
-}
-
 /// IPv4 + UDP filling `out` (RFC 791 header with checksum; UDP checksum 0, RFC 768).
 fn ipv4_udp(out: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, id: u16) {
     let total = out.len() as u16;
@@ -108,7 +97,7 @@ fn ipv4_udp(out: &mut [u8], src: Ipv4Addr, dst: Ipv4Addr, id: u16) {
     out[9] = 17;
     out[12..16].copy_from_slice(&src.octets());
     out[16..20].copy_from_slice(&dst.octets());
-    let c = ipv4_checksum(&out[..20]);
+    let c = checksum(&out[..20]);
     out[10..12].copy_from_slice(&c.to_be_bytes());
     out[20..22].copy_from_slice(&1024u16.to_be_bytes());
     out[22..24].copy_from_slice(&9u16.to_be_bytes()); // discard
@@ -242,7 +231,7 @@ mod tests {
         assert_eq!(usize::from(u16::from_be_bytes([f[22], f[23]])), FRAME_LEN - 24);
         assert_eq!(&f[24..26], &[0, 0x21]);
         assert_eq!(f[38..42], b.session_address(i).octets());
-        assert_eq!(ipv4_checksum(&f[26..46]), 0);
+        assert_eq!(checksum(&f[26..46]), 0);
         let down = frames(Case::PppoeDown, &b, 7);
         let dst = Ipv4Addr::new(down[0][30], down[0][31], down[0][32], down[0][33]);
         assert!((u32::from(dst) - u32::from(b.address_base)) < 1000);

@@ -12,6 +12,7 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use controlplane::config::BenchConfig;
+use dataplane::wire::ethernet::EthernetAddress;
 use controlplane::mgmt::Response;
 
 use super::cases::{Case, INGRESS_MAC};
@@ -60,7 +61,7 @@ const NULL_DEV: &str = "net_null0,no-rx=1";
 
 /// dpvpn's configuration for a case.
 pub fn dpvpn_config(case: Case, b: &BenchConfig, pcap: &Path, socket: &Path, mbufs: u32) -> String {
-    let nb = b.neighbour.as_ref().map(|(_, ip, m)| format!("{ip} {}", super::cases::fmt_mac(*m))).unwrap_or_default();
+    let nb = b.neighbour.as_ref().map(|(_, ip, m)| format!("{ip} {}", EthernetAddress(*m))).unwrap_or_default();
     let mut s = format!(
         "# Written by dpvpn-bench for case {case}: generated, not for service.\n\
          [dpdk]\nno_huge = true\nmemory_mb = 1024\nfile_prefix = \"bench-dpvpn\"\nmbufs = {mbufs}\n\n\
@@ -179,7 +180,7 @@ pub fn run_dpvpn(s: &Setup, case: Case, b: &BenchConfig, pcap: &Path, mbufs: u32
             return Err(format!("dpvpn exited ({st}) before answering; see {}", log.display()));
         }
         if let Some(Ok(Response::Ports { ports })) = socket.exists().then(|| ctl(s, &socket, "ports")) {
-            let want = super::cases::fmt_mac(INGRESS_MAC);
+            let want = EthernetAddress(INGRESS_MAC).to_string();
             match ports.iter().find(|p| p.name == ingress) {
                 Some(p) if p.mac.eq_ignore_ascii_case(&want) => break,
                 Some(p) => return Err(format!("the ingress port's MAC is {}, the capture is addressed to {want}", p.mac)),

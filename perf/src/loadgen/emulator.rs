@@ -80,10 +80,6 @@ pub fn slot_of(mac: &[u8]) -> Option<u32> {
     Some(u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]))
 }
 
-fn fmt_mac(m: Mac) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
 /// The Host-Uniq of attempt `attempt` of session index `i`.
 fn host_uniq(i: u32, attempt: u32) -> [u8; 8] {
     let (a, b) = (i.to_be_bytes(), attempt.to_be_bytes());
@@ -989,7 +985,7 @@ impl Emulator {
                 SessionReport {
                     number: p.first + i as u32,
                     user: p.username(p.first + i as u32),
-                    mac: fmt_mac(session_mac(i as u32)),
+                    mac: EthernetAddress(session_mac(i as u32)).to_string(),
                     vlans: match vl {
                         (None, _) => None,
                         (Some(o), None) => Some(o.to_string()),

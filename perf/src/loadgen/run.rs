@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use dataplane::wire::ethernet::EthernetAddress;
 use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig};
 
 use super::emulator::{Emulator, Event};
@@ -136,7 +137,7 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         };
     ports.0.push(access);
     let _ = access.set_promiscuous(true);
-    let access_mac = access.mac().map(fmt_mac).unwrap_or_default();
+    let access_mac = access.mac().map(|m| EthernetAddress(m).to_string()).unwrap_or_default();
     let mut emu = Emulator::new(plan.clone(), access.id());
     let mut uplink = None;
     let mut traffic = None;
@@ -150,7 +151,7 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
             Ok(m) => m,
             Err(e) => return startup_error(format!("--uplink `{devargs}`: cannot read its MAC: {e}")),
         };
-        eprintln!("dpvpn-loadgen: uplink {devargs} (port {}, mac {})", port.id(), fmt_mac(mac));
+        eprintln!("dpvpn-loadgen: uplink {devargs} (port {}, mac {})", port.id(), EthernetAddress(mac));
         if let Some(t) = &plan.traffic {
             eprintln!(
                 "dpvpn-loadgen: traffic {} pps per direction for {} s, {} byte datagrams, {} via {}",
@@ -404,6 +405,3 @@ fn send(port: Port, pool: &Mempool, burst: &mut MbufBurst, mut next: impl FnMut(
     (sent, refused)
 }
 
-fn fmt_mac(m: [u8; 6]) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-}

@@ -424,10 +424,6 @@ fn sport(i: u32) -> u16 {
     1024 + (i % 60_000) as u16
 }
 
-fn fmt_mac(m: [u8; 6]) -> String {
-    format!("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", m[0], m[1], m[2], m[3], m[4], m[5])
-}
-
 impl Traffic {
     /// `sessions`: how many the emulator has; `inet_mac`: the uplink port's MAC.
     pub fn new(plan: TrafficPlan, sessions: u32, inet_mac: [u8; 6]) -> Traffic {
@@ -712,7 +708,7 @@ impl Traffic {
             duration_s: self.plan.duration_ms as f64 / 1000.0,
             size_bytes: self.plan.size,
             sending_s,
-            gateway_mac: self.gateway_mac.map(fmt_mac),
+            gateway_mac: self.gateway_mac.map(|m| EthernetAddress(m).to_string()),
             upstream: self.up.report(sending_s),
             downstream: self.down.report(sending_s),
         }
