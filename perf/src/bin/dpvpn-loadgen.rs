@@ -4,7 +4,9 @@
 //! dials N sessions into dpvpn, optionally pings through each and bridges the kernel's
 //! traffic through the first (`--tap`), sends UDP test traffic both ways through every
 //! session with the internet end on a second port (`--uplink DEVARGS --rate PPS`:
-//! loss, reordering, duplicates and one-way latency per direction), then hangs up. Exit status 0 when every session
+//! loss, reordering, duplicates and one-way latency per direction), then hangs up; with
+//! `--baseline` it dials nothing and sends the same traffic through a plain forwarder
+//! (testpmd, `scripts/loadgen-testpmd.sh`) instead of dpvpn. Exit status 0 when every session
 //! came up (and every ping was answered, and no test traffic was lost or duplicated), 1 otherwise, 2 for a bad command line or a
 //! start-up failure.
 

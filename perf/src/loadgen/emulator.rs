@@ -46,6 +46,7 @@ use dataplane::wire::pppoe::{DiscoveryRepr, PppoeCode, PppoePacket};
 use super::icmp::{self, Classified};
 use super::options::Plan;
 use super::report::{Percentiles, PingReport, Progress, Report, SessionReport};
+use super::traffic::Mode;
 
 /// The first two bytes of every emulated subscriber's MAC (locally administered, "L").
 pub const MAC_PREFIX: [u8; 2] = [0x02, 0x4c];
@@ -1006,6 +1007,7 @@ impl Emulator {
             && pings.bad == 0
             && self.teardown_forced == 0;
         Report {
+            mode: Mode::Dpvpn,
             sessions_requested: p.sessions,
             sessions_established: established,
             sessions_failed: p.sessions - established,

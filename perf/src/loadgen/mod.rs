@@ -10,7 +10,9 @@
 //! - [`tap`]: the kernel side of `--tap` (address, MTU, default route).
 //! - [`traffic`]: bidirectional UDP through every session to and from an emulated
 //!   internet host on the uplink port; loss, reordering, duplicates, latency.
-//! - [`run`]: the single-lcore DPDK loop around the emulator.
+//! - [`baseline`]: `--baseline`, made-up sessions for the testpmd baseline.
+//! - [`run`]: the single-lcore DPDK loop around the emulator (or, in the baseline,
+//!   around the traffic alone).
 //!
 //! **Test traffic** (`--uplink DEVARGS --rate PPS [--duration S] [--size BYTES]`): once
 //! every session is up, UDP both ways through each session, the internet end emulated
@@ -24,9 +26,20 @@
 //! `--uplink net_af_packet1,iface=inet-up`; the load generator then answers for
 //! 198.51.100.2 instead of the `inet` kernel. (Untested so far; memif is the measured
 //! path.)
+//!
+//! **The testpmd baseline** (`--baseline`, with the traffic options): what the path
+//! costs without dpvpn, to put dpvpn's loss and latency beside (issue 5). No PPPoE runs;
+//! the N sessions are made up as dpvpn would hand them out (MACs, VLANs, session ids,
+//! addresses: see [`baseline`]) and exactly the frames of a dpvpn run are sent at the
+//! same rate for the same time, through `dpdk-testpmd --forward-mode=io` between two
+//! memif servers (`scripts/loadgen-testpmd.sh`), which hands each frame unchanged to the
+//! other port: upstream probes come back on the uplink still PPPoE-framed, downstream
+//! ones on the access port as plain IPv4, and [`traffic`] accounts them as it does
+//! through dpvpn. The report's `mode` says which ran: `dpvpn` or `testpmd-baseline`.
 
 #![forbid(unsafe_code)]
 
+pub mod baseline;
 pub mod emulator;
 pub mod icmp;
 pub mod options;

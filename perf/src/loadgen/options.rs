@@ -11,7 +11,7 @@ use controlplane::aaa::Method;
 use controlplane::ppp::lcp::EchoConfig;
 use controlplane::pppoe::discovery::Vlans;
 
-use super::traffic::{Traffic, TrafficPlan, MAX_SIZE, MIN_SIZE};
+use super::traffic::{Mode, Traffic, TrafficPlan, MAX_SIZE, MIN_SIZE};
 
 /// The default setup rate, sessions per second.
 pub const DEFAULT_SETUP_RATE: f64 = 1000.0;
@@ -27,7 +27,10 @@ const IFNAME_MAX: usize = 15;
                   --access net_af_packet0,iface=sub-acc --sessions 10 --ping 198.51.100.2 --hold 3 --report /tmp/x.json\n\
                   Test traffic over memif (dpvpn with configs/bench-memif.toml; scripts/loadgen-memif.sh):\n  dpvpn-loadgen --lcores 1 \
                   --access net_memif0,role=client,socket=/run/dpvpn-bench/acc.sock,id=0 \
-                  --uplink net_memif1,role=client,socket=/run/dpvpn-bench/up.sock,id=0 --sessions 1000 --rate 100000 --duration 10"
+                  --uplink net_memif1,role=client,socket=/run/dpvpn-bench/up.sock,id=0 --sessions 1000 --rate 100000 --duration 10\n\
+                  The same traffic through testpmd instead (the baseline; scripts/loadgen-testpmd.sh):\n  dpvpn-loadgen --lcores 1 \
+                  --access net_memif0,role=client,socket=/run/dpvpn-bench/tp-acc.sock,id=0 \
+                  --uplink net_memif1,role=client,socket=/run/dpvpn-bench/tp-up.sock,id=0 --sessions 1000 --rate 100000 --duration 10 --baseline"
 )]
 pub struct Args {
     /// The one lcore the load generator runs on (an lcore id, e.g. `1`).
@@ -102,6 +105,14 @@ pub struct Args {
     /// IPv4 datagram length of the test traffic (52 to 1492 bytes).
     #[arg(long, value_name = "BYTES", default_value_t = 64, requires = "rate")]
     pub size: u16,
+    /// The testpmd baseline: no PPPoE (no discovery, LCP, authentication, IPCP); the N
+    /// sessions are made up as dpvpn would give them (MACs, VLANs, session ids 1…,
+    /// addresses 100.64.0.2…) and the same test frames go through a plain forwarder
+    /// between --access and --uplink (dpdk-testpmd --forward-mode=io:
+    /// scripts/loadgen-testpmd.sh), which hands them over unchanged. The setup and
+    /// teardown options do not apply. Needs --rate.
+    #[arg(long, requires = "rate", conflicts_with_all = ["ping", "tap", "echo_interval"])]
+    pub baseline: bool,
     /// The emulated internet host's address on the uplink.
     #[arg(long, value_name = "ADDR", default_value = "198.51.100.2")]
     pub inet: String,
@@ -384,7 +395,8 @@ impl Args {
                             .ok_or_else(|| usage("--gateway-mac", m, "expected a MAC such as 02:00:00:00:0b:01"))?,
                     ),
                 };
-                let t = TrafficPlan { rate_pps, duration_ms, size: self.size, inet, gateway, gateway_mac };
+                let mode = if self.baseline { Mode::TestpmdBaseline } else { Mode::Dpvpn };
+                let t = TrafficPlan { rate_pps, duration_ms, size: self.size, inet, gateway, gateway_mac, mode };
                 let need = Traffic::hold_ms(&t);
                 hold_ms = Some(hold_ms.map_or(need, |h| h.max(need)));
                 Some(t)
@@ -605,6 +617,13 @@ mod tests {
         assert!(error(&["--uplink", "u", "--rate", "10", "--duration", "0"]).starts_with("--duration `0`"));
         assert!(error(&["--uplink", "u", "--rate", "10", "--inet", "x"]).starts_with("--inet `x`"));
         assert!(error(&["--uplink", "u", "--rate", "10", "--gateway-mac", "02:00"]).starts_with("--gateway-mac"));
+        // The baseline: the same traffic, made-up sessions; it needs the traffic.
+        assert_eq!(t.mode, Mode::Dpvpn);
+        let (p, _) = args(&["--uplink", "u", "--rate", "10", "--baseline"]).plan().unwrap();
+        assert_eq!(p.traffic.unwrap().mode, Mode::TestpmdBaseline);
+        let base = ["x", "--lcores", "1", "--access", "a", "--sessions", "1", "--uplink", "u"];
+        assert!(Args::try_parse_from(base.iter().chain(&["--baseline"])).is_err());
+        assert!(Args::try_parse_from(base.iter().chain(&["--rate", "10", "--baseline", "--ping", "1.2.3.4"])).is_err());
         // --rate needs an uplink to send from.
         assert!(
             Args::try_parse_from(["x", "--lcores", "1", "--access", "a", "--sessions", "1", "--rate", "10"]).is_err()

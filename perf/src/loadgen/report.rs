@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::traffic::Mode;
+
 /// Percentiles of a set of samples (nearest rank), in the samples' unit.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
 pub struct Percentiles {
@@ -62,8 +64,12 @@ pub struct SessionReport {
 
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Report {
+    /// `dpvpn`, or `testpmd-baseline` (`--baseline`: the sessions are made up, not
+    /// dialled, and the traffic goes through a plain forwarder; see
+    /// [`super::baseline`]).
+    pub mode: Mode,
     pub sessions_requested: u32,
-    /// Sessions that came up (at least once).
+    /// Sessions that came up (at least once); in the baseline all, made up.
     pub sessions_established: u32,
     /// Sessions that never came up.
     pub sessions_failed: u32,
@@ -120,25 +126,14 @@ pub struct Report {
 impl Report {
     /// The line printed to stdout at the end.
     pub fn summary(&self) -> String {
-        let mut s = format!(
-            "dpvpn-loadgen: {} {}/{} sessions up, {} failed, {} retries, setup {} ({:.1}/s, p50 {:.1} ms, p99 {:.1} ms), teardown {}",
-            if self.success { "OK" } else { "FAILED" },
-            self.sessions_established,
-            self.sessions_requested,
-            self.sessions_failed,
-            self.retries,
-            duration(self.setup_time_s),
-            self.setup_rate_per_s,
-            self.setup_latency_ms.p50,
-            self.setup_latency_ms.p99,
-            duration(self.teardown_time_s),
-        );
-        if self.pings.target.is_some() {
-            s += &format!(
-                ", pings {}/{} answered ({} lost, rtt p50 {:.2} ms)",
-                self.pings.answered, self.pings.sent, self.pings.lost, self.pings.rtt_ms.p50
-            );
-        }
+        let mut s = match self.mode {
+            Mode::Dpvpn => self.session_summary(),
+            Mode::TestpmdBaseline => format!(
+                "dpvpn-loadgen: {} testpmd baseline, {} made-up sessions",
+                if self.success { "OK" } else { "FAILED" },
+                self.sessions_requested
+            ),
+        };
         if let Some(t) = &self.traffic {
             for (name, d) in [("up", &t.upstream), ("down", &t.downstream)] {
                 s += &format!(
@@ -159,6 +154,30 @@ impl Report {
         if !self.failure_reasons.is_empty() {
             let r: Vec<String> = self.failure_reasons.iter().map(|(k, v)| format!("{v}× {k}")).collect();
             s += &format!(" [failures: {}]", r.join("; "));
+        }
+        s
+    }
+
+    /// The sessions' part of the summary (setup, pings, teardown).
+    fn session_summary(&self) -> String {
+        let mut s = format!(
+            "dpvpn-loadgen: {} {}/{} sessions up, {} failed, {} retries, setup {} ({:.1}/s, p50 {:.1} ms, p99 {:.1} ms), teardown {}",
+            if self.success { "OK" } else { "FAILED" },
+            self.sessions_established,
+            self.sessions_requested,
+            self.sessions_failed,
+            self.retries,
+            duration(self.setup_time_s),
+            self.setup_rate_per_s,
+            self.setup_latency_ms.p50,
+            self.setup_latency_ms.p99,
+            duration(self.teardown_time_s),
+        );
+        if self.pings.target.is_some() {
+            s += &format!(
+                ", pings {}/{} answered ({} lost, rtt p50 {:.2} ms)",
+                self.pings.answered, self.pings.sent, self.pings.lost, self.pings.rtt_ms.p50
+            );
         }
         s
     }

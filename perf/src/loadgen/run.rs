@@ -11,6 +11,8 @@
 //! the access port go to it before the emulator sees the frame, everything from the
 //! uplink port goes to it, and while it is sending its probes are written into mbufs
 //! directly (no allocation per packet); the clock is read once more for them, in ns.
+//! With `--baseline` there is no emulator: once both links are up the made-up sessions'
+//! probes go out through a plain forwarder (see [`super::baseline`]), nothing else.
 //!
 //! The loop: RX bursts from the access port and the tap, the emulator's timers and
 //! stages, TX bursts (what the NIC refuses is freed and counted; the machines
@@ -28,10 +30,12 @@ use std::time::{Duration, Instant};
 use dataplane::wire::ethernet::EthernetAddress;
 use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig};
 
+use super::baseline::Fabricated;
 use super::emulator::{Emulator, Event};
 use super::options::{eal_args, Args, Plan, Startup};
+use super::report::Report;
 use super::tap::TapKernel;
-use super::traffic::Traffic;
+use super::traffic::{DirectionReport, Mode, Sessions, Traffic};
 
 /// Mbufs: enough for the RX/TX rings of two ports and bursts in flight.
 const MBUFS: u32 = 8191;
@@ -44,6 +48,8 @@ const RING_DESC: u16 = 1024;
 const PROBES_PER_LOOP: u64 = 256;
 /// Idle loops sleep this long: the load generator shares the machine with dpvpn.
 const IDLE_SLEEP: Duration = Duration::from_micros(50);
+/// How long `--baseline` waits for both links (memif: the forwarder's servers).
+const LINK_WAIT: Duration = Duration::from_secs(10);
 /// The EAL does not take the device name `net_tap` twice; ours is this.
 const TAP_DEVICE: &str = "net_tap_lg";
 
@@ -165,6 +171,12 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         }
         uplink = Some(port);
     }
+    if let (Some(t), Some(u)) = (traffic.as_ref(), uplink) {
+        if t.plan().mode == Mode::TestpmdBaseline {
+            let Some(t) = traffic else { return EXIT_USAGE };
+            return run_baseline(access, u, pool, &plan, t, startup, report_file);
+        }
+    }
     let mut tap = None;
     let mut tap_kernel = None;
     if let Some(name) = &startup.tap {
@@ -194,12 +206,10 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
         plan.hold_ms.map(|h| format!(", hold {} s", h as f64 / 1000.0)).unwrap_or_else(|| ", until SIGINT".into()),
     );
 
-    let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
-        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
-            return startup_error(format!("cannot handle signal {sig}: {e}"));
-        }
-    }
+    let stop = match stop_flag() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
 
     let start = Instant::now();
     let now_ns = || start.elapsed().as_nanos() as u64;
@@ -293,15 +303,126 @@ fn run_ports(eal: &Eal, pool: &Mempool, plan: Plan, startup: &Startup, report_fi
     report.tap_tx_refused = tap_refused;
     if let Some(t) = &traffic {
         let r = t.report();
-        let clean = |d: &super::traffic::DirectionReport| d.sent > 0 && d.lost == 0 && d.duplicates == 0;
         report.success &= clean(&r.upstream) && clean(&r.downstream);
         report.uplink_rx_missed = uplink.and_then(|u| u.stats().ok()).map(|s| s.imissed).unwrap_or(0);
         report.traffic = Some(r);
     }
     drop(tap_kernel);
     drop(ports);
+    finish(&report, report_file, startup)
+}
+
+/// Set on SIGINT and SIGTERM.
+fn stop_flag() -> Result<Arc<AtomicBool>, u8> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        if let Err(e) = signal_hook::flag::register(sig, stop.clone()) {
+            return Err(startup_error(format!("cannot handle signal {sig}: {e}")));
+        }
+    }
+    Ok(stop)
+}
+
+/// Whether a direction's traffic met the plan: something sent, nothing lost or doubled.
+fn clean(d: &DirectionReport) -> bool {
+    d.sent > 0 && d.lost == 0 && d.duplicates == 0
+}
+
+/// The `--baseline` loop: no emulator and no PPPoE; the made-up sessions' probes
+/// through a plain forwarder (testpmd in io mode), which returns each frame unchanged on
+/// the other port. Sending starts once both memif links are up (their clients connect a
+/// moment after the forwarder's servers appear) and runs the same warm-up, duration and
+/// drain as through dpvpn. SIGINT/SIGTERM end it early (`interrupted`, not a success).
+fn run_baseline(
+    access: Port,
+    uplink: Port,
+    pool: &Mempool,
+    plan: &Plan,
+    mut t: Traffic,
+    startup: &Startup,
+    report_file: Option<File>,
+) -> u8 {
+    let stop = match stop_flag() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let sessions = Fabricated::new(plan.sessions, plan.first, plan.vlans.clone());
+    eprintln!(
+        "dpvpn-loadgen: testpmd baseline: {} made-up session(s) on {} (port {}), no PPPoE; waiting for both links",
+        plan.sessions,
+        startup.access,
+        access.id()
+    );
+    let start = Instant::now();
+    let now_ns = || start.elapsed().as_nanos() as u64;
+    while !(access.link().up && uplink.link().up) {
+        if start.elapsed() >= LINK_WAIT || stop.load(Ordering::Relaxed) {
+            let which = if access.link().up { "--uplink" } else { "--access" };
+            return startup_error(format!(
+                "{which}: the link is not up after {} s (is the forwarder running, with memif servers on those sockets?)",
+                LINK_WAIT.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    eprintln!("dpvpn-loadgen: both links up after {:.3} s", start.elapsed().as_secs_f64());
+    t.sessions_up(now_ns());
+    let mut rx = MbufBurst::new();
+    let mut tx = MbufBurst::new();
+    let mut ignored = 0u64;
+    let mut interrupted = false;
+    let mut next_progress = now_ns() + 1_000_000_000;
+    while !t.is_done() {
+        let ns = now_ns();
+        let mut busy = false;
+        if access.rx_burst(0, &mut rx) > 0 {
+            busy = true;
+            rx.drain_into(|m: Mbuf| {
+                if !t.handle_access_frame(ns, m.data()) {
+                    ignored += 1;
+                }
+            });
+        }
+        if uplink.rx_burst(0, &mut rx) > 0 {
+            busy = true;
+            rx.drain_into(|m: Mbuf| t.handle_uplink_frame(ns, m.data()));
+        }
+        if stop.swap(false, Ordering::Relaxed) {
+            eprintln!("dpvpn-loadgen: signal: stopping the baseline");
+            interrupted = true;
+            break;
+        }
+        t.poll(ns);
+        let (sent, _) = send(uplink, pool, &mut tx, || t.poll_uplink_control());
+        busy |= sent > 0;
+        if t.is_sending() {
+            let ns = now_ns();
+            busy |= send_probes(access, pool, &mut tx, &mut t, &sessions, ns, true) > 0;
+            busy |= send_probes(uplink, pool, &mut tx, &mut t, &sessions, ns, false) > 0;
+        }
+        if ns >= next_progress {
+            eprintln!("dpvpn-loadgen: {:>7.1} s baseline | {}", ns as f64 / 1e9, t.progress());
+            next_progress += 1_000_000_000;
+        }
+        if !busy {
+            std::thread::sleep(IDLE_SLEEP);
+        }
+    }
+    let mut report = sessions.report(|n| plan.username(n));
+    report.frames_ignored = ignored + t.uplink_ignored;
+    report.access_rx_missed = access.stats().map(|s| s.imissed).unwrap_or(0);
+    report.uplink_rx_missed = uplink.stats().map(|s| s.imissed).unwrap_or(0);
+    report.interrupted = interrupted;
+    let r = t.report();
+    report.success = !interrupted && clean(&r.upstream) && clean(&r.downstream);
+    report.traffic = Some(r);
+    finish(&report, report_file, startup)
+}
+
+/// Write the report, print the summary; the exit status.
+fn finish(report: &Report, report_file: Option<File>, startup: &Startup) -> u8 {
     if let Some(mut f) = report_file {
-        let written = serde_json::to_string_pretty(&report)
+        let written = serde_json::to_string_pretty(report)
             .map_err(|e| e.to_string())
             .and_then(|j| f.write_all(j.as_bytes()).and_then(|_| f.write_all(b"\n")).map_err(|e| e.to_string()));
         if let Err(e) = written {
@@ -326,7 +447,7 @@ fn send_probes(
     pool: &Mempool,
     burst: &mut MbufBurst,
     t: &mut Traffic,
-    emu: &Emulator,
+    sessions: &impl Sessions,
     now_ns: u64,
     upstream: bool,
 ) -> u64 {
@@ -340,7 +461,7 @@ fn send_probes(
                 break;
             }
             budget -= 1;
-            let f = if upstream { t.next_upstream(now_ns, emu) } else { t.next_downstream(now_ns, emu) };
+            let f = if upstream { t.next_upstream(now_ns, sessions) } else { t.next_downstream(now_ns, sessions) };
             let Some(f) = f else {
                 more = false;
                 break;
@@ -404,4 +525,3 @@ fn send(port: Port, pool: &Mempool, burst: &mut MbufBurst, mut next: impl FnMut(
     }
     (sent, refused)
 }
-

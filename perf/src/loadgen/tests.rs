@@ -28,7 +28,7 @@ use super::emulator::{Emulator, Event, TAP_GATEWAY, TAP_GATEWAY_MAC};
 use super::icmp;
 use super::options::{PingPlan, Plan, VlanPlan};
 use super::report::Report;
-use super::traffic::{Traffic, TrafficPlan};
+use super::traffic::{Mode, Traffic, TrafficPlan};
 
 const ACC: u16 = 0;
 const UP: u16 = 1;
@@ -536,6 +536,7 @@ fn traffic_runs_both_ways_through_every_session_of_dpvpn() {
         inet: INET,
         gateway: Ipv4Addr::from(UP_IP),
         gateway_mac: Some(UP_MAC),
+        mode: Mode::Dpvpn,
     };
     plan.hold_ms = Some(Traffic::hold_ms(&t));
     let mut lab = Lab::new(plan);

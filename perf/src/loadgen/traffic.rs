@@ -29,6 +29,14 @@
 //!   (counted received and reordered: it cannot be told from a duplicate). Loss is what
 //!   was sent less the distinct probes received. One-way latency (TX to RX time, same
 //!   clock: both ends are this process) goes into an HdrHistogram per direction.
+//! - **Modes** ([`Mode`]): through dpvpn, upstream probes arrive on the uplink as plain
+//!   IPv4 and downstream ones on the access port PPPoE-framed, addressed to their
+//!   session's MAC. In the testpmd baseline ([`super::baseline`]) a forwarder hands every
+//!   frame over unchanged: upstream probes arrive on the uplink still PPPoE-framed (the
+//!   session is told by the source MAC and checked against the session id), downstream
+//!   ones on the access port as the inet host's IPv4 frames to the gateway MAC (the
+//!   session is told by the flow id). Either way a probe is checked against its
+//!   session's address and accounted by the same code.
 
 use std::collections::VecDeque;
 use std::net::Ipv4Addr;
@@ -39,6 +47,7 @@ use dataplane::wire::ethernet::{parse_l2, EtherType, EthernetAddress};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
+use super::baseline::BASELINE_GATEWAY_MAC;
 use super::emulator::{slot_of, Emulator};
 use super::icmp;
 
@@ -62,6 +71,19 @@ const ARP_RETRY_NS: u64 = 1_000_000_000;
 /// The latency histogram's range: 1 ns to 60 s, 3 significant digits.
 const LATENCY_MAX_NS: u64 = 60_000_000_000;
 
+/// What sits between the load generator's access and uplink ports, and so how the
+/// probes come back (see the module documentation).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// dpvpn: PPPoE sessions dialled, upstream decapsulated, downstream encapsulated.
+    #[default]
+    Dpvpn,
+    /// A plain forwarder (`dpdk-testpmd --forward-mode=io`) and fabricated sessions:
+    /// every frame comes back unchanged on the other port.
+    TestpmdBaseline,
+}
+
 /// What to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrafficPlan {
@@ -76,6 +98,8 @@ pub struct TrafficPlan {
     pub gateway: Ipv4Addr,
     /// dpvpn's uplink MAC if given (else learnt by ARP).
     pub gateway_mac: Option<[u8; 6]>,
+    /// Through dpvpn or through a plain forwarder.
+    pub mode: Mode,
 }
 
 /// The emulator's sessions as the traffic sees them (a trait, so tests can stand in).
@@ -420,6 +444,16 @@ pub struct Traffic {
     pub uplink_ignored: u64,
 }
 
+/// The PPPoE session id and the IPv4 datagram of a PPPoE session frame carrying IPv4
+/// (RFC 2516 §5: 6-byte session header, then PPP protocol 0x0021) whose tags end at
+/// `at`; the datagram may be followed by Ethernet padding.
+fn pppoe_ipv4(frame: &[u8], ethertype: EtherType, at: usize) -> Option<(u16, &[u8])> {
+    if ethertype != EtherType::PPPOE_SESSION || frame.len() < at + 8 || frame[at + 6..at + 8] != [0x00, 0x21] {
+        return None;
+    }
+    Some((u16::from_be_bytes([frame[at + 2], frame[at + 3]]), &frame[at + 8..]))
+}
+
 fn sport(i: u32) -> u16 {
     1024 + (i % 60_000) as u16
 }
@@ -427,8 +461,13 @@ fn sport(i: u32) -> u16 {
 impl Traffic {
     /// `sessions`: how many the emulator has; `inet_mac`: the uplink port's MAC.
     pub fn new(plan: TrafficPlan, sessions: u32, inet_mac: [u8; 6]) -> Traffic {
+        // An io-mode forwarder answers no ARP: the baseline's frames go to a made-up MAC.
+        let gateway_mac = match plan.mode {
+            Mode::Dpvpn => plan.gateway_mac,
+            Mode::TestpmdBaseline => Some(plan.gateway_mac.unwrap_or(BASELINE_GATEWAY_MAC)),
+        };
         Traffic {
-            gateway_mac: plan.gateway_mac,
+            gateway_mac,
             up: Direction::new(sessions, plan.rate_pps),
             down: Direction::new(sessions, plan.rate_pps),
             templates: (0..sessions).map(|_| None).collect(),
@@ -606,17 +645,24 @@ impl Traffic {
     /// A frame from the access port: true when it was a downstream probe (accounted).
     pub fn handle_access_frame(&mut self, now_ns: u64, frame: &[u8]) -> bool {
         let Ok(l2) = parse_l2(frame) else { return false };
-        if l2.ethertype != EtherType::PPPOE_SESSION {
-            return false;
-        }
-        let p = l2.header_len;
-        // PPPoE session header (6 bytes), PPP protocol 0x0021 (IPv4).
-        if frame.len() < p + 8 || frame[p + 6..p + 8] != [0x00, 0x21] {
-            return false;
-        }
-        let d = &frame[p + 8..];
+        let d = match self.plan.mode {
+            Mode::Dpvpn => match pppoe_ipv4(frame, l2.ethertype, l2.header_len) {
+                Some((_, d)) => d,
+                None => return false,
+            },
+            Mode::TestpmdBaseline if l2.ethertype == EtherType::IPV4 => &frame[l2.header_len..],
+            Mode::TestpmdBaseline => return false,
+        };
         let Some(probe) = parse_probe(d) else { return false };
-        let i = slot_of(&frame[0..6]);
+        let i = match self.plan.mode {
+            // dpvpn addresses the session's MAC.
+            Mode::Dpvpn => slot_of(&frame[0..6]),
+            // Unchanged: from the inet host to the gateway; the flow names the session.
+            Mode::TestpmdBaseline => {
+                (probe.flow % 2 == 1 && Some(l2.dst.0) == self.gateway_mac && l2.src.0 == self.inet_mac)
+                    .then_some(probe.flow / 2)
+            }
+        };
         let ok = i.is_some_and(|i| {
             probe.flow == i * 2 + 1
                 && self.templates.get(i as usize).and_then(|t| t.as_ref()).is_some_and(|t| t.addr == probe.dst)
@@ -629,12 +675,37 @@ impl Traffic {
         true
     }
 
+    /// An upstream probe from the uplink; `framing`: in the baseline, the session index of
+    /// the frame's source MAC and its PPPoE session id, which must be the flow's.
+    fn upstream_probe(&mut self, now_ns: u64, probe: &Probe, d: &[u8], framing: Option<(Option<u32>, u16)>) {
+        let i = probe.flow / 2;
+        let ok = probe.flow.is_multiple_of(2)
+            && probe.dst == self.plan.inet
+            && self.templates.get(i as usize).and_then(|t| t.as_ref()).is_some_and(|t| {
+                t.addr == probe.src && framing.is_none_or(|(slot, sid)| slot == Some(i) && sid == t.sid)
+            });
+        let len = u16::from_be_bytes([d[2], d[3]]) as usize;
+        if ok {
+            self.up.record(i, probe, len, now_ns);
+        } else {
+            self.up.misdelivered += 1;
+        }
+    }
+
     /// A frame from the uplink port: upstream probes, ARP, echo requests to the inet host.
     pub fn handle_uplink_frame(&mut self, now_ns: u64, frame: &[u8]) {
         let Ok(l2) = parse_l2(frame) else {
             self.uplink_ignored += 1;
             return;
         };
+        if self.plan.mode == Mode::TestpmdBaseline {
+            if let Some((sid, d)) = pppoe_ipv4(frame, l2.ethertype, l2.header_len) {
+                if let Some(probe) = parse_probe(d) {
+                    self.upstream_probe(now_ns, &probe, d, Some((slot_of(&l2.src.0), sid)));
+                    return;
+                }
+            }
+        }
         let payload = &frame[l2.header_len..];
         if l2.ethertype == EtherType::ARP {
             self.on_arp(payload);
@@ -645,16 +716,7 @@ impl Traffic {
             return;
         }
         if let Some(probe) = parse_probe(payload) {
-            let i = probe.flow / 2;
-            let ok = probe.flow % 2 == 0
-                && probe.dst == self.plan.inet
-                && self.templates.get(i as usize).and_then(|t| t.as_ref()).is_some_and(|t| t.addr == probe.src);
-            let len = u16::from_be_bytes([payload[2], payload[3]]) as usize;
-            if ok {
-                self.up.record(i, &probe, len, now_ns);
-            } else {
-                self.up.misdelivered += 1;
-            }
+            self.upstream_probe(now_ns, &probe, payload, None);
             return;
         }
         let to_us = payload.len() >= 20 && payload[16..20] == self.plan.inet.octets();
@@ -681,7 +743,8 @@ impl Traffic {
             return;
         }
         let (sha, spa, tpa) = (arp.source_hardware_addr(), arp.source_protocol_addr(), arp.target_protocol_addr());
-        if spa == self.plan.gateway && self.plan.gateway_mac.is_none() && self.gateway_mac != Some(sha.0) {
+        let learning = self.plan.gateway_mac.is_none() && self.plan.mode == Mode::Dpvpn;
+        if spa == self.plan.gateway && learning && self.gateway_mac != Some(sha.0) {
             self.gateway_mac = Some(sha.0);
             for t in self.templates.iter_mut().flatten() {
                 t.down = None;
@@ -737,7 +800,9 @@ impl Traffic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::loadgen::baseline::{Fabricated, BASELINE_AC_MAC};
     use crate::loadgen::emulator::session_mac;
+    use crate::loadgen::options::VlanPlan;
 
     const INET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
     const GW: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
@@ -830,7 +895,15 @@ mod tests {
 
     impl Net {
         fn new(sessions: u32, rate: f64, duration_ms: u64, gateway_mac: Option<[u8; 6]>) -> Net {
-            let plan = TrafficPlan { rate_pps: rate, duration_ms, size: 64, inet: INET, gateway: GW, gateway_mac };
+            let plan = TrafficPlan {
+                rate_pps: rate,
+                duration_ms,
+                size: 64,
+                inet: INET,
+                gateway: GW,
+                gateway_mac,
+                mode: Mode::Dpvpn,
+            };
             Net {
                 t: Traffic::new(plan, sessions, INET_MAC),
                 s: FakeSessions(sessions),
@@ -973,6 +1046,180 @@ mod tests {
         // The held probes waited for six more at 4000 pps: 1.5 ms on top of the 300 µs.
         assert!((d.latency.max_us - 1800.0).abs() < 2.0, "{:?}", d.latency);
         assert!((d.latency.p50_us - 300.0).abs() < 0.5, "{:?}", d.latency);
+    }
+
+    /// testpmd in io mode as a wire: every frame to the other port unchanged, after a
+    /// fixed delay; `mangle` sees each (upstream?, frame) and returns the copies to
+    /// deliver. The sessions are made up as `--baseline` makes them.
+    fn through_forwarder(
+        s: &Fabricated,
+        rate: f64,
+        duration_ms: u64,
+        mut mangle: impl FnMut(bool, &[u8]) -> Vec<Vec<u8>>,
+    ) -> (TrafficReport, u64) {
+        let plan = TrafficPlan {
+            rate_pps: rate,
+            duration_ms,
+            size: 64,
+            inet: INET,
+            gateway: GW,
+            gateway_mac: None,
+            mode: Mode::TestpmdBaseline,
+        };
+        let mut t = Traffic::new(plan, s.count(), INET_MAC);
+        let (mut now, delay, mut not_probes) = (1u64, 300_000u64, 0u64);
+        // (arrival time, towards the uplink?, frame)
+        let mut in_flight: Vec<(u64, bool, Vec<u8>)> = Vec::new();
+        t.sessions_up(now);
+        while !t.is_done() {
+            t.poll(now);
+            assert!(t.poll_uplink_control().is_none(), "nobody to ARP for behind an io forwarder");
+            while let Some(f) = t.next_upstream(now, s).map(<[u8]>::to_vec) {
+                in_flight.extend(mangle(true, &f).into_iter().map(|c| (now + delay, true, c)));
+            }
+            while let Some(f) = t.next_downstream(now, s).map(<[u8]>::to_vec) {
+                in_flight.extend(mangle(false, &f).into_iter().map(|c| (now + delay, false, c)));
+            }
+            let (due, later): (Vec<_>, Vec<_>) = in_flight.drain(..).partition(|(at, _, _)| *at <= now);
+            in_flight = later;
+            for (_, uplink, f) in due {
+                if uplink {
+                    t.handle_uplink_frame(now, &f);
+                } else if !t.handle_access_frame(now, &f) {
+                    not_probes += 1;
+                }
+            }
+            now += 100_000;
+            assert!(now < 100_000_000_000, "the traffic never ends");
+        }
+        (t.report(), not_probes)
+    }
+
+    /// Where the probe's sequence number is in a baseline frame of session `i`.
+    fn baseline_seq(upstream: bool, f: &[u8]) -> u64 {
+        let at = if upstream {
+            let l2 = parse_l2(f).unwrap();
+            l2.header_len + 8 + 28
+        } else {
+            14 + 28
+        };
+        u64::from_be_bytes(f[at + 8..at + 16].try_into().unwrap())
+    }
+
+    #[test]
+    fn the_baseline_takes_its_frames_back_unchanged_and_accounts_them_as_through_dpvpn() {
+        let s = Fabricated::new(10, 1, VlanPlan::Dot1q { first: 100, last: 104 });
+        let mut seen = (0u32, 0u32);
+        let (r, not_probes) = through_forwarder(&s, 10_000.0, 1000, |up, f| {
+            let l2 = parse_l2(f).unwrap();
+            if up {
+                // Upstream as dpvpn would get it from the subscriber: tagged PPPoE.
+                let i = slot_of(&l2.src.0).unwrap();
+                assert_eq!(l2.dst.0, BASELINE_AC_MAC);
+                assert_eq!(l2.outer_vlan.map(|v| v.vid), Some(100 + (i % 5) as u16));
+                let (sid, d) = pppoe_ipv4(f, l2.ethertype, l2.header_len).unwrap();
+                assert_eq!(sid, crate::loadgen::baseline::session_id(i));
+                assert_eq!(parse_probe(d).unwrap().src, crate::loadgen::baseline::address(i));
+                seen.0 += 1;
+            } else {
+                // Downstream as the inet host sends it to dpvpn: plain IPv4.
+                assert_eq!((l2.dst.0, l2.src.0, l2.ethertype), (BASELINE_GATEWAY_MAC, INET_MAC, EtherType::IPV4));
+                seen.1 += 1;
+            }
+            vec![f.to_vec()]
+        });
+        assert!(seen.0 > 0 && seen.1 > 0);
+        assert_eq!(not_probes, 0);
+        assert_eq!(r.gateway_mac.as_deref(), Some("02:00:00:00:0b:01"));
+        for d in [&r.upstream, &r.downstream] {
+            assert!((9_900..=10_100).contains(&d.sent), "{d:?}");
+            assert_eq!(
+                (d.received, d.lost, d.reordered, d.duplicates, d.misdelivered, d.flows, d.flows_with_loss),
+                (d.sent, 0, 0, 0, 0, 10, 0),
+                "{d:?}"
+            );
+            assert_eq!(d.latency.samples, d.sent);
+            assert!((d.latency.p99_us - 300.0).abs() < 0.5, "{:?}", d.latency);
+        }
+    }
+
+    #[test]
+    fn the_baseline_counts_loss_duplicates_reordering_and_strangers_per_direction() {
+        let s = Fabricated::new(4, 1, VlanPlan::Untagged);
+        let (mut dropped, mut doubled, mut bad_sid, mut held_back) = (0u64, 0u64, 0u64, 0u64);
+        let mut held: Vec<(u32, Vec<u8>)> = Vec::new();
+        let (r, not_probes) = through_forwarder(&s, 4_000.0, 500, |up, f| {
+            let seq = baseline_seq(up, f);
+            if up {
+                return match seq % 10 {
+                    3 => {
+                        dropped += 1;
+                        vec![]
+                    }
+                    5 => {
+                        doubled += 1;
+                        vec![f.to_vec(), f.to_vec()]
+                    }
+                    7 => {
+                        // Another session's id on the frame: not this flow's session.
+                        bad_sid += 1;
+                        let mut g = f.to_vec();
+                        g[16] ^= 0x40;
+                        vec![g]
+                    }
+                    _ => vec![f.to_vec()],
+                };
+            }
+            // Downstream: every 20th probe of a flow held back behind the next 6 frames
+            // (more than the 4 flows: its own flow's next one overtakes it); and every
+            // frame goes once more PPPoE-framed, as dpvpn would send it, which is no
+            // probe on the baseline's access port.
+            let mut out = vec![];
+            for h in held.iter_mut() {
+                h.0 -= 1;
+            }
+            out.extend(held.iter().filter(|h| h.0 == 0).map(|h| h.1.clone()));
+            held.retain(|h| h.0 > 0);
+            if seq % 20 == 9 {
+                held_back += 1;
+                held.push((6, f.to_vec()));
+            } else {
+                out.insert(0, f.to_vec());
+            }
+            out.push(pppoe(session_mac(0), AC_MAC, 1, &f[14..]));
+            out
+        });
+        let u = &r.upstream;
+        assert!(dropped > 0 && doubled > 0 && bad_sid > 0);
+        assert_eq!((u.lost, u.duplicates, u.misdelivered), (dropped + bad_sid, doubled, bad_sid), "{u:?}");
+        assert_eq!(u.received + u.lost, u.sent);
+        let d = &r.downstream;
+        // A probe held back behind the very last frames never comes: lost, not reordered.
+        assert!(held_back > 0);
+        assert!(d.reordered + d.lost == held_back && d.lost <= 4 && d.reordered > 0, "{d:?}");
+        assert_eq!(d.late, 0);
+        assert_eq!((d.duplicates, d.misdelivered), (0, 0), "{d:?}");
+        assert_eq!(not_probes, d.sent, "every dpvpn-style frame on the access port is not a baseline probe");
+    }
+
+    #[test]
+    fn made_up_sessions_are_framed_as_a_subscriber_frames_them() {
+        let s = Fabricated::new(70_000, 1, VlanPlan::Qinq { s_first: 7, s_last: 7, c_first: 10, c_last: 11 });
+        let d = probe_datagram(crate::loadgen::baseline::address(3), INET, 1027, INET_PORT, 6, 64);
+        let f = s.encapsulate(3, &d).unwrap();
+        // dst, src, 88a8 S-tag 7, 8100 C-tag 11, 8864, ver/type 0x11, code 0, sid 4,
+        // length 66, PPP 0x0021, the datagram.
+        let mut want = BASELINE_AC_MAC.to_vec();
+        want.extend_from_slice(&session_mac(3));
+        want.extend_from_slice(&[0x88, 0xa8, 0x00, 0x07, 0x81, 0x00, 0x00, 0x0b, 0x88, 0x64]);
+        want.extend_from_slice(&[0x11, 0x00, 0x00, 0x04, 0x00, 66, 0x00, 0x21]);
+        want.extend_from_slice(&d);
+        assert_eq!(f, want);
+        assert_eq!(s.session(0), Some((1, Ipv4Addr::new(100, 64, 0, 2))));
+        assert_eq!(s.session(65_533), Some((65_534, Ipv4Addr::new(100, 64, 255, 255))));
+        // Beyond 65534 the ids start again (dpvpn holds 65534 per access port).
+        assert_eq!(s.session(65_534).map(|x| x.0), Some(1));
+        assert_eq!(s.session(70_000), None);
     }
 
     #[test]
