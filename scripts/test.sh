@@ -26,4 +26,5 @@ scripts/bench.sh --smoke
 echo "== load generator smoke: 20 PPPoE sessions and test traffic over memif"
 TARGET=$T REPORT=/tmp/dpvpn-ci-loadgen.json scripts/loadgen-memif.sh \
   --sessions 20 --setup-rate 1000/s --rate 1000 --duration 1
+TARGET=$T REPORT=/tmp/dpvpn-ci-loadgen-testpmd.json scripts/loadgen-testpmd.sh --sessions 20 --rate 1000 --duration 1
 echo "== all tests passed"
