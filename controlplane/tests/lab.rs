@@ -253,6 +253,19 @@ fn telemetry_and_packet_capture() {
         ok(&sh(&["mount", "-t", "hugetlbfs", "none", "/dev/hugepages"]), "mount hugetlbfs");
     }
     let prefix = format!("dpvpn-lab-huge-{}", std::process::id());
+    // DPDK leaves its hugepage files behind unless told to unlink them; without this the
+    // reserved pages stay taken after the test and the pool cannot shrink back.
+    struct Unlink(String);
+    impl Drop for Unlink {
+        fn drop(&mut self) {
+            for e in std::fs::read_dir("/dev/hugepages").into_iter().flatten().flatten() {
+                if e.file_name().to_string_lossy().starts_with(self.0.as_str()) {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+    let _unlink = Unlink(prefix.clone());
     let p2 = prefix.clone();
     let d = Dpvpn::start_with("0-1", "", move |t| {
         t.replace("no_huge = true", "no_huge = false")
