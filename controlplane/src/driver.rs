@@ -21,7 +21,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dataplane::adjacency::Adjacency;
-use dataplane::counters::{Count, DropReason, WorkerCounters};
+use dataplane::counters::{Clock, Count, DropReason, WorkerCounters};
 use dataplane::fib::FibConfig;
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::rcu::Qsbr;
@@ -798,6 +798,11 @@ impl Runtime {
                 kind: "drop".into(),
                 value: c.dropped(r),
             }));
+            for &k in Clock::ALL {
+                let (cycles, packets) = c.clock(k);
+                v.push(mgmt::CounterView { name: format!("stage_{}_cycles", k.name()), kind: "stage_cycles".into(), value: cycles });
+                v.push(mgmt::CounterView { name: format!("stage_{}_packets", k.name()), kind: "stage_packets".into(), value: packets });
+            }
             v
         };
         let workers: Vec<mgmt::WorkerStatsView> = self

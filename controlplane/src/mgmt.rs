@@ -121,7 +121,9 @@ pub struct WorkerStatsView {
 pub struct CounterView {
     /// e.g. "rx_packets", "drop_ttl_expired".
     pub name: String,
-    /// "count" or "drop".
+    /// "count", "drop", or — for the sampled per-stage clocks (`stage_<stage>_cycles`,
+    /// `stage_<stage>_packets`: TSC cycles and packets over the sampled bursts only) —
+    /// "stage_cycles" and "stage_packets".
     pub kind: String,
     pub value: u64,
 }
@@ -343,6 +345,18 @@ pub fn render_prometheus(ports: &[PortView], stats: &StatsView, gauges: &[(Strin
         for c in w.counters.iter().filter(|c| c.kind == "drop") {
             let reason = c.name.strip_prefix("drop_").unwrap_or(&c.name);
             let _ = writeln!(o, "dpvpn_worker_drops_total{{lcore=\"{}\",reason=\"{}\"}} {}", w.lcore, escape(reason), c.value);
+        }
+    }
+    for (kind, fam, help) in [
+        ("stage_cycles", "dpvpn_worker_stage_cycles_total", "TSC cycles per stage, over the sampled bursts"),
+        ("stage_packets", "dpvpn_worker_stage_packets_total", "Packets per stage, over the sampled bursts"),
+    ] {
+        family(&mut o, fam, "counter", help);
+        for w in &stats.workers {
+            for c in w.counters.iter().filter(|c| c.kind == kind) {
+                let stage = c.name.strip_prefix("stage_").and_then(|n| n.rsplit_once('_')).map_or(c.name.as_str(), |(s, _)| s);
+                let _ = writeln!(o, "{fam}{{lcore=\"{}\",stage=\"{}\"}} {}", w.lcore, escape(stage), c.value);
+            }
         }
     }
     family(&mut o, "dpvpn_uptime_seconds", "gauge", "Seconds since dpvpn started");

@@ -129,6 +129,49 @@ counters! {
         MssClamped = "mss_clamped",
         Loops = "loops",
         BusyLoops = "busy_loops",
+        /// Bursts whose cycles were measured per stage ([`Clock`]).
+        SampledBursts = "sampled_bursts",
+        /// Sampled bursts left out of the stage clocks because they took implausibly
+        /// long (the worker was interrupted: preempted, or a page fault).
+        SampledBurstsDiscarded = "sampled_bursts_discarded",
+    }
+}
+
+counters! {
+    /// Where a worker's cycles go, measured on sampled bursts (VPP's "clocks per node"):
+    /// the driver's RX, each stage, and handing the verdicts out (TX buffers, the NIC's
+    /// TX burst when a buffer fills, the punt ring, freeing).
+    pub enum Clock {
+        Rx = "rx",
+        EthInput = "eth_input",
+        PppoeInput = "pppoe_input",
+        ArpInput = "arp_input",
+        Ip4Input = "ip4_input",
+        IcmpError = "icmp_error",
+        ToKernel = "to_kernel",
+        Ip4Rewrite = "ip4_rewrite",
+        SessionEncap = "session_encap",
+        Tx = "tx",
+    }
+}
+
+/// The stage clocks of one sampled burst, before they are added to the worker's
+/// counters (a burst the scheduler interrupted is better left out than averaged in).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StageClocks {
+    pub cycles: [u64; Clock::COUNT],
+    pub packets: [u64; Clock::COUNT],
+}
+
+impl StageClocks {
+    #[inline]
+    pub fn add(&mut self, c: Clock, cycles: u64, packets: u64) {
+        self.cycles[c as usize] = self.cycles[c as usize].wrapping_add(cycles);
+        self.packets[c as usize] += packets;
+    }
+
+    pub fn total_cycles(&self) -> u64 {
+        self.cycles.iter().fold(0u64, |a, &c| a.wrapping_add(c))
     }
 }
 
@@ -137,6 +180,9 @@ counters! {
 pub struct WorkerCounters {
     counts: [AtomicU64; Count::COUNT],
     drops: [AtomicU64; DropReason::COUNT],
+    /// TSC cycles and packets per [`Clock`], over the sampled bursts only.
+    clock_cycles: [AtomicU64; Clock::COUNT],
+    clock_packets: [AtomicU64; Clock::COUNT],
 }
 
 impl Default for WorkerCounters {
@@ -150,6 +196,8 @@ impl WorkerCounters {
         WorkerCounters {
             counts: core::array::from_fn(|_| AtomicU64::new(0)),
             drops: core::array::from_fn(|_| AtomicU64::new(0)),
+            clock_cycles: core::array::from_fn(|_| AtomicU64::new(0)),
+            clock_packets: core::array::from_fn(|_| AtomicU64::new(0)),
         }
     }
 
@@ -165,6 +213,22 @@ impl WorkerCounters {
     pub fn count_drop(&self, r: DropReason) {
         let a = &self.drops[r as usize];
         a.store(a.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    }
+
+    /// Add one sampled burst's stage clocks (and count the burst).
+    pub fn add_clocks(&self, s: &StageClocks) {
+        for i in 0..Clock::COUNT {
+            let a = &self.clock_cycles[i];
+            a.store(a.load(Ordering::Relaxed).wrapping_add(s.cycles[i]), Ordering::Relaxed);
+            let a = &self.clock_packets[i];
+            a.store(a.load(Ordering::Relaxed).wrapping_add(s.packets[i]), Ordering::Relaxed);
+        }
+        self.add(Count::SampledBursts, 1);
+    }
+
+    /// Cycles and packets measured in `c` so far.
+    pub fn clock(&self, c: Clock) -> (u64, u64) {
+        (self.clock_cycles[c as usize].load(Ordering::Relaxed), self.clock_packets[c as usize].load(Ordering::Relaxed))
     }
 
     pub fn get(&self, c: Count) -> u64 {
@@ -192,6 +256,12 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(n, names.len());
+        // Stage clocks are a namespace of their own (exported as `stage_<name>_cycles`).
+        let mut clocks: Vec<&str> = Clock::ALL.iter().map(|c| c.name()).collect();
+        clocks.sort();
+        clocks.dedup();
+        assert_eq!(clocks.len(), Clock::COUNT);
+        names.extend(clocks);
         assert!(names.iter().all(|s| s.chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit())));
     }
 

@@ -14,6 +14,11 @@
 //! in pairs (`net_af_packet` fans RX out over every queue pair it has, so a spare
 //! "control" pair would receive traffic nobody polls).
 //!
+//! About one burst in [`CLOCK_SAMPLE_EVERY`] is dispatched stage by stage and timed with
+//! the TSC ([`process_burst_timed`]), with the driver's RX before it and the verdicts'
+//! hand-out after it: the [`Clock`] counters say where the worker's cycles go, per packet,
+//! without timing every packet (VPP's clocks per node, sampled).
+//!
 //! Nothing here allocates, locks or makes a syscall per packet; the only syscall is the
 //! optional idle sleep when no queue had anything (for lcores that share a CPU).
 
@@ -22,9 +27,9 @@ use std::sync::Arc;
 
 use dpdk_binding::{rdtsc, Mbuf, MbufBurst, Port, Ring};
 
-use crate::counters::{Count, DropReason, WorkerCounters};
+use crate::counters::{Clock, Count, DropReason, StageClocks, WorkerCounters};
 use crate::rcu::ReaderHandle;
-use crate::stages::{process_burst, Ctx, Next, PuntLimits, BURST, PUNT_HEADER_LEN};
+use crate::stages::{process_burst, process_burst_timed, Ctx, Next, PuntLimits, BURST, CLOCK_SAMPLE_EVERY, PUNT_HEADER_LEN};
 use crate::tables::{Tables, MAX_PORTS};
 
 pub struct WorkerConfig {
@@ -59,7 +64,7 @@ struct TxBuffers {
 }
 
 impl TxBuffers {
-    #[inline]
+    #[inline(always)]
     fn push(&mut self, port: u16, m: Mbuf, counters: &WorkerCounters) {
         let p = port as usize;
         if p >= MAX_PORTS || self.ports[p].is_none() {
@@ -108,6 +113,7 @@ pub fn run(cfg: WorkerConfig) -> i32 {
     let counters = cfg.counters.clone();
     let mut ctx = Ctx::new(&cfg.tables, &counters, cfg.queue as usize, cfg.tsc_hz, cfg.limits);
     ctx.now = rdtsc();
+    ctx.clock = rdtsc;
     let burst = cfg.burst.clamp(1, BURST);
     let mut rx = MbufBurst::new();
     let mut punt = MbufBurst::new();
@@ -117,6 +123,10 @@ pub fn run(cfg: WorkerConfig) -> i32 {
     let drain_ticks = (cfg.tsc_hz / 10_000).max(1);
     let mut last_drain = ctx.now;
     let mut idle_polls = 0u32;
+    let mut sample_in = CLOCK_SAMPLE_EVERY;
+    let max_sample_cycles = cfg.tsc_hz / 10_000; // 100 µs
+    let mut clocks = StageClocks::default();
+    let mut jitter = 0x9e37_79b9u32 ^ cfg.lcore;
 
     while !cfg.stop.load(Ordering::Relaxed) {
         ctx.now = rdtsc();
@@ -124,12 +134,29 @@ pub fn run(cfg: WorkerConfig) -> i32 {
         counters.add(Count::Loops, 1);
         let mut got = 0usize;
         for port in &cfg.rx_ports {
+            // One burst in about CLOCK_SAMPLE_EVERY is timed stage by stage (and its RX
+            // and verdict hand-out with it); the interval is jittered so that it does
+            // not beat with the TX buffers' flush period.
+            let timed = sample_in == 0;
+            let t_rx = if timed { rdtsc() } else { 0 };
             let n = port.rx_burst_max(cfg.queue, &mut rx, burst);
             if n == 0 {
                 continue;
             }
             got += n;
-            process_burst(&mut ctx, port.id(), rx.as_mut_slice(), &mut next[..n]);
+            if timed {
+                clocks = StageClocks::default();
+                clocks.add(Clock::Rx, rdtsc().wrapping_sub(t_rx), n as u64);
+                process_burst_timed(&mut ctx, port.id(), rx.as_mut_slice(), &mut next[..n], &mut clocks);
+                jitter ^= jitter << 13;
+                jitter ^= jitter >> 17;
+                jitter ^= jitter << 5;
+                sample_in = CLOCK_SAMPLE_EVERY / 2 + jitter % CLOCK_SAMPLE_EVERY;
+            } else {
+                sample_in -= 1;
+                process_burst(&mut ctx, port.id(), rx.as_mut_slice(), &mut next[..n]);
+            }
+            let t_tx = if timed { rdtsc() } else { 0 };
             let mut i = 0;
             rx.drain_into(|mut m| {
                 match next[i] {
@@ -164,6 +191,17 @@ pub fn run(cfg: WorkerConfig) -> i32 {
                 punt.clear();
             }
             freed.clear();
+            if timed {
+                clocks.add(Clock::Tx, rdtsc().wrapping_sub(t_tx), n as u64);
+                // A burst takes microseconds; one that took longer than this was
+                // interrupted (preempted on a shared CPU, a page fault) and would
+                // swamp the averages.
+                if clocks.total_cycles() < max_sample_cycles {
+                    counters.add_clocks(&clocks);
+                } else {
+                    counters.add(Count::SampledBurstsDiscarded, 1);
+                }
+            }
         }
         if let Some(ring) = &cfg.control_tx {
             if ring.dequeue_burst(&mut rx) > 0 {
@@ -192,6 +230,5 @@ pub fn run(cfg: WorkerConfig) -> i32 {
     }
     tx.flush(&counters);
     cfg.reader.offline();
-    let _ = cfg.lcore;
     0
 }

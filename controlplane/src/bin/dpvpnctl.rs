@@ -186,6 +186,36 @@ fn print(resp: &Response, all: bool) {
                 let h: Vec<&str> = header.iter().map(|s| s.as_str()).collect();
                 table(&h, &rows);
             }
+            // Sampled per-stage clocks: cycles per packet in each stage, per worker.
+            let stages: Vec<&str> = stats
+                .totals
+                .iter()
+                .filter(|c| c.kind == "stage_packets" && (all || c.value > 0))
+                .filter_map(|c| c.name.strip_prefix("stage_")?.strip_suffix("_packets"))
+                .collect();
+            if !stages.is_empty() {
+                println!("\ncycles per packet by stage (sampled bursts)");
+                let per_packet = |cs: &[CounterView], s: &str| match (
+                    value_of(cs, &format!("stage_{s}_cycles")),
+                    value_of(cs, &format!("stage_{s}_packets")),
+                ) {
+                    (Some(c), Some(p)) if p > 0 => format!("{:.1}", c as f64 / p as f64),
+                    _ => "-".into(),
+                };
+                let rows: Vec<Vec<String>> = stages
+                    .iter()
+                    .map(|s| {
+                        let mut r = vec![s.to_string()];
+                        r.extend(stats.workers.iter().map(|w| per_packet(&w.counters, s)));
+                        r.push(per_packet(&stats.totals, s));
+                        r
+                    })
+                    .collect();
+                let mut h: Vec<String> = vec!["stage".into()];
+                h.extend(header.iter().skip(1).cloned());
+                let h: Vec<&str> = h.iter().map(|s| s.as_str()).collect();
+                table(&h, &rows);
+            }
         }
         Response::Routes { routes } => {
             let rows: Vec<Vec<String>> = routes

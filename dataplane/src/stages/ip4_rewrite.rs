@@ -32,21 +32,30 @@ pub(crate) fn normalize_l2<'p, P: Packet>(pkt: &'p mut P, meta: &mut Meta) -> Op
 
 #[inline]
 pub(crate) fn ip4_rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, adj_index: u32, dst: u32) -> Next {
-    let tables = ctx.tables;
-    let Some((adj, cached)) = tables.adjacencies.get(adj_index) else {
+    let Some((adj, cached)) = ctx.tables.adjacencies.get(adj_index) else {
         return done(meta, Next::Drop(DropReason::AdjacencyInvalid));
     };
+    rewrite(ctx, pkt, meta, adj, cached, dst)
+}
+
+/// The rewrite through adjacency `adj` (its cached MAC word `cached`), already read by
+/// the caller: `ip4_input` calls this directly on the worker's fused path.
+#[inline(always)]
+pub(crate) fn rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, adj: Adjacency, cached: u64, dst: u32) -> Next {
+    let tables = ctx.tables;
     let (port, nh) = match adj {
         Adjacency::Glean { port } => (port, dst),
         Adjacency::NextHop { port, next_hop } => (port, next_hop),
         _ => return done(meta, Next::Drop(DropReason::AdjacencyInvalid)),
     };
+    // The frame is normalised before the neighbour lookup: a punted packet goes to the
+    // control core with its Ethernet header in place, ready to be sent on once resolved.
     let src_mac = tables.port(port).mac;
-    let Some(frame) = normalize_l2(pkt, meta) else {
+    let Some(h) = normalize_l2(pkt, meta).and_then(|f| f.first_chunk_mut::<14>()) else {
         return done(meta, Next::Drop(DropReason::Internal));
     };
-    frame[6..12].copy_from_slice(&src_mac);
-    frame[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    h[6..12].copy_from_slice(&src_mac);
+    h[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     let mac = if cached & MAC_VALID != 0 {
         unpack_mac(cached)
     } else {
@@ -58,6 +67,6 @@ pub(crate) fn ip4_rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta
             }
         }
     };
-    frame[0..6].copy_from_slice(&mac);
+    h[0..6].copy_from_slice(&mac);
     done(meta, Next::Tx(port))
 }

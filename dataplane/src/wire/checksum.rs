@@ -57,6 +57,20 @@ pub fn verify(partial: u64, data: &[u8]) -> bool {
     fold(partial + sum(data)) == 0xffff
 }
 
+/// [`verify`] for a 20-byte header (an IPv4 header without options), in a few
+/// instructions: five native-order 32-bit words summed in 64 bits and folded. RFC 1071
+/// §2: the sum is independent of byte order (B) and may be taken over wider words,
+/// folding the carries in at the end (C); "all ones" reads the same either way round.
+#[inline]
+pub fn verify20(h: &[u8; 20]) -> bool {
+    let w = |i: usize| u32::from_ne_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]) as u64;
+    let s = w(0) + w(4) + w(8) + w(12) + w(16);
+    let s = (s & 0xffff_ffff) + (s >> 32);
+    let s = (s & 0xffff) + (s >> 16);
+    let s = (s & 0xffff) + (s >> 16);
+    (s & 0xffff) + (s >> 16) == 0xffff
+}
+
 /// RFC 1624 eqn. 3: the new checksum after a 16-bit word changed from `old` to `new`:
 /// HC' = ~(~HC + ~m + m').
 ///
