@@ -43,6 +43,9 @@ pub struct Side {
     pub busy_loops: u64,
     /// dpvpn only: packets the worker dropped, by reason (non-zero ones).
     pub drops: Vec<(String, u64)>,
+    /// dpvpn only: the worker's sampled stage clocks over the window: (stage, TSC cycles,
+    /// packets), in the worker's order.
+    pub stages: Vec<(String, u64, u64)>,
 }
 
 impl Side {
@@ -135,6 +138,7 @@ struct Sample {
     loops: u64,
     busy: u64,
     drops: Vec<(String, u64)>,
+    stages: Vec<(String, u64, u64)>,
 }
 
 fn dpvpn_sample(s: &Setup, socket: &Path, ingress: &str, egress: &str) -> Result<Sample, String> {
@@ -146,7 +150,16 @@ fn dpvpn_sample(s: &Setup, socket: &Path, ingress: &str, egress: &str) -> Result
     let w = stats.workers.first().ok_or("show stats: no worker")?;
     let get = |n: &str| w.counters.iter().find(|c| c.name == n).map_or(0, |c| c.value);
     let drops = w.counters.iter().filter(|c| c.kind == "drop").map(|c| (c.name.clone(), c.value)).collect();
-    Ok(Sample { at, rx, tx, loops: get("loops"), busy: get("busy_loops"), drops })
+    let stages = w
+        .counters
+        .iter()
+        .filter(|c| c.kind == "stage_cycles")
+        .filter_map(|c| {
+            let stage = c.name.strip_prefix("stage_")?.strip_suffix("_cycles")?;
+            Some((stage.to_string(), c.value, get(&format!("stage_{stage}_packets"))))
+        })
+        .collect();
+    Ok(Sample { at, rx, tx, loops: get("loops"), busy: get("busy_loops"), drops, stages })
 }
 
 /// Run dpvpn on a case and measure it.
@@ -221,6 +234,14 @@ pub fn run_dpvpn(s: &Setup, case: Case, b: &BenchConfig, pcap: &Path, mbufs: u32
         loops: z.loops - a.loops,
         busy_loops: z.busy - a.busy,
         drops,
+        stages: z
+            .stages
+            .iter()
+            .map(|(n, c, k)| {
+                let (c0, k0) = a.stages.iter().find(|x| &x.0 == n).map_or((0, 0), |x| (x.1, x.2));
+                (n.clone(), c - c0, k - k0)
+            })
+            .collect(),
     })
 }
 

@@ -194,6 +194,7 @@ fn main() -> ExitCode {
             machine: machine.clone(),
             date: date.clone(),
             commit: commit.clone(),
+            stages: report::stage_costs(&d.stages),
         };
         println!("{}", serde_json::to_string(&r).unwrap_or_default());
         if d.tx_packets == 0 || t.tx_packets == 0 {
