@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
+use crate::mem::Table;
 use crate::rcu::{Deferred, Qsbr};
 
 /// What [`FibTable::lookup`] returns when no route matches.
@@ -102,8 +103,8 @@ impl std::error::Error for FibError {}
 
 /// The read side, shared by all workers.
 pub struct FibTable {
-    tbl24: Box<[AtomicU32]>,
-    chunks: Box<[OnceLock<Box<[AtomicU32]>>]>,
+    tbl24: Table<AtomicU32>,
+    chunks: Box<[OnceLock<Table<AtomicU32>>]>,
 }
 
 impl FibTable {
@@ -154,7 +155,7 @@ impl FibWriter {
         let max_groups = config.max_tbl8_groups.min(EXT - 1);
         let n_chunks = (max_groups as usize).div_ceil(GROUPS_PER_CHUNK);
         let table = Arc::new(FibTable {
-            tbl24: std::iter::repeat_with(|| AtomicU32::new(0)).take(1 << 24).collect(),
+            tbl24: Table::new(1 << 24, |_| AtomicU32::new(0)),
             chunks: std::iter::repeat_with(OnceLock::new).take(n_chunks).collect(),
         });
         FibWriter {
@@ -245,7 +246,7 @@ impl FibWriter {
                 let g = self.next_group;
                 self.next_group += 1;
                 let chunk = &self.table.chunks[g as usize / GROUPS_PER_CHUNK];
-                chunk.get_or_init(|| std::iter::repeat_with(|| AtomicU32::new(0)).take(GROUPS_PER_CHUNK * 256).collect());
+                chunk.get_or_init(|| Table::new(GROUPS_PER_CHUNK * 256, |_| AtomicU32::new(0)));
                 g
             }
             None => return None,

@@ -28,6 +28,7 @@
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::mem::Table;
 use crate::rcu::{Deferred, Qsbr};
 use crate::wire::ethernet::{emit_l2, EtherType, EthernetAddress, L2Header};
 use crate::wire::ppp::PppProtocol;
@@ -161,12 +162,12 @@ pub struct SessionCounter {
 
 /// One worker's counters for every session slot.
 pub struct SessionCounters {
-    slots: Box<[SessionCounter]>,
+    slots: Table<SessionCounter>,
 }
 
 impl SessionCounters {
     fn new(capacity: usize) -> Self {
-        SessionCounters { slots: (0..capacity).map(|_| SessionCounter::default()).collect() }
+        SessionCounters { slots: Table::new(capacity, |_| SessionCounter::default()) }
     }
 
     /// Owner only: a relaxed load and store is a plain add, not a locked instruction.
@@ -205,7 +206,7 @@ pub struct SessionTraffic {
 
 /// The session slab the workers read.
 pub struct SessionTable {
-    records: Box<[Record]>,
+    records: Table<Record>,
     counters: Box<[SessionCounters]>,
     pppoe: PppoeIndex,
 }
@@ -335,7 +336,7 @@ fn index_key(port: u16, outer: Vid, inner: Vid, peer: [u8; 6], id: u16) -> (u64,
 /// addressing with linear probing over a fixed power-of-two array at most half full,
 /// so readers never follow a pointer and the writer never reallocates.
 struct PppoeIndex {
-    slots: Box<[IndexSlot]>,
+    slots: Table<IndexSlot>,
     mask: u64,
     shift: u32,
 }
@@ -344,7 +345,7 @@ impl PppoeIndex {
     fn new(max_entries: usize) -> Self {
         let cap = (max_entries.max(8) * 2).next_power_of_two();
         PppoeIndex {
-            slots: (0..cap).map(|_| IndexSlot { mac_id: AtomicU64::new(0), link: AtomicU64::new(EMPTY) }).collect(),
+            slots: Table::new(cap, |_| IndexSlot { mac_id: AtomicU64::new(0), link: AtomicU64::new(EMPTY) }),
             mask: cap as u64 - 1,
             shift: 64 - cap.trailing_zeros(),
         }
@@ -476,7 +477,7 @@ impl SessionWriter {
     pub fn new(capacity: usize, workers: usize, qsbr: Arc<Qsbr>) -> Self {
         let capacity = capacity.clamp(1, MAX_SESSIONS as usize);
         let table = Arc::new(SessionTable {
-            records: (0..capacity).map(|_| Record::new()).collect(),
+            records: Table::new(capacity, |_| Record::new()),
             counters: (0..workers.max(1)).map(|_| SessionCounters::new(capacity)).collect(),
             pppoe: PppoeIndex::new(capacity),
         });
