@@ -143,6 +143,8 @@ counters! {
     /// TX burst when a buffer fills, the punt ring, freeing).
     pub enum Clock {
         Rx = "rx",
+        /// The prefetch passes over a burst (only with big session tables).
+        Prefetch = "prefetch",
         EthInput = "eth_input",
         PppoeInput = "pppoe_input",
         ArpInput = "arp_input",

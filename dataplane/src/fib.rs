@@ -129,6 +129,14 @@ impl FibTable {
         }
     }
 
+    /// Ask for the cache line `dst`'s tbl24 entry sits in (a later lookup then hits).
+    #[inline]
+    pub fn prefetch(&self, dst: u32) {
+        if let Some(e) = self.tbl24.get((dst >> 8) as usize) {
+            crate::mem::prefetch(e);
+        }
+    }
+
     /// Look up a burst of destinations.
     #[inline]
     pub fn lookup_burst(&self, dst: &[u32], out: &mut [u32]) {

@@ -209,9 +209,45 @@ pub struct SessionTable {
     records: Table<Record>,
     counters: Box<[SessionCounters]>,
     pppoe: PppoeIndex,
+    /// Live sessions, kept by the writer: workers read it once a burst to decide whether
+    /// the tables are big enough to be worth prefetching.
+    live: AtomicU64,
 }
 
+/// From this many live sessions on, workers prefetch a burst's session lookups (below
+/// it the tables sit in cache and the extra pass would only cost).
+pub const PREFETCH_FROM_SESSIONS: u64 = 8192;
+
 impl SessionTable {
+    /// Live sessions (a hint: the writer's count, read relaxed).
+    #[inline]
+    pub fn live_hint(&self) -> u64 {
+        self.live.load(Ordering::Relaxed)
+    }
+
+    /// Ask for the cache lines an upstream lookup of this key will read: its home slot
+    /// in the PPPoE index.
+    #[inline]
+    pub fn prefetch_pppoe(&self, port: u16, outer: Vid, inner: Vid, peer: [u8; 6], pppoe_id: u16) {
+        let (mac_id, link) = index_key(port, outer, inner, peer, pppoe_id);
+        let home = self.pppoe.home(mac_id, link) as usize;
+        if let Some(s) = self.pppoe.slots.get(home) {
+            crate::mem::prefetch(s);
+        }
+    }
+
+    /// Ask for the cache lines session `index`'s record and worker `worker`'s counters
+    /// for it sit in.
+    #[inline]
+    pub fn prefetch_session(&self, index: u32, worker: usize) {
+        if let Some(r) = self.records.get(index as usize) {
+            crate::mem::prefetch(r);
+        }
+        if let Some(c) = self.counters.get(worker).and_then(|c| c.slots.get(index as usize)) {
+            crate::mem::prefetch(c);
+        }
+    }
+
     pub fn capacity(&self) -> usize {
         self.records.len()
     }
@@ -480,6 +516,7 @@ impl SessionWriter {
             records: Table::new(capacity, |_| Record::new()),
             counters: (0..workers.max(1)).map(|_| SessionCounters::new(capacity)).collect(),
             pppoe: PppoeIndex::new(capacity),
+            live: AtomicU64::new(0),
         });
         let index_slots = table.pppoe.slots.len();
         SessionWriter {
@@ -566,6 +603,7 @@ impl SessionWriter {
         s.link.store(link | index as u64, Ordering::Release);
         self.index_slot[index as usize] = slot;
         self.live += 1;
+        t.live.store(self.live as u64, Ordering::Relaxed);
         Ok((index, gen))
     }
 
@@ -622,6 +660,7 @@ impl SessionWriter {
             self.table.pppoe.slots[slot as usize].link.store(TOMBSTONE, Ordering::Release);
         }
         self.live -= 1;
+        self.table.live.store(self.live as u64, Ordering::Relaxed);
         let token = self.qsbr.start();
         self.deferred.defer(token, Reclaim::Session(index));
         if slot != NO_SLOT {

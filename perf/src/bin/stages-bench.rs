@@ -164,7 +164,8 @@ fn main() {
         y ^= y << 17;
         order.swap(i, (y % (i as u64 + 1)) as usize);
     }
-    order.truncate(4096);
+    // As many distinct sessions as dpvpn-bench's capture files (up to 65536), in random order.
+    order.truncate(65536);
     let upstream: Vec<Vec<u8>> = order
         .iter()
         .enumerate()
