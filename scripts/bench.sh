@@ -4,12 +4,15 @@
 # perf/results/bench.jsonl (appended), perf/results/bench.svg and a dated table appended to
 # perf/RESULTS.md.
 #
-#   scripts/bench.sh            full run: ipv4 over 10 and 1M routes, PPPoE up/down for
-#                               1, 1k and 64k sessions; 3 rounds of 1 s warm-up + 5 s each
+#   scripts/bench.sh            full run (about 15 minutes): ipv4 over 10 and 1M routes,
+#                               PPPoE up/down for 1, 1k and 64k sessions, each on its own
+#                               capture file; then the table-size sweep (1 to 1M sessions,
+#                               10 to 1M routes) on files of 65536 frames each; 3 rounds of
+#                               1 s warm-up + 5 s each
 #   scripts/bench.sh --smoke    every case once for about a second, results in a scratch
 #                               directory (for CI: checks the tool works, not the figures)
 #
-# Extra arguments go to dpvpn-bench (e.g. --lcores 2,3 --note "..."). Runs as root (DPDK).
+# Extra arguments go to both dpvpn-bench runs (e.g. --lcores 2,3 --rounds 5). Runs as root (DPDK).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "bench: run as root (DPDK needs it)" >&2; exit 1; }
@@ -37,6 +40,14 @@ if [ $smoke = 1 ]; then
     exit 0
 fi
 
+# 1. Throughput beside testpmd: each case's own capture file (8192 frames, or one per
+#    session or route up to 65536).
 "${bench[@]}" --work /tmp/dpvpn-bench --sessions 1,1000,65536 --routes 10,1000000 \
-    --results perf/results --results-md perf/RESULTS.md "$@"
+    --results perf/results --results-md perf/RESULTS.md \
+    --note "Throughput: each case's own capture file." "$@"
+# 2. Cost against table size: 1 to 1M sessions (and 10 to 1M routes) replayed from files
+#    of the same 65536 frames, so that only the tables change between sizes.
+"${bench[@]}" --work /tmp/dpvpn-bench --sessions 1,1000,65536,1048576 --routes 10,1000000 \
+    --frames 65536 --results perf/results --results-md perf/RESULTS.md \
+    --note "Sweep: every capture file 65536 frames, so only the tables change." "$@"
 echo "bench: perf/results/bench.jsonl, perf/results/bench.svg, perf/RESULTS.md"

@@ -114,8 +114,9 @@ fn ethernet(f: &mut Vec<u8>, dst: [u8; 6], src: [u8; 6], vlan: Option<u16>, ethe
     f.extend_from_slice(&ethertype.to_be_bytes());
 }
 
-/// How many frames a case's file holds: every session (or enough distinct destinations)
-/// at least once, at least 8192, at most 65536 (the pcap driver keeps them all in mbufs).
+/// How many frames a case's file holds by default: every session (or enough distinct
+/// destinations) at least once, at least 8192, at most 65536 (the pcap driver keeps them
+/// all in mbufs).
 pub fn frame_count(case: Case, b: &BenchConfig) -> usize {
     let distinct = match case {
         Case::Ipv4 => b.routes as usize,
@@ -124,10 +125,13 @@ pub fn frame_count(case: Case, b: &BenchConfig) -> usize {
     distinct.clamp(8192, 65536)
 }
 
-/// The frames of a case, deterministic for given tables.
-pub fn frames(case: Case, b: &BenchConfig, seed: u64) -> Vec<Vec<u8>> {
+/// The frames of a case, deterministic for given tables: `count` of them, or
+/// [`frame_count`]'s number when `count` is 0. A sweep over table sizes gives every
+/// size the same count, so that only the tables change (the pcap driver's own cost
+/// grows with the file: testpmd's too).
+pub fn frames(case: Case, b: &BenchConfig, seed: u64, count: usize) -> Vec<Vec<u8>> {
     let mut rng = Rng::new(seed);
-    let n = frame_count(case, b);
+    let n = if count == 0 { frame_count(case, b) } else { count };
     // Random order of sessions, each once per round.
     let mut order: Vec<u32> = Vec::new();
     let mut next_session = |rng: &mut Rng| -> u32 {
@@ -212,13 +216,14 @@ mod tests {
     fn frames_are_60_bytes_deterministic_and_match_the_sessions() {
         let b = bench_config(1000, 10);
         for case in Case::ALL {
-            let a = frames(case, &b, 7);
-            assert_eq!(a, frames(case, &b, 7), "{case:?}");
+            let a = frames(case, &b, 7, 0);
+            assert_eq!(a, frames(case, &b, 7, 0), "{case:?}");
             assert_eq!(a.len(), 8192);
             assert!(a.iter().all(|f| f.len() == FRAME_LEN));
             assert!(a.iter().all(|f| f[..6] == INGRESS_MAC));
+            assert_eq!(frames(case, &b, 7, 65536).len(), 65536, "{case:?}: a count given");
         }
-        let up = frames(Case::PppoeUp, &b, 7);
+        let up = frames(Case::PppoeUp, &b, 7, 0);
         // Each session once in the first round.
         let mut seen: Vec<u32> = up[..1000].iter().map(|f| u32::from_be_bytes([f[8], f[9], f[10], f[11]])).collect();
         seen.sort();
@@ -232,10 +237,10 @@ mod tests {
         assert_eq!(&f[24..26], &[0, 0x21]);
         assert_eq!(f[38..42], b.session_address(i).octets());
         assert_eq!(checksum(&f[26..46]), 0);
-        let down = frames(Case::PppoeDown, &b, 7);
+        let down = frames(Case::PppoeDown, &b, 7, 0);
         let dst = Ipv4Addr::new(down[0][30], down[0][31], down[0][32], down[0][33]);
         assert!((u32::from(dst) - u32::from(b.address_base)) < 1000);
-        let v4 = frames(Case::Ipv4, &b, 7);
+        let v4 = frames(Case::Ipv4, &b, 7, 0);
         assert!(v4.iter().all(|f| f[30] == 16 && f[31] == 0 && f[32] < 10));
     }
 

@@ -47,6 +47,10 @@ struct Cli {
     warmup_s: f64,
     #[arg(long, default_value_t = 5.0)]
     duration_s: f64,
+    /// Frames per capture file (0: every session or enough destinations once, 8192 to
+    /// 65536). A sweep gives every table size the same count with e.g. 65536.
+    #[arg(long, default_value_t = 0)]
+    frames: usize,
     /// Rounds per case, dpvpn and testpmd alternating; each side's median round is reported.
     #[arg(long, default_value_t = 3)]
     rounds: usize,
@@ -130,8 +134,8 @@ fn main() -> ExitCode {
     let mut failed = false;
     for (case, sessions, routes) in todo {
         let b = cases::bench_config(sessions, routes);
-        let frames = cases::frames(case, &b, 0x5eed_0000 + u64::from(sessions) + u64::from(routes));
-        let pcap = cli.work.join(format!("{}-{sessions}-{routes}.pcap", case.name()));
+        let frames = cases::frames(case, &b, 0x5eed_0000 + u64::from(sessions) + u64::from(routes), cli.frames);
+        let pcap = cli.work.join(format!("{}-{sessions}-{routes}-{}.pcap", case.name(), frames.len()));
         let written = std::fs::File::create(&pcap).and_then(|f| {
             let mut w = std::io::BufWriter::new(f);
             cases::write_pcap(&mut w, &frames)?;
