@@ -34,8 +34,12 @@ rm -f /run/dpvpn-bench/acc.sock /run/dpvpn-bench/acc2.sock /run/dpvpn-bench/up.s
 "$BIN/dpvpn" --lcores 0-1 --config configs/bench-memif.toml >"$DPVPN_LOG" 2>&1 &
 DPVPN=$!
 trap 'kill -INT $DPVPN 2>/dev/null || true; wait $DPVPN 2>/dev/null || true' EXIT
+# DPDK 22.11's memif listens in the abstract namespace by default: no socket file
+# appears; the name shows in /proc/net/unix with an @ (or as a file with
+# socket-abstract=no).
+listening() { [ -S "$1" ] || grep -q " @$1\$" /proc/net/unix; }
 for _ in $(seq 100); do
-    [ -S /run/dpvpn-bench/acc.sock ] && [ -S /run/dpvpn-bench/up.sock ] && break
+    listening /run/dpvpn-bench/acc.sock && listening /run/dpvpn-bench/up.sock && break
     kill -0 $DPVPN 2>/dev/null || { echo "loadgen-memif: dpvpn exited:" >&2; tail -20 "$DPVPN_LOG" >&2; exit 2; }
     sleep 0.1
 done
