@@ -110,6 +110,16 @@ impl AdjacencyTable {
     }
 
     /// Writer only: fill a free slot before any FIB entry points at it.
+    /// The adjacency at `index` when it is a next hop whose MAC is known — the common
+    /// case of a forwarded packet — as (port, MAC), read without decoding the others.
+    #[inline(always)]
+    pub fn resolved_next_hop(&self, index: u32) -> Option<(u16, [u8; 6])> {
+        let s = self.slots.get(index as usize)?;
+        let kind = s.kind.load(Ordering::Acquire);
+        let mac = s.mac.load(Ordering::Acquire);
+        (kind & 0xff == KIND_NEXTHOP && mac & MAC_VALID != 0).then(|| ((kind >> 8) as u16, unpack_mac(mac)))
+    }
+
     pub fn set(&self, index: u32, adj: Adjacency) {
         let s = &self.slots[index as usize];
         s.mac.store(0, Ordering::Relaxed);
@@ -155,10 +165,15 @@ mod tests {
         let (a, m) = t.get(1).unwrap();
         assert_eq!(a, Adjacency::NextHop { port: 2, next_hop: 7 });
         assert_eq!(m & MAC_VALID, 0);
+        assert_eq!(t.resolved_next_hop(1), None, "no MAC yet");
         t.set_mac(1, Some([1, 2, 3, 4, 5, 6]));
         let (_, m) = t.get(1).unwrap();
         assert_ne!(m & MAC_VALID, 0);
         assert_eq!(unpack_mac(m), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(t.resolved_next_hop(1), Some((2, [1, 2, 3, 4, 5, 6])));
+        t.set(3, Adjacency::Glean { port: 2 });
+        t.set_mac(3, Some([1, 2, 3, 4, 5, 6]));
+        assert_eq!(t.resolved_next_hop(3), None, "only next hops");
         assert!(t.get(99).is_none());
     }
 }

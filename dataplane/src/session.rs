@@ -136,6 +136,8 @@ struct Record {
     ip4: AtomicU64,
     /// port << 48 | PPPoE session id << 32 | our magic.
     link: AtomicU64,
+    /// The template right-aligned in these 32 bytes (its last byte is the record's last),
+    /// so that a worker writes it as four whole words ending at the IPv4 header.
     template: [AtomicU64; MAX_TEMPLATE / 8],
 }
 
@@ -278,9 +280,12 @@ impl SessionTable {
         let link = r.link.load(Ordering::Relaxed);
         let mut template = [0u8; MAX_TEMPLATE];
         if TEMPLATE {
+            let mut stored = [0u8; MAX_TEMPLATE];
             for (i, w) in r.template.iter().enumerate() {
-                template[i * 8..i * 8 + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+                stored[i * 8..i * 8 + 8].copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
             }
+            let tl = ((state >> TMPL_LEN_SHIFT) as u8 as usize).min(MAX_TEMPLATE);
+            template[..tl].copy_from_slice(&stored[MAX_TEMPLATE - tl..]);
         }
         Some(Session {
             kind,
@@ -295,6 +300,38 @@ impl SessionTable {
             template_len: (state >> TMPL_LEN_SHIFT) as u8,
             template,
         })
+    }
+
+    /// Reader, for downstream IPv4: (egress port, template length, MSS clamp) of a live
+    /// session with IPCP open, and its template written into `out` right-aligned (the
+    /// template is `out[MAX_TEMPLATE - len..]`): four whole-word copies, no byte loop.
+    #[inline]
+    pub fn downstream_ipv4(&self, index: u32, out: &mut [u8; MAX_TEMPLATE]) -> Option<(u16, usize, u16)> {
+        let r = self.records.get(index as usize)?;
+        let state = r.state.load(Ordering::Acquire);
+        if state & (LIVE | IPV4_OPEN) != LIVE | IPV4_OPEN {
+            return None;
+        }
+        let ip4 = r.ip4.load(Ordering::Relaxed);
+        let link = r.link.load(Ordering::Relaxed);
+        for (w, o) in r.template.iter().zip(out.chunks_exact_mut(8)) {
+            o.copy_from_slice(&w.load(Ordering::Relaxed).to_le_bytes());
+        }
+        let tl = ((state >> TMPL_LEN_SHIFT) as u8 as usize).min(MAX_TEMPLATE);
+        Some(((link >> 48) as u16, tl, ip4 as u16))
+    }
+
+    /// Reader, for upstream IPv4: the session's address and MSS clamp when it is live
+    /// with IPCP open (two loads, nothing copied).
+    #[inline]
+    pub fn upstream_ipv4(&self, index: u32) -> Option<(u32, u16)> {
+        let r = self.records.get(index as usize)?;
+        let state = r.state.load(Ordering::Acquire);
+        if state & (LIVE | IPV4_OPEN) != LIVE | IPV4_OPEN {
+            return None;
+        }
+        let ip4 = r.ip4.load(Ordering::Relaxed);
+        Some(((ip4 >> 32) as u32, ip4 as u16))
     }
 
     /// Reader: the session an upstream PPPoE session frame belongs to.
@@ -587,9 +624,12 @@ impl SessionWriter {
         }
         r.ip4.store((mru as u64) << 16, Ordering::Relaxed);
         r.link.store((p.port as u64) << 48 | (p.pppoe_id as u64) << 32 | our_magic as u64, Ordering::Relaxed);
+        let tl = p.template_len as usize;
+        let mut aligned = [0u8; MAX_TEMPLATE];
+        aligned[MAX_TEMPLATE - tl..].copy_from_slice(&p.template[..tl]);
         for (i, w) in r.template.iter().enumerate() {
             let mut b = [0u8; 8];
-            b.copy_from_slice(&p.template[i * 8..i * 8 + 8]);
+            b.copy_from_slice(&aligned[i * 8..i * 8 + 8]);
             w.store(u64::from_le_bytes(b), Ordering::Relaxed);
         }
         let state = LIVE

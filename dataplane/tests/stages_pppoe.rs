@@ -349,7 +349,8 @@ fn corpus() -> Vec<Vec<u8>> {
     ]
 }
 
-/// Run `frames` through `process_burst` in one world and `process_burst_timed` in an
+/// Run `frames` through `process_burst` with the fast paths in one world and
+/// `process_burst_timed` without them (every packet through the general code) in an
 /// identical other; both must give the same verdicts, the same bytes and the same
 /// counters. Returns the timed world's counters, for the clock checks.
 fn both_dispatches(rx: u16, frames: &[Vec<u8>]) -> dataplane::counters::WorkerCounters {
@@ -367,6 +368,7 @@ fn both_dispatches(rx: u16, frames: &[Vec<u8>]) -> dataplane::counters::WorkerCo
             let mut next = vec![Next::Drop(DropReason::Internal); pkts.len()];
             let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000, PuntLimits::default());
             ctx.now = 1;
+            ctx.fast_paths = !timed;
             if timed {
                 let mut clocks = StageClocks::default();
                 process_burst_timed(&mut ctx, rx, &mut pkts, &mut next, &mut clocks);

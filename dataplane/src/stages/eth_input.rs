@@ -27,7 +27,7 @@ pub(crate) fn eth_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, met
     // and PPPoE session frames untagged or with one 802.1Q tag on an access port. The
     // verdicts are the ones `parse_l2` below gives them; everything else (errors included)
     // takes that path.
-    if let Some(h) = pkt.data().first_chunk::<18>() {
+    if let Some(h) = pkt.data().first_chunk::<18>().filter(|_| ctx.fast_paths) {
         let dst: &[u8; 6] = h.first_chunk().unwrap_or(&[0; 6]);
         if *dst == port.mac || *dst == [0xff; 6] {
             match u16::from_be_bytes([h[12], h[13]]) {

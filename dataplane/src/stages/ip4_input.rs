@@ -99,7 +99,8 @@ pub(crate) fn ip4_input<P: Packet, const FUSE: bool>(
 ) -> Next {
     // The common header stays in registers on this path; options and errors take a
     // call of their own (merging the two paths' results would go through memory).
-    match read_header_fast(pkt.data().get(meta.l3 as usize..).unwrap_or(&[])) {
+    let fast = if ctx.fast_paths { read_header_fast(pkt.data().get(meta.l3 as usize..).unwrap_or(&[])) } else { None };
+    match fast {
         Some(h) => route::<P, FUSE>(ctx, pkt, meta, h, forwarding),
         None => ip4_input_slow::<P, FUSE>(ctx, pkt, meta, forwarding),
     }
@@ -148,6 +149,15 @@ fn route<P: Packet, const FUSE: bool>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Met
             return session_encap::session_encap(ctx, pkt, meta, index);
         }
         return goto(meta, Stage::SessionEncap { index });
+    }
+    if FUSE && ctx.fast_paths {
+        // The common case without decoding the adjacency: a next hop with its MAC.
+        if let Some((port, mac)) = tables.adjacencies.resolved_next_hop(adj_index) {
+            if let Some(v) = forward_checks(ctx, pkt, meta, &h, tables.port(port).mtu as usize, forwarding) {
+                return v;
+            }
+            return ip4_rewrite::write_ethernet(ctx, pkt, meta, port, mac);
+        }
     }
     let Some((adj, cached)) = tables.adjacencies.get(adj_index) else {
         return done(meta, Next::Drop(DropReason::AdjacencyInvalid));

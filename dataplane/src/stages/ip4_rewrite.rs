@@ -16,7 +16,7 @@ const ETH: usize = 14;
 
 /// Make the frame start with exactly one untagged Ethernet header before the L3
 /// header at `meta.l3`, and return it.
-#[inline]
+#[inline(always)]
 pub(crate) fn normalize_l2<'p, P: Packet>(pkt: &'p mut P, meta: &mut Meta) -> Option<&'p mut [u8]> {
     let l3 = meta.l3 as usize;
     if l3 > ETH {
@@ -68,5 +68,18 @@ pub(crate) fn rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, ad
         }
     };
     h[0..6].copy_from_slice(&mac);
+    done(meta, Next::Tx(port))
+}
+
+/// The Ethernet header towards a neighbour whose MAC is known, out of `port`.
+#[inline(always)]
+pub(crate) fn write_ethernet<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, port: u16, mac: [u8; 6]) -> Next {
+    let src_mac = ctx.tables.port(port).mac;
+    let Some(h) = normalize_l2(pkt, meta).and_then(|f| f.first_chunk_mut::<14>()) else {
+        return done(meta, Next::Drop(DropReason::Internal));
+    };
+    h[0..6].copy_from_slice(&mac);
+    h[6..12].copy_from_slice(&src_mac);
+    h[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     done(meta, Next::Tx(port))
 }

@@ -214,6 +214,10 @@ pub struct Ctx<'a> {
     pub ppp_control_limit: TokenBucket,
     /// TSC at the start of the current loop iteration.
     pub now: u64,
+    /// Take the stages' fast paths (fixed-offset reads of the common frame shapes). Off,
+    /// every packet takes the general code; the verdicts must be the same, which the
+    /// tests check. Always on in workers.
+    pub fast_paths: bool,
     /// The clock the sampled dispatch times stages with: the worker sets the TSC
     /// (`dpdk_binding::rdtsc`); the default counts nanoseconds (for tests and tools).
     pub clock: fn() -> u64,
@@ -250,6 +254,7 @@ impl<'a> Ctx<'a> {
             discovery_limit: bucket(limits.discovery_per_s),
             ppp_control_limit: bucket(limits.ppp_control_per_s),
             now: 0,
+            fast_paths: true,
             clock: monotonic_ns,
         }
     }

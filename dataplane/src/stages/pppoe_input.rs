@@ -32,6 +32,58 @@ fn vid(v: u16) -> Vid {
 
 #[inline]
 pub(crate) fn pppoe_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
+    if ctx.fast_paths {
+        if let Some(v) = upstream_ipv4_fast(ctx, rx_port, pkt, meta) {
+            return v;
+        }
+    }
+    pppoe_input_slow(ctx, rx_port, pkt, meta)
+}
+
+/// The common frame — a session frame (version/type 1/1, code 0) carrying PPP protocol
+/// 0x0021 uncompressed and a whole IPv4 header, of a session whose IPCP is open — read at
+/// fixed offsets, with the same checks and verdicts as the general path below. `None`
+/// sends the frame there instead (before anything is changed or counted).
+#[inline(always)]
+fn upstream_ipv4_fast<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Option<Next> {
+    let l2 = meta.l3 as usize;
+    let tables = ctx.tables;
+    let d = pkt.data();
+    let h = d.get(l2..)?.first_chunk::<8>()?;
+    if h[0] != 0x11 || h[1] != 0x00 || h[6] != 0x00 || h[7] != 0x21 {
+        return None;
+    }
+    let sid = u16::from_be_bytes([h[2], h[3]]);
+    let pppoe_len = u16::from_be_bytes([h[4], h[5]]) as usize;
+    let payload_at = l2 + PPPOE_HEADER_LEN + 2;
+    let end = l2 + PPPOE_HEADER_LEN + pppoe_len;
+    if pppoe_len < 2 + 20 || end > d.len() {
+        return None;
+    }
+    let peer = *d.get(6..12)?.first_chunk::<6>()?;
+    let src = u32::from_be_bytes(*d.get(payload_at + 12..)?.first_chunk::<4>()?);
+    let Some(index) = tables.sessions.lookup_pppoe(rx_port, vid(meta.outer_vid), vid(meta.inner_vid), peer, sid) else {
+        return Some(done(meta, Next::Drop(DropReason::PppoeNoSession)));
+    };
+    let (peer_ip, mss) = tables.sessions.upstream_ipv4(index)?;
+    let excess = d.len() - end;
+    if excess > 0 {
+        pkt.trim(excess);
+    }
+    if src != peer_ip {
+        return Some(done(meta, Next::Drop(DropReason::PppSourceSpoofed)));
+    }
+    if let Some(c) = tables.sessions.counters(ctx.worker) {
+        c.rx(index, end - payload_at);
+    }
+    ctx.counters.add(Count::PppoeDecap, 1);
+    meta.l3 = payload_at as u16;
+    meta.mss = mss;
+    Some(goto(meta, Stage::Ip4))
+}
+
+#[inline(never)]
+fn pppoe_input_slow<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mut Meta) -> Next {
     let l2 = meta.l3 as usize;
     let tables = ctx.tables;
     let (sid, pppoe_len) = {

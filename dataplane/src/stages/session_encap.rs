@@ -11,6 +11,7 @@
 use super::{done, Ctx, Meta, Next};
 use crate::counters::{Count, DropReason};
 use crate::packet::Packet;
+use crate::session::MAX_TEMPLATE;
 use crate::wire::ipv4::{IpProtocol, Ipv4Packet};
 use crate::wire::tcp::TcpPacket;
 
@@ -21,33 +22,34 @@ const LENGTH_FROM_END: usize = 4;
 #[inline]
 pub(crate) fn session_encap<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, index: u32) -> Next {
     let tables = ctx.tables;
-    let Some(s) = tables.sessions.get(index) else {
+    let mut words = [0u8; MAX_TEMPLATE];
+    let Some((port, tl, mss)) = tables.sessions.downstream_ipv4(index, &mut words) else {
         return done(meta, Next::Drop(DropReason::SessionDown));
     };
-    if !s.ipv4_open() {
-        return done(meta, Next::Drop(DropReason::SessionDown));
-    }
-    if s.mss != 0 {
-        clamp_syn(ctx, pkt, meta.l3 as usize, s.mss);
+    if mss != 0 {
+        clamp_syn(ctx, pkt, meta.l3 as usize, mss);
     }
     let l3 = meta.l3 as usize;
-    let tl = s.template_len as usize;
     let ip_len = pkt.len() - l3;
-    // Make room for exactly the template in front of the IPv4 header.
-    let ok = if l3 >= tl { pkt.adj(l3 - tl) } else { pkt.prepend(tl - l3).is_some() };
+    // Make room for exactly MAX_TEMPLATE bytes in front of the IPv4 header, write the
+    // right-aligned template as whole words, then drop what is in front of it.
+    let ok = if l3 >= MAX_TEMPLATE { pkt.adj(l3 - MAX_TEMPLATE) } else { pkt.prepend(MAX_TEMPLATE - l3).is_some() };
     if !ok || tl < LENGTH_FROM_END {
         return done(meta, Next::Drop(DropReason::Internal));
     }
-    let frame = pkt.data_mut();
-    frame[..tl].copy_from_slice(s.template());
+    let Some(front) = pkt.data_mut().first_chunk_mut::<MAX_TEMPLATE>() else {
+        return done(meta, Next::Drop(DropReason::Internal));
+    };
+    *front = words;
     let pppoe_len = (ip_len + 2) as u16;
-    frame[tl - LENGTH_FROM_END..tl - 2].copy_from_slice(&pppoe_len.to_be_bytes());
+    front[MAX_TEMPLATE - LENGTH_FROM_END..MAX_TEMPLATE - 2].copy_from_slice(&pppoe_len.to_be_bytes());
+    pkt.adj(MAX_TEMPLATE - tl);
     meta.l3 = tl as u16;
     if let Some(c) = tables.sessions.counters(ctx.worker) {
         c.tx(index, ip_len);
     }
     ctx.counters.add(Count::PppoeEncap, 1);
-    done(meta, Next::Tx(s.port))
+    done(meta, Next::Tx(port))
 }
 
 /// Clamp the MSS option of a TCP SYN in the IPv4 packet at `l3` to `mss` (RFC 6691
