@@ -24,7 +24,7 @@
 //!   while the table lives, so a group index always points at valid memory.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crate::mem::Table;
@@ -105,9 +105,22 @@ impl std::error::Error for FibError {}
 pub struct FibTable {
     tbl24: Table<AtomicU32>,
     chunks: Box<[OnceLock<Table<AtomicU32>>]>,
+    /// Routes installed, kept by the writer: a hint for workers deciding whether lookups
+    /// are worth prefetching.
+    routes: AtomicU64,
 }
 
+/// From this many routes on, workers prefetch a burst's FIB entries: a table this big
+/// no longer sits in cache.
+pub const PREFETCH_FROM_ROUTES: u64 = 65536;
+
 impl FibTable {
+    /// Routes installed (a hint, read relaxed).
+    #[inline]
+    pub fn routes_hint(&self) -> u64 {
+        self.routes.load(Ordering::Relaxed)
+    }
+
     #[inline]
     fn tbl8(&self, group: u32, i: u32) -> &AtomicU32 {
         let g = group as usize;
@@ -165,6 +178,7 @@ impl FibWriter {
         let table = Arc::new(FibTable {
             tbl24: Table::new(1 << 24, |_| AtomicU32::new(0)),
             chunks: std::iter::repeat_with(OnceLock::new).take(n_chunks).collect(),
+            routes: AtomicU64::new(0),
         });
         FibWriter {
             table,
@@ -311,13 +325,18 @@ impl FibWriter {
                 e24.store(EXT | g, Ordering::Release);
             }
         }
-        Ok(self.routes[len as usize].insert(prefix, value))
+        let old = self.routes[len as usize].insert(prefix, value);
+        if old.is_none() {
+            t.routes.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(old)
     }
 
     /// Remove a route; returns its value.
     pub fn remove(&mut self, prefix: u32, len: u8) -> Result<u32, FibError> {
         Self::check(prefix, len)?;
         let value = self.routes[len as usize].remove(&prefix).ok_or(FibError::NotFound)?;
+        self.table.routes.fetch_sub(1, Ordering::Relaxed);
         let cover = self.cover(prefix, len);
         let t = self.table.clone();
         let owned = |v: u32| v & VALID != 0 && depth_of(v) == len;
@@ -407,6 +426,20 @@ mod tests {
             .max_by_key(|&&(_, l, _)| l)
             .map(|&(_, _, v)| v)
             .unwrap_or(NO_ROUTE)
+    }
+
+    #[test]
+    fn the_route_count_hint_follows_inserts_replacements_and_removals() {
+        let mut f = fib(16);
+        let t = f.table();
+        f.insert(0x0a00_0000, 8, 1).unwrap();
+        f.insert(0x0a01_0200, 24, 2).unwrap();
+        f.insert(0x0a01_0203, 32, 3).unwrap();
+        f.insert(0x0a01_0200, 24, 4).unwrap(); // replaces
+        assert_eq!(t.routes_hint(), 3);
+        f.remove(0x0a01_0203, 32).unwrap();
+        assert!(f.remove(0x0a01_0203, 32).is_err());
+        assert_eq!(t.routes_hint(), 2);
     }
 
     #[test]

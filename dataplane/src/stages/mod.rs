@@ -32,6 +32,7 @@ pub mod session_encap;
 
 use crate::counters::{Clock, Count, DropReason, StageClocks, WorkerCounters};
 use crate::packet::Packet;
+use crate::fib::PREFETCH_FROM_ROUTES;
 use crate::session::PREFETCH_FROM_SESSIONS;
 use crate::tables::{PortRole, Tables};
 
@@ -344,7 +345,9 @@ fn run_burst<P: Packet, const TIMED: bool>(
     // pass over the burst.
     let mut todo = 0u16;
 
-    if !from_kernel && ctx.tables.sessions.live_hint() >= PREFETCH_FROM_SESSIONS {
+    if !from_kernel
+        && (ctx.tables.sessions.live_hint() >= PREFETCH_FROM_SESSIONS || ctx.tables.fib.routes_hint() >= PREFETCH_FROM_ROUTES)
+    {
         let t0 = if TIMED { (ctx.clock)() } else { 0 };
         prefetch_sessions(ctx, rx_port, pkts);
         if TIMED {
@@ -466,7 +469,8 @@ fn run_burst<P: Packet, const TIMED: bool>(
     }
 }
 
-/// With big session tables every packet's lookups miss the cache, one after the other.
+/// With big session tables (or a big FIB) every packet's lookups miss the cache, one
+/// after the other.
 /// Two passes ahead of the stages overlap those misses across the burst: the first asks
 /// for each packet's first table line (the PPPoE index slot of an upstream frame, the
 /// tbl24 entry of an IPv4 destination), the second looks up what those lines say and
