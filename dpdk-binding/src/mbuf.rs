@@ -317,6 +317,20 @@ impl MbufBurst {
         // SAFETY: p was owned by the burst and has left it.
         unsafe { Mbuf::from_slot(p) }
     }
+    /// Move every mbuf to the end of `dst`, in order, when it has room for all of them
+    /// (true; this burst is then empty); otherwise leave both as they are (false).
+    #[inline]
+    pub fn move_all_into(&mut self, dst: &mut MbufBurst) -> bool {
+        let n = self.len;
+        if dst.len + n > BURST_MAX {
+            return false;
+        }
+        dst.bufs[dst.len..dst.len + n].copy_from_slice(&self.bufs[..n]);
+        dst.len += n;
+        self.len = 0;
+        true
+    }
+
     /// Hand every mbuf to `f`, in order; the burst is empty afterwards (if `f` panics,
     /// the mbufs not yet handed out are leaked, never freed twice).
     #[inline]
