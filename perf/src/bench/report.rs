@@ -107,7 +107,7 @@ fn esc(s: &str) -> String {
 
 /// A horizontal bar per case: the ratio dpvpn/testpmd, with its target as a tick.
 pub fn svg(rows: &[CaseResult], title: &str) -> String {
-    let (left, width, bar, gap) = (230.0, 420.0, 22.0, 10.0);
+    let (left, width, bar, gap) = (300.0, 420.0, 22.0, 10.0);
     let top = 50.0;
     let height = top + rows.len() as f64 * (bar + gap) + 40.0;
     let max = rows.iter().map(|r| r.ratio).fold(1.0f64, f64::max).ceil();
