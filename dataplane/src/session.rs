@@ -533,7 +533,6 @@ pub struct SessionWriter {
     /// Where each live session sits in the index, to remove it.
     index_slot: Vec<u32>,
     generation: Vec<u32>,
-    live: usize,
     qsbr: Arc<Qsbr>,
 }
 
@@ -564,7 +563,6 @@ impl SessionWriter {
             reusable: vec![false; index_slots],
             index_slot: vec![NO_SLOT; capacity],
             generation: vec![0; capacity],
-            live: 0,
             qsbr,
         }
     }
@@ -573,13 +571,13 @@ impl SessionWriter {
         self.table.clone()
     }
 
-    /// Live sessions.
+    /// Live sessions (the table's count, which only this writer changes).
     pub fn len(&self) -> usize {
-        self.live
+        self.table.live_hint() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.live == 0
+        self.len() == 0
     }
 
     /// Slots neither live nor waiting for a grace period.
@@ -642,8 +640,7 @@ impl SessionWriter {
         s.mac_id.store(mac_id, Ordering::Relaxed);
         s.link.store(link | index as u64, Ordering::Release);
         self.index_slot[index as usize] = slot;
-        self.live += 1;
-        t.live.store(self.live as u64, Ordering::Relaxed);
+        t.live.store(t.live.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
         Ok((index, gen))
     }
 
@@ -699,8 +696,8 @@ impl SessionWriter {
         if slot != NO_SLOT {
             self.table.pppoe.slots[slot as usize].link.store(TOMBSTONE, Ordering::Release);
         }
-        self.live -= 1;
-        self.table.live.store(self.live as u64, Ordering::Relaxed);
+        let live = &self.table.live;
+        live.store(live.load(Ordering::Relaxed) - 1, Ordering::Relaxed);
         let token = self.qsbr.start();
         self.deferred.defer(token, Reclaim::Session(index));
         if slot != NO_SLOT {

@@ -181,44 +181,37 @@ pub fn run(cfg: WorkerConfig) -> i32 {
             let t_tx = if timed { rdtsc() } else { 0 };
             // The common burst: every packet to one port. Its pointers move into that
             // port's TX buffer in one copy, without a verdict per packet.
-            if let Next::Tx(p0) = next[0] {
-                if next[1..n].iter().all(|v| *v == Next::Tx(p0)) && tx.take_all(p0, &mut rx, &counters) {
-                    if timed {
-                        clocks.add(Clock::Tx, rdtsc().wrapping_sub(t_tx), n as u64);
-                        if clocks.total_cycles() < max_sample_cycles {
-                            counters.add_clocks(&clocks);
-                        } else {
-                            counters.add(Count::SampledBurstsDiscarded, 1);
-                        }
-                    }
-                    continue;
-                }
-            }
-            let mut i = 0;
-            rx.drain_into(|mut m| {
-                match next[i] {
-                    Next::Tx(p) => tx.push(p, m, &counters),
-                    Next::Punt(info) => match m.prepend(PUNT_HEADER_LEN as u16) {
-                        Some(h) => {
-                            info.write(h);
-                            if let Err(m) = punt.push(m) {
+            let one_port = match next[0] {
+                Next::Tx(p0) => next[1..n].iter().all(|v| *v == Next::Tx(p0)) && tx.take_all(p0, &mut rx, &counters),
+                _ => false,
+            };
+            if !one_port {
+                let mut i = 0;
+                rx.drain_into(|mut m| {
+                    match next[i] {
+                        Next::Tx(p) => tx.push(p, m, &counters),
+                        Next::Punt(info) => match m.prepend(PUNT_HEADER_LEN as u16) {
+                            Some(h) => {
+                                info.write(h);
+                                if let Err(m) = punt.push(m) {
+                                    drop(m);
+                                    counters.count_drop(DropReason::PuntRingFull);
+                                }
+                            }
+                            None => {
+                                counters.count_drop(DropReason::Internal);
+                                let _ = freed.push(m);
+                            }
+                        },
+                        Next::Drop(_) => {
+                            if let Err(m) = freed.push(m) {
                                 drop(m);
-                                counters.count_drop(DropReason::PuntRingFull);
                             }
                         }
-                        None => {
-                            counters.count_drop(DropReason::Internal);
-                            let _ = freed.push(m);
-                        }
-                    },
-                    Next::Drop(_) => {
-                        if let Err(m) = freed.push(m) {
-                            drop(m);
-                        }
                     }
-                }
-                i += 1;
-            });
+                    i += 1;
+                });
+            }
             if !punt.is_empty() {
                 let want = punt.len();
                 let sent = cfg.punt.enqueue_burst(&mut punt);

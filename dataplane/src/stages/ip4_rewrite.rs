@@ -48,14 +48,6 @@ pub(crate) fn rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, ad
         Adjacency::NextHop { port, next_hop } => (port, next_hop),
         _ => return done(meta, Next::Drop(DropReason::AdjacencyInvalid)),
     };
-    // The frame is normalised before the neighbour lookup: a punted packet goes to the
-    // control core with its Ethernet header in place, ready to be sent on once resolved.
-    let src_mac = tables.port(port).mac;
-    let Some(h) = normalize_l2(pkt, meta).and_then(|f| f.first_chunk_mut::<14>()) else {
-        return done(meta, Next::Drop(DropReason::Internal));
-    };
-    h[6..12].copy_from_slice(&src_mac);
-    h[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
     let mac = if cached & MAC_VALID != 0 {
         unpack_mac(cached)
     } else {
@@ -63,12 +55,19 @@ pub(crate) fn rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, ad
             Lookup::Resolved(mac) => mac,
             Lookup::Incomplete => return done(meta, Next::Drop(DropReason::NeighbourMiss)),
             Lookup::Miss => {
+                // The control core resolves and sends it on: its Ethernet header goes
+                // with it, ready but for the destination.
+                let src_mac = tables.port(port).mac;
+                let Some(h) = normalize_l2(pkt, meta).and_then(|f| f.first_chunk_mut::<14>()) else {
+                    return done(meta, Next::Drop(DropReason::Internal));
+                };
+                h[6..12].copy_from_slice(&src_mac);
+                h[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
                 return done(meta, Next::Punt(Punt { reason: PuntReason::Resolve, port, arg: nh }));
             }
         }
     };
-    h[0..6].copy_from_slice(&mac);
-    done(meta, Next::Tx(port))
+    write_ethernet(ctx, pkt, meta, port, mac)
 }
 
 /// The Ethernet header towards a neighbour whose MAC is known, out of `port`.

@@ -299,8 +299,9 @@ pub fn process_burst_timed<P: Packet>(
 /// One burst in this many is dispatched by [`process_burst_timed`].
 pub const CLOCK_SAMPLE_EVERY: u32 = 128;
 
-/// A stage's pass over the burst, timed when `TIMED`: runs `body` on every packet whose
-/// stage `is` says is its own.
+/// A stage's pass over the burst, timed when `TIMED`: `body` gets every packet still in
+/// a stage and the stage, and returns the verdict of those that are its own (`None`
+/// for the others).
 #[inline(always)]
 fn pass<P: Packet, const TIMED: bool>(
     ctx: &mut Ctx,
@@ -310,14 +311,17 @@ fn pass<P: Packet, const TIMED: bool>(
     meta: &mut [Meta],
     next: &mut [Next],
     todo: &mut u16,
-    is: impl Fn(Stage) -> bool,
-    mut body: impl FnMut(&mut Ctx, &mut P, &mut Meta) -> Next,
+    mut body: impl FnMut(&mut Ctx, &mut P, &mut Meta, Stage) -> Option<Next>,
 ) {
     let t0 = if TIMED { (ctx.clock)() } else { 0 };
     let mut k = 0u64;
     for i in 0..pkts.len() {
-        if is(meta[i].stage) {
-            next[i] = body(ctx, &mut pkts[i], &mut meta[i]);
+        let stage = meta[i].stage;
+        if stage == Stage::Done {
+            continue;
+        }
+        if let Some(v) = body(ctx, &mut pkts[i], &mut meta[i], stage) {
+            next[i] = v;
             *todo |= meta[i].stage.bit();
             k += 1;
         }
@@ -382,72 +386,42 @@ fn run_burst<P: Packet, const TIMED: bool>(
     ctx.counters.add(Count::RxBytes, bytes);
 
     if TIMED && todo & Stage::PPPOE != 0 {
-        pass::<P, TIMED>(ctx, clocks, Clock::PppoeInput, pkts, meta, next, &mut todo, |s| s == Stage::Pppoe, |c, p, m| {
-            pppoe_input::pppoe_input(c, rx_port, p, m)
+        pass::<P, TIMED>(ctx, clocks, Clock::PppoeInput, pkts, meta, next, &mut todo, |c, p, m, s| {
+            (s == Stage::Pppoe).then(|| pppoe_input::pppoe_input(c, rx_port, p, m))
         });
     }
     if todo & Stage::ARP != 0 {
-        pass::<P, TIMED>(ctx, clocks, Clock::ArpInput, pkts, meta, next, &mut todo, |s| s == Stage::Arp, |c, p, m| {
-            arp_input::arp_input(c, rx_port, p, m)
+        pass::<P, TIMED>(ctx, clocks, Clock::ArpInput, pkts, meta, next, &mut todo, |c, p, m, s| {
+            (s == Stage::Arp).then(|| arp_input::arp_input(c, rx_port, p, m))
         });
     }
     if TIMED && todo & Stage::IP4 != 0 {
-        pass::<P, TIMED>(ctx, clocks, Clock::Ip4Input, pkts, meta, next, &mut todo, |s| s == Stage::Ip4, |c, p, m| {
-            ip4_input::ip4_input::<P, false>(c, rx_port, p, m, forwarding)
+        pass::<P, TIMED>(ctx, clocks, Clock::Ip4Input, pkts, meta, next, &mut todo, |c, p, m, s| {
+            (s == Stage::Ip4).then(|| ip4_input::ip4_input::<P, false>(c, rx_port, p, m, forwarding))
         });
     }
     if todo & Stage::ICMP_ERROR != 0 {
-        pass::<P, TIMED>(
-            ctx,
-            clocks,
-            Clock::IcmpError,
-            pkts,
-            meta,
-            next,
-            &mut todo,
-            |s| matches!(s, Stage::IcmpError { .. }),
-            |c, p, m| match m.stage {
-                Stage::IcmpError { kind } => icmp_error::icmp_error(c, rx_port, p, m, kind),
-                _ => unreachable_verdict(m),
-            },
-        );
+        pass::<P, TIMED>(ctx, clocks, Clock::IcmpError, pkts, meta, next, &mut todo, |c, p, m, s| match s {
+            Stage::IcmpError { kind } => Some(icmp_error::icmp_error(c, rx_port, p, m, kind)),
+            _ => None,
+        });
     }
     if todo & Stage::LOCAL != 0 {
-        pass::<P, TIMED>(ctx, clocks, Clock::ToKernel, pkts, meta, next, &mut todo, |s| s == Stage::Local, |c, p, m| {
-            exception::to_kernel(c, p, m)
+        pass::<P, TIMED>(ctx, clocks, Clock::ToKernel, pkts, meta, next, &mut todo, |c, p, m, s| {
+            (s == Stage::Local).then(|| exception::to_kernel(c, p, m))
         });
     }
     if todo & Stage::REWRITE != 0 {
-        pass::<P, TIMED>(
-            ctx,
-            clocks,
-            Clock::Ip4Rewrite,
-            pkts,
-            meta,
-            next,
-            &mut todo,
-            |s| matches!(s, Stage::Rewrite { .. }),
-            |c, p, m| match m.stage {
-                Stage::Rewrite { adj, dst } => ip4_rewrite::ip4_rewrite(c, p, m, adj, dst),
-                _ => unreachable_verdict(m),
-            },
-        );
+        pass::<P, TIMED>(ctx, clocks, Clock::Ip4Rewrite, pkts, meta, next, &mut todo, |c, p, m, s| match s {
+            Stage::Rewrite { adj, dst } => Some(ip4_rewrite::ip4_rewrite(c, p, m, adj, dst)),
+            _ => None,
+        });
     }
     if todo & Stage::SESSION_ENCAP != 0 {
-        pass::<P, TIMED>(
-            ctx,
-            clocks,
-            Clock::SessionEncap,
-            pkts,
-            meta,
-            next,
-            &mut todo,
-            |s| matches!(s, Stage::SessionEncap { .. }),
-            |c, p, m| match m.stage {
-                Stage::SessionEncap { index } => session_encap::session_encap(c, p, m, index),
-                _ => unreachable_verdict(m),
-            },
-        );
+        pass::<P, TIMED>(ctx, clocks, Clock::SessionEncap, pkts, meta, next, &mut todo, |c, p, m, s| match s {
+            Stage::SessionEncap { index } => Some(session_encap::session_encap(c, p, m, index)),
+            _ => None,
+        });
     }
     let (mut punted, mut dropped) = (0u64, false);
     for v in next.iter() {
@@ -515,11 +489,6 @@ fn prefetch_sessions<P: Packet>(ctx: &Ctx, rx_port: u16, pkts: &[P]) {
     }
 }
 
-/// A pass met a packet of another stage (it cannot: `is` chose it): drop it, counted.
-#[cold]
-fn unreachable_verdict(m: &mut Meta) -> Next {
-    done(m, Next::Drop(DropReason::Internal))
-}
 
 /// Move a packet on to `stage`; its verdict comes from a later stage.
 #[inline]

@@ -799,6 +799,22 @@ impl Traffic {
 
 #[cfg(test)]
 mod tests {
+    /// A reordering network: frames held back are released 6 frames later; `f` is held
+    /// back when `hold`, else delivered at once, ahead of those released now.
+    fn hold_back(held: &mut Vec<(u32, Vec<u8>)>, f: &[u8], hold: bool) -> Vec<Vec<u8>> {
+        for h in held.iter_mut() {
+            h.0 -= 1;
+        }
+        let mut out: Vec<Vec<u8>> = held.iter().filter(|h| h.0 == 0).map(|h| h.1.clone()).collect();
+        held.retain(|h| h.0 > 0);
+        if hold {
+            held.push((6, f.to_vec()));
+        } else {
+            out.insert(0, f.to_vec());
+        }
+        out
+    }
+
     use super::*;
     use crate::loadgen::baseline::{Fabricated, BASELINE_AC_MAC};
     use crate::loadgen::emulator::session_mac;
@@ -1021,19 +1037,10 @@ mod tests {
             }
             // Downstream: every 50th probe of a flow held back behind the next 6 probes
             // (more than the 4 flows: its own flow's next one overtakes it).
-            let mut out = Vec::new();
-            for h in held.iter_mut() {
-                h.0 -= 1;
-            }
-            out.extend(held.iter().filter(|h| h.0 == 0).map(|h| h.1.clone()));
-            held.retain(|h| h.0 > 0);
             if seq % 50 == 5 {
                 holds += 1;
-                held.push((6, f.to_vec()));
-            } else {
-                out.insert(0, f.to_vec());
             }
-            out
+            hold_back(&mut held, f, seq % 50 == 5)
         });
         let u = &r.upstream;
         assert!(dropped > 0 && doubled > 0);
@@ -1174,18 +1181,10 @@ mod tests {
             // (more than the 4 flows: its own flow's next one overtakes it); and every
             // frame goes once more PPPoE-framed, as dpvpn would send it, which is no
             // probe on the baseline's access port.
-            let mut out = vec![];
-            for h in held.iter_mut() {
-                h.0 -= 1;
-            }
-            out.extend(held.iter().filter(|h| h.0 == 0).map(|h| h.1.clone()));
-            held.retain(|h| h.0 > 0);
             if seq % 20 == 9 {
                 held_back += 1;
-                held.push((6, f.to_vec()));
-            } else {
-                out.insert(0, f.to_vec());
             }
+            let mut out = hold_back(&mut held, f, seq % 20 == 9);
             out.push(pppoe(session_mac(0), AC_MAC, 1, &f[14..]));
             out
         });
