@@ -34,7 +34,9 @@ use dpdk_binding::{Eal, Mbuf, MbufBurst, Mempool, Port, PortConfig as DpdkPortCo
 use crate::aaa::{LocalBackend, UsersTable};
 use crate::arp::{Action, ArpConfig, ArpInfo, NeighbourManager};
 use crate::pool::Pools;
-use crate::pppoe::bras::{Bras, DataPlane, Which};
+use crate::access::{Access, PuntOutcome};
+use crate::pppoe::bras::Bras;
+use crate::subscribers::{CarrierRef, DataPlane, SubscriberManager, Which};
 use crate::config::{Config, PortRole as CfgRole};
 use crate::lcores::LcoreMap;
 use crate::mgmt;
@@ -95,8 +97,9 @@ pub struct Runtime {
     started: Instant,
     port_by_name: HashMap<String, u16>,
     control_stats: ControlStats,
-    /// The PPPoE access concentrator, when `[pppoe]` is configured.
-    bras: Option<Bras>,
+    /// The subscriber manager (PPP links, AAA, pools) and its carriers, when a carrier is
+    /// configured.
+    access: Option<Access>,
 }
 
 #[derive(Default)]
@@ -322,7 +325,7 @@ impl Runtime {
             router_id,
         });
 
-        let bras = match (&config.pppoe, users) {
+        let access = match (&config.pppoe, users) {
             (Some(pc), Some(users)) => {
                 let pools = Pools::new(&config.pools).map_err(|e| StartError(format!("pools: {e}")))?;
                 let access: Vec<(u16, [u8; 6], u16)> = ports
@@ -333,23 +336,31 @@ impl Runtime {
                         (p.port.id(), e.mac, e.mtu)
                     })
                     .collect();
-                let b = Bras::new(
-                    pc.clone(),
+                let seed = os_random_seed().map_err(err("cannot read random bytes for PPPoE cookies and CHAP"))?;
+                let profiles = crate::profiles::from_config(&config);
+                let mut subs = SubscriberManager::new(
+                    profiles,
                     Box::new(LocalBackend::new(users)),
                     pools,
-                    &access,
-                    config.dataplane.max_sessions as usize,
-                    os_random_seed().map_err(err("cannot read random bytes for PPPoE cookies and CHAP"))?,
-                )
-                .map_err(|e| StartError(format!("pppoe: {e}")))?;
+                    crate::profiles::max_pending(&config),
+                    seed,
+                );
+                let profile = subs
+                    .profile_id(crate::profiles::pppoe_profile(pc))
+                    .ok_or_else(|| StartError("pppoe: its link profile is missing".into()))?;
+                let mut random = subs.fork_random();
+                let b = Bras::new(pc.clone(), profile, &access, config.dataplane.max_sessions as usize, &mut random)
+                    .map_err(|e| StartError(format!("pppoe: {e}")))?;
+                let p = subs.profile(profile);
                 eprintln!(
-                    "dpvpn: PPPoE access concentrator {:?} on {} access port(s); auth {:?}; pools {}",
+                    "dpvpn: PPPoE access concentrator {:?} on {} access port(s); link profile {:?}: auth {:?}; pools {}",
                     pc.ac_name,
                     access.len(),
-                    pc.auth,
+                    p.name,
+                    p.link.auth.iter().map(|m| m.name()).collect::<Vec<_>>(),
                     config.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
                 );
-                Some(b)
+                Some(Access::new(subs, Some(b)))
             }
             _ => None,
         };
@@ -373,7 +384,7 @@ impl Runtime {
             started: Instant::now(),
             port_by_name,
             control_stats: ControlStats::default(),
-            bras,
+            access,
             eal: Some(eal),
         };
         rt.launch_workers()?;
@@ -474,8 +485,8 @@ impl Runtime {
                 }
             }
             let now = self.now_ms();
-            if self.bras.is_some() {
-                busy |= self.poll_bras(now);
+            if self.access.is_some() {
+                busy |= self.poll_access(now);
             }
             if now >= last_timer + 10 {
                 last_timer = now;
@@ -519,37 +530,36 @@ impl Runtime {
                 self.apply(actions);
             }
             PuntReason::PppoeDiscovery | PuntReason::PppControl => {
-                let Some(bras) = self.bras.as_mut() else {
+                let Some(access) = self.access.as_mut() else {
                     // PPPoE on an access port of a dpvpn without [pppoe].
                     self.control_stats.pppoe_unhandled += 1;
                     return;
                 };
                 let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
-                if punt.reason == PuntReason::PppoeDiscovery {
-                    bras.handle_discovery(now, punt.port, m.data(), &mut dp);
-                } else {
-                    bras.handle_ppp(now, punt.arg, m.data(), &mut dp);
+                match access.handle_punt(now, &punt, m.data(), &mut dp) {
+                    PuntOutcome::Handled => {}
+                    PuntOutcome::Unhandled => self.control_stats.pppoe_unhandled += 1,
+                    PuntOutcome::Stale => self.control_stats.bad_punts += 1,
                 }
             }
         }
     }
 
-    /// Timers and AAA answers of the session manager, and the frames it wants sent.
-    /// True when it did anything.
-    fn poll_bras(&mut self, now: u64) -> bool {
-        let Some(bras) = self.bras.as_mut() else { return false };
+    /// Timers and AAA answers of the subscriber manager and its carriers, and the frames
+    /// they want sent. True when it did anything.
+    fn poll_access(&mut self, now: u64) -> bool {
+        let Some(access) = self.access.as_mut() else { return false };
         let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
-        bras.poll(now, &mut dp);
-        let mut busy = false;
+        access.poll(now, &mut dp);
         let mut frames = Vec::new();
-        while let Some(f) = bras.poll_transmit() {
+        while let Some(f) = access.poll_transmit() {
             frames.push(f);
         }
-        while let Some(line) = bras.poll_log() {
+        while let Some(line) = access.poll_log() {
             eprintln!("dpvpn: {line}");
         }
+        let busy = !frames.is_empty();
         for (port, f) in frames {
-            busy = true;
             self.send_bytes(port, &f);
         }
         busy
@@ -651,7 +661,7 @@ impl Runtime {
                 Ok(()) => Response::Ok,
                 Err(message) => Response::Error { message },
             },
-            Request::ShowSessions => match &self.bras {
+            Request::ShowSessions => match self.access.as_ref().map(|a| &a.subscribers) {
                 Some(b) => {
                     let now = self.now_ms();
                     Response::Sessions { sessions: b.sessions(now).iter().map(|s| self.session_view(s)).collect() }
@@ -660,7 +670,7 @@ impl Runtime {
             },
             Request::ShowSession { which } => {
                 let now = self.now_ms();
-                match &self.bras {
+                match self.access.as_ref().map(|a| &a.subscribers) {
                     Some(b) => match b.session(now, &parse_which(&which)) {
                         Some(s) => Response::Sessions { sessions: vec![self.session_view(&s)] },
                         None => Response::Error { message: format!("no session {which:?}") },
@@ -670,7 +680,7 @@ impl Runtime {
             }
             Request::SessionDisconnect { which } => {
                 let now = self.now_ms();
-                let Some(b) = self.bras.as_mut() else {
+                let Some(b) = self.access.as_mut().map(|a| &mut a.subscribers) else {
                     return Response::Error { message: "PPPoE is not configured ([pppoe])".into() };
                 };
                 let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
@@ -685,16 +695,17 @@ impl Runtime {
         }
     }
 
-    fn session_view(&self, s: &crate::pppoe::bras::SessionInfo) -> mgmt::SessionView {
+    fn session_view(&self, s: &crate::subscribers::SessionInfo) -> mgmt::SessionView {
         let t = self.sessions.table().traffic(s.index);
+        let CarrierRef::Pppoe(key) = s.carrier;
         mgmt::SessionView {
             index: s.index,
             username: s.username.clone(),
-            mac: fmt_mac(s.key.mac),
-            port: self.port_name(s.key.port),
-            outer_vlan: s.key.outer_vlan,
-            inner_vlan: s.key.inner_vlan,
-            pppoe_session_id: s.key.session_id,
+            mac: fmt_mac(key.mac),
+            port: self.port_name(key.port),
+            outer_vlan: key.outer_vlan,
+            inner_vlan: key.inner_vlan,
+            pppoe_session_id: key.session_id,
             state: s.phase.name().into(),
             address: s.address.map(|a| a.to_string()),
             auth: s.auth.map(|m| m.name().to_string()),
@@ -836,21 +847,32 @@ impl Runtime {
         ] {
             totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
         }
-        if let Some(b) = &self.bras {
+        if let Some(m) = self.access.as_ref().map(|a| &a.subscribers) {
+            let s = m.stats();
+            for (name, value) in [
+                ("subscriber_sessions_started", s.sessions_started),
+                ("subscriber_sessions_up", s.sessions_up),
+                ("subscriber_sessions_ended", s.sessions_ended),
+                ("subscriber_auth_accepted", s.auth_accepted),
+                ("subscriber_auth_rejected", s.auth_rejected),
+                ("subscriber_pool_exhausted", s.pool_exhausted),
+                ("subscriber_keepalive_failures", s.keepalive_failures),
+                ("subscriber_session_timeouts", s.session_timeouts),
+                ("subscriber_idle_timeouts", s.idle_timeouts),
+                ("subscriber_protocol_rejects_sent", s.protocol_rejects_sent),
+                ("subscriber_frames_dropped", s.frames_dropped),
+                ("subscriber_refused_busy", s.refused_busy),
+                ("subscriber_table_errors", s.table_errors),
+            ] {
+                totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
+            }
+        }
+        if let Some(b) = self.access.as_ref().and_then(|a| a.pppoe.as_ref()) {
             let s = b.stats();
             for (name, value) in [
-                ("pppoe_sessions_started", s.sessions_started),
-                ("pppoe_sessions_up", s.sessions_up),
-                ("pppoe_sessions_ended", s.sessions_ended),
-                ("pppoe_auth_accepted", s.auth_accepted),
-                ("pppoe_auth_rejected", s.auth_rejected),
-                ("pppoe_pool_exhausted", s.pool_exhausted),
-                ("pppoe_keepalive_failures", s.keepalive_failures),
                 ("pppoe_padt_received", s.padt_received),
-                ("pppoe_protocol_rejects_sent", s.protocol_rejects_sent),
                 ("pppoe_frames_dropped", s.frames_dropped),
-                ("pppoe_refused_busy", s.refused_busy),
-                ("pppoe_table_errors", s.table_errors),
+                ("pppoe_refused", s.refused),
             ] {
                 totals.push(mgmt::CounterView { name: name.into(), kind: "count".into(), value });
             }
@@ -915,9 +937,9 @@ impl Runtime {
             ("sessions_table".into(), self.sessions.len() as u64),
         ]
         .into_iter()
-        .chain(self.bras.iter().flat_map(|b| {
+        .chain(self.access.iter().map(|a| &a.subscribers).flat_map(|b| {
             let mut g: Vec<(String, u64)> =
-                b.phase_counts().iter().map(|(p, n)| (format!("pppoe_sessions_{}", p.name()), *n as u64)).collect();
+                b.phase_counts().iter().map(|(p, n)| (format!("subscriber_sessions_{}", p.name()), *n as u64)).collect();
             for p in b.pools().stats() {
                 g.push((format!("pool_{}_used", p.name), p.used as u64));
                 g.push((format!("pool_{}_free", p.name), p.free as u64));
@@ -948,23 +970,17 @@ impl Runtime {
 
     /// Stop workers, print final counters, release ports and the EAL.
     pub fn shutdown(mut self) {
-        if let Some(mut bras) = self.bras.take() {
+        let now = self.now_ms();
+        if let Some(access) = self.access.as_mut() {
             // Every subscriber learns it is over (PADT) while the workers still send.
-            let now = self.now_ms();
-            let n = bras.len();
+            let n = access.subscribers.len();
             let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
-            bras.shutdown(now, &mut dp);
-            while let Some((port, f)) = bras.poll_transmit() {
-                self.send_bytes(port, &f);
-            }
-            while let Some(line) = bras.poll_log() {
-                eprintln!("dpvpn: {line}");
-            }
+            access.shutdown(now, &mut dp);
+            self.poll_access(now);
             if n > 0 {
-                eprintln!("dpvpn: {n} PPPoE session(s) ended with PADT");
+                eprintln!("dpvpn: {n} subscriber session(s) ended");
                 std::thread::sleep(Duration::from_millis(100));
             }
-            self.bras = Some(bras);
         }
         self.stop_workers.store(true, Ordering::Relaxed);
         if let Some(eal) = &self.eal {

@@ -56,7 +56,7 @@ fn rp_pppoe_discovery_finds_the_access_concentrator() {
     assert!(out.contains("Access-Concentrator: dpvpn-lab"), "{out}");
     assert!(out.contains("Got a cookie"), "{out}");
     // A PADO is all it asks for: no session exists.
-    assert!(d.total("pppoe_sessions_started") == 0);
+    assert!(d.total("subscriber_sessions_started") == 0);
     drop(d);
 }
 
@@ -96,7 +96,7 @@ fn a_scapy_client_dials_in_with_chap_and_pap_passes_traffic_and_hangs_up() {
     assert_eq!(step(&r, "ping")["received"], 3);
     // Everything given back once the sessions ended.
     let t0 = Instant::now();
-    while d.total("pppoe_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
+    while d.total("subscriber_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(200));
     }
     let sessions = d.ctl(&["--json", "show", "sessions"]);
@@ -117,7 +117,7 @@ fn a_wrong_password_is_refused_and_a_retry_works() {
     assert_eq!(r["refused"], true);
     assert_eq!(step(&r, "refused")["terminate"], true, "LCP Terminate-Request after the CHAP Failure");
     assert_eq!(step(&r, "refused")["padt"], true);
-    assert_eq!(d.total("pppoe_auth_rejected"), 1);
+    assert_eq!(d.total("subscriber_auth_rejected"), 1);
     let (ok2, r) = dial(&["user7@lab", "lab", "--ping", "198.51.100.2"]);
     assert!(ok2, "{r}");
     assert_eq!(step(&r, "ping")["received"], 3);
@@ -312,10 +312,10 @@ fn kernel_hosts_ping_and_run_iperf3_through_an_emulated_subscriber() {
     let r: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
     assert_eq!(r["sessions_established"], 1, "{r}");
     let t0 = Instant::now();
-    while d.total("pppoe_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
+    while d.total("subscriber_sessions_ended") < 1 && t0.elapsed() < Duration::from_secs(10) {
         std::thread::sleep(Duration::from_millis(200));
     }
-    assert_eq!(d.total("pppoe_sessions_ended"), 1);
+    assert_eq!(d.total("subscriber_sessions_ended"), 1);
     d.stop();
 }
 
@@ -354,10 +354,10 @@ fn a_thousand_sessions_come_up_pass_traffic_and_leave_nothing_behind() {
     }
     let m = metrics();
     for phase in ["lcp", "auth", "ipcp", "up", "terminating"] {
-        assert_eq!(gauge(&m, &format!("dpvpn_pppoe_sessions_{phase}")), 0, "{phase}");
+        assert_eq!(gauge(&m, &format!("dpvpn_subscriber_sessions_{phase}")), 0, "{phase}");
     }
-    assert_eq!(d.total("pppoe_sessions_up"), 1000);
-    assert_eq!(d.total("pppoe_sessions_ended"), 1000);
+    assert_eq!(d.total("subscriber_sessions_up"), 1000);
+    assert_eq!(d.total("subscriber_sessions_ended"), 1000);
     let routes = d.ctl(&["--json", "show", "routes"]);
     let v: serde_json::Value = serde_json::from_slice(&routes.stdout).unwrap();
     assert!(v["routes"].as_array().unwrap().iter().all(|r| r["source"] != "subscriber"), "subscriber routes left: {v}");

@@ -5,7 +5,7 @@
 mod bras_harness;
 
 use bras_harness::*;
-use controlplane::pppoe::bras::Bras;
+use controlplane::subscribers::SubscriberManager;
 use controlplane::pppoe::discovery::Vlans;
 
 mod heap {
@@ -59,9 +59,9 @@ fn memory_per_established_session() {
     );
     eprintln!(
         "session record {} B, timer entries {}, discovery {:?}",
-        Bras::session_record_bytes(),
-        lab.bras.timer_entries(),
-        lab.bras.discovery().footprint()
+        SubscriberManager::session_record_bytes(),
+        lab.manager().timer_entries(),
+        lab.bras().discovery().footprint()
     );
     for s in lab.subs.iter_mut() {
         s.send_padt(lab.now);

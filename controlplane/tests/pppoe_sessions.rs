@@ -11,7 +11,8 @@ mod bras_harness;
 use std::net::Ipv4Addr;
 
 use bras_harness::*;
-use controlplane::pppoe::bras::{DataPlane, Phase, Which};
+use controlplane::ppp::link::Phase;
+use controlplane::subscribers::Which;
 use controlplane::pppoe::discovery::Vlans;
 use controlplane::pppoe::subscriber::{SubscriberEvent, SubscriberPhase};
 use dataplane::counters::DropReason;
@@ -45,7 +46,7 @@ fn subscribers_dial_in_pass_traffic_both_ways_and_hang_up() {
     sorted.sort();
     sorted.dedup();
     assert_eq!(sorted.len(), addrs.len(), "distinct addresses");
-    assert_eq!(lab.bras.phase_counts()[3], (Phase::Up, 61));
+    assert_eq!(lab.manager().phase_counts()[3], (Phase::Up, 61));
 
     // Upstream: every subscriber pings the inet host; the datagrams leave the uplink with
     // the subscriber's address, TTL decremented.
@@ -90,7 +91,7 @@ fn subscribers_dial_in_pass_traffic_both_ways_and_hang_up() {
     for s in lab.subs.iter_mut() {
         s.hang_up(lab.now);
     }
-    assert!(lab.run_until(20_000, |l| l.bras.is_empty()), "{:?}", lab.bras.phase_counts());
+    assert!(lab.run_until(20_000, |l| l.manager().is_empty()), "{:?}", lab.manager().phase_counts());
     for i in 0..lab.subs.len() {
         assert_eq!(lab.subs[i].phase(), SubscriberPhase::Down);
     }
@@ -111,10 +112,10 @@ fn a_wrong_password_ends_that_attempt_only_and_a_retry_works() {
             "{ev:?}"
         );
     }
-    assert!(lab.run_until(20_000, |l| l.bras.is_empty()));
+    assert!(lab.run_until(20_000, |l| l.manager().is_empty()));
     lab.step(10);
     lab.assert_empty();
-    assert_eq!(lab.bras.stats().auth_rejected, 2);
+    assert_eq!(lab.manager().stats().auth_rejected, 2);
     // The same subscriber, right password this time.
     lab.subs.clear();
     lab.silent.clear();
@@ -131,6 +132,9 @@ fn sessions_come_up_through_a_lossy_link_with_duplicates() {
         lab.rng = Rng(seed);
         lab.loss = 0.15;
         lab.dup = 0.1;
+        // At this loss five PADIs all go unanswered for about one subscriber in 500 (each
+        // PADI/PADO pair gets through with p = 0.72): CPEs persist, as pppd does.
+        lab.padi_attempts = Some(10);
         for n in 1..=40u32 {
             lab.add(n, Vlans::dot1q(n as u16), &format!("user{n}@lab"), "lab", false);
         }
@@ -146,17 +150,17 @@ fn sessions_come_up_through_a_lossy_link_with_duplicates() {
                 }
             }
         }
-        assert!(ok, "seed {seed:#x}: phases {:?}, bras {:?}", lab.subs.iter().map(|s| s.phase()).collect::<Vec<_>>(), lab.bras.phase_counts());
+        assert!(ok, "seed {seed:#x}: phases {:?}, bras {:?}", lab.subs.iter().map(|s| s.phase()).collect::<Vec<_>>(), lab.manager().phase_counts());
         // One session and one address per subscriber, however many PADRs and
         // Configure-Requests were duplicated (renegotiations give the address back).
-        assert_eq!(lab.bras.len(), 40);
-        assert_eq!(lab.bras.pools().stats()[0].used, 40);
+        assert_eq!(lab.manager().len(), 40);
+        assert_eq!(lab.manager().pools().stats()[0].used, 40);
         lab.loss = 0.0;
         lab.dup = 0.0;
         for s in lab.subs.iter_mut() {
             s.hang_up(lab.now);
         }
-        assert!(lab.run_until(30_000, |l| l.bras.is_empty()));
+        assert!(lab.run_until(30_000, |l| l.manager().is_empty()));
         lab.step(10);
         lab.assert_empty();
     }
@@ -171,14 +175,14 @@ fn a_silent_subscriber_is_torn_down_by_the_keepalive() {
     lab.silent[0] = true;
     let t0 = lab.now;
     // 3 echoes 2 s apart unanswered, then Terminate-Request twice (3 s), then PADT.
-    assert!(lab.run_until(30_000, |l| l.bras.len() == 1), "{:?}", lab.bras.phase_counts());
+    assert!(lab.run_until(30_000, |l| l.manager().len() == 1), "{:?}", lab.manager().phase_counts());
     let took = lab.now - t0;
     assert!((5_000..=15_000).contains(&took), "torn down after {took} ms");
-    assert_eq!(lab.bras.stats().keepalive_failures, 1);
+    assert_eq!(lab.manager().stats().keepalive_failures, 1);
     // The other one, answering, is still up a minute later.
-    assert!(!lab.run_until(60_000, |l| l.bras.len() != 1));
+    assert!(!lab.run_until(60_000, |l| l.manager().len() != 1));
     assert_eq!(lab.subs[1].phase(), SubscriberPhase::Up);
-    assert_eq!(lab.bras.sessions(lab.now)[0].username.as_deref(), Some("user2@lab"));
+    assert_eq!(lab.manager().sessions(lab.now)[0].username.as_deref(), Some("user2@lab"));
 }
 
 #[test]
@@ -193,7 +197,7 @@ fn a_padt_from_the_subscriber_releases_everything_at_once() {
     }
     lab.step(10);
     lab.step(10);
-    assert_eq!(lab.bras.stats().padt_received, 5);
+    assert_eq!(lab.bras().stats().padt_received, 5);
     lab.assert_empty();
 }
 
@@ -204,13 +208,9 @@ fn an_operator_disconnect_sends_terminate_and_padt() {
     lab.add(2, Vlans::qinq(10, 20), "user2@lab", "lab", false);
     assert!(lab.run_until(20_000, |l| l.all_up()));
     let _ = lab.events(1);
-    {
-        let mut dp = DataPlane { sessions: &mut lab.sessions, routes: &mut lab.routes };
-        let now = lab.now;
-        lab.bras.disconnect(now, &Which::User("user2@lab".into()), &mut dp).unwrap();
-        assert!(lab.bras.disconnect(now, &Which::User("nobody".into()), &mut dp).is_err());
-    }
-    assert!(lab.run_until(10_000, |l| l.bras.len() == 1));
+    lab.disconnect(&Which::User("user2@lab".into())).unwrap();
+    assert!(lab.disconnect(&Which::User("nobody".into())).is_err());
+    assert!(lab.run_until(10_000, |l| l.manager().len() == 1));
     assert_eq!(lab.subs[1].phase(), SubscriberPhase::Down);
     let ev = lab.events(1);
     assert!(matches!(ev.last(), Some(SubscriberEvent::Down { .. })), "{ev:?}");
@@ -250,7 +250,7 @@ fn garbage_from_a_subscriber_neither_crashes_nor_wedges_its_session() {
     let ping = lab.subs[0].encapsulate(&icmp_echo(u32::from(addr), INET, 2)).unwrap();
     lab.upstream(vec![ping]);
     assert_eq!(lab.to_inet.len(), 1);
-    assert!(lab.bras.stats().protocol_rejects_sent > 0, "unknown protocols got Protocol-Reject");
+    assert!(lab.manager().stats().protocol_rejects_sent > 0, "unknown protocols got Protocol-Reject");
 }
 
 #[test]
@@ -259,13 +259,13 @@ fn a_thousand_sessions_up_and_down_leave_nothing_behind() {
     for n in 1..=1000u32 {
         lab.add(n, Vlans::dot1q((n % 4000) as u16 + 1), &format!("user{n}@lab"), "lab", false);
     }
-    assert!(lab.run_until(60_000, |l| l.all_up()), "{:?}", lab.bras.phase_counts());
+    assert!(lab.run_until(60_000, |l| l.all_up()), "{:?}", lab.manager().phase_counts());
     assert_eq!(lab.sessions.len(), 1000);
-    assert_eq!(lab.bras.pools().stats()[0].used, 1000);
+    assert_eq!(lab.manager().pools().stats()[0].used, 1000);
     for s in lab.subs.iter_mut() {
         s.hang_up(lab.now);
     }
-    assert!(lab.run_until(30_000, |l| l.bras.is_empty()));
+    assert!(lab.run_until(30_000, |l| l.manager().is_empty()));
     lab.step(10);
     lab.assert_empty();
 }

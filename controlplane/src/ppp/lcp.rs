@@ -44,9 +44,17 @@
 //! - **Authentication-Protocol**: the server Rejects it (we do not authenticate ourselves to
 //!   subscribers); the client accepts a method of [`LcpConfig::authentication`], Naks with
 //!   its first one otherwise, or Rejects when that list is empty.
-//! - **ACCM, ACFC** (RFC 2516 §7: MUST be rejected), **PFC** (RFC 2516 §7: NOT RECOMMENDED;
-//!   our data plane always sends full Protocol fields), **Quality-Protocol**,
-//!   FCS-Alternatives and every unknown option: Rejected. A known option with a wrong length
+//! - **ACCM, ACFC, PFC** depend on the carrier ([`LcpConfig::accept`]). On PPPoE they are
+//!   Rejected: RFC 2516 §7 says ACCM and ACFC MUST NOT be negotiated (and a peer that asks
+//!   MUST be rejected) and PFC is NOT RECOMMENDED. On L2TP (RFC 2661 §4.4.5: the LAC
+//!   may even proxy them) and PPTP (RFC 2637 §4.2: the PPP frames keep HDLC-like framing
+//!   options) they are Acked when the link profile allows them. Acking costs nothing: the
+//!   peer's options say what it can *receive* (RFC 1661 §6.5, §6.6: "MAY" compress), and
+//!   we keep sending full Address/Control and Protocol fields; an ACCM is meaningless on a
+//!   synchronous carrier (RFC 1662 §7.1), so any value is taken. We ask for them
+//!   ourselves only when [`LcpConfig::request`] says so (a dial-out client, as pppd
+//!   does); the data plane accepts compressed frames on such carriers.
+//! - **Quality-Protocol**, FCS-Alternatives and every unknown option: Rejected. A known option with a wrong length
 //!   is Nak'd with a well-formed one where we have a value to offer (§6: "a Configure-Nak
 //!   SHOULD be transmitted"), Rejected otherwise.
 //! - Past Max-Failure Naks (`reject_instead_of_nak`, RFC 1661 §4.6) every would-be Nak is a
@@ -117,6 +125,32 @@ pub struct LcpConfig {
     /// Loop indications before [`LcpEvent::LoopbackDetected`] (see the module documentation;
     /// default 5, below the two per round trip that Max-Failure 5 would allow).
     pub loopback_fail: u32,
+    /// The framing options we Ack when the peer asks for them (none on PPPoE, RFC 2516 §7).
+    pub accept: Framing,
+    /// The framing options we ask for (an ACCM of all zeros when `accm`).
+    pub request: Framing,
+}
+
+/// The HDLC-derived framing options: Async-Control-Character-Map (RFC 1662 §7.1),
+/// Protocol-Field-Compression (RFC 1661 §6.5), Address-and-Control-Field-Compression
+/// (RFC 1661 §6.6). Which ones a link may negotiate is the carrier's business.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Framing {
+    pub accm: bool,
+    pub pfc: bool,
+    pub acfc: bool,
+}
+
+impl Framing {
+    /// None of them: PPPoE (RFC 2516 §7).
+    pub const NONE: Framing = Framing { accm: false, pfc: false, acfc: false };
+    /// All of them: L2TP and PPTP allow each.
+    pub const ALL: Framing = Framing { accm: true, pfc: true, acfc: true };
+
+    /// Both allow it.
+    pub fn and(self, other: Framing) -> Framing {
+        Framing { accm: self.accm && other.accm, pfc: self.pfc && other.pfc, acfc: self.acfc && other.acfc }
+    }
 }
 
 impl LcpConfig {
@@ -130,6 +164,8 @@ impl LcpConfig {
             magic_number: true,
             authentication,
             loopback_fail: 5,
+            accept: Framing::NONE,
+            request: Framing::NONE,
         }
     }
 
@@ -291,6 +327,12 @@ pub struct LcpNegotiated {
     pub peer_magic: Option<u32>,
     /// Server: the method the peer must authenticate with. Client: the method we must use.
     pub authentication: Option<Method>,
+    /// Framing options the peer acknowledged for what it sends us (it MAY compress).
+    pub ours_framing: Framing,
+    /// Framing options we acknowledged for what we send (we MAY compress; we do not).
+    pub peer_framing: Framing,
+    /// The peer's ACCM, if we acknowledged one.
+    pub peer_accm: Option<u32>,
 }
 
 /// SplitMix64: enough to spread the caller's seed over Magic-Numbers; the randomness is the
@@ -314,6 +356,15 @@ struct Agreed {
     mru: Option<u16>,
     magic: Option<u32>,
     auth: Option<Method>,
+    accm: Option<u32>,
+    pfc: bool,
+    acfc: bool,
+}
+
+impl Agreed {
+    fn framing(&self) -> Framing {
+        Framing { accm: self.accm.is_some(), pfc: self.pfc, acfc: self.acfc }
+    }
 }
 
 /// LCP for one link, a [`Protocol`] for [`Fsm`].
@@ -324,6 +375,8 @@ pub struct Lcp {
     /// What our next Configure-Request asks.
     ask_mru: Option<u16>,
     ask_magic: bool,
+    /// Framing options our next Configure-Request asks.
+    ask_framing: Framing,
     magic: u32,
     /// Server: index into `config.authentication` of the method we ask for.
     auth: Option<usize>,
@@ -353,6 +406,7 @@ impl Lcp {
             rng: Rng(seed),
             ask_mru: None,
             ask_magic: false,
+            ask_framing: Framing::NONE,
             magic: 0,
             auth: None,
             auth_tried: 0,
@@ -400,6 +454,9 @@ impl Lcp {
             our_magic: ours.magic,
             peer_magic: peers.magic,
             authentication: auth,
+            ours_framing: ours.framing(),
+            peer_framing: peers.framing(),
+            peer_accm: peers.accm,
         })
     }
 
@@ -440,6 +497,7 @@ impl Lcp {
     fn restore_preferences(&mut self) {
         self.ask_mru = self.config.mru;
         self.ask_magic = self.config.magic_number;
+        self.ask_framing = self.config.request;
         self.auth_tried = 0;
         self.auth = match self.config.role {
             Role::Server if !self.config.authentication.is_empty() => Some(0),
@@ -553,6 +611,16 @@ impl Protocol for Lcp {
         if self.ask_magic {
             push(out, LcpOption::MagicNumber(self.magic));
         }
+        if self.ask_framing.accm {
+            // A synchronous carrier escapes nothing (RFC 1662 §7.1, as pppd asks on L2TP).
+            push(out, LcpOption::AsyncControlCharacterMap(0));
+        }
+        if self.ask_framing.pfc {
+            push(out, LcpOption::ProtocolFieldCompression);
+        }
+        if self.ask_framing.acfc {
+            push(out, LcpOption::AddressAndControlFieldCompression);
+        }
         self.last_request = out.clone();
     }
 
@@ -606,6 +674,9 @@ impl Protocol for Lcp {
                         None => rejects.extend_from_slice(raw),
                     },
                 },
+                Ok(LcpOption::AsyncControlCharacterMap(map)) if self.config.accept.accm => agreed.accm = Some(map),
+                Ok(LcpOption::ProtocolFieldCompression) if self.config.accept.pfc => agreed.pfc = true,
+                Ok(LcpOption::AddressAndControlFieldCompression) if self.config.accept.acfc => agreed.acfc = true,
                 Err(_) if raw[0] == 3 && self.config.role == Role::Client => match self.config.authentication.first() {
                     Some(&preferred) => {
                         let option = LcpOption::AuthenticationProtocol(auth_option(preferred));
@@ -613,8 +684,9 @@ impl Protocol for Lcp {
                     }
                     None => rejects.extend_from_slice(raw),
                 },
-                // The server's Authentication-Protocol, ACCM, Quality-Protocol, PFC, ACFC,
-                // malformed forms of those, and every option we do not know.
+                // The server's Authentication-Protocol, ACCM, PFC and ACFC where the carrier
+                // forbids them (PPPoE, RFC 2516 §7), Quality-Protocol, malformed forms of
+                // those, and every option we do not know.
                 _ => rejects.extend_from_slice(raw),
             }
         }
@@ -643,6 +715,9 @@ impl Protocol for Lcp {
                 Ok(LcpOption::MaximumReceiveUnit(mru)) => agreed.mru = Some(mru),
                 Ok(LcpOption::MagicNumber(magic)) => agreed.magic = Some(magic),
                 Ok(LcpOption::AuthenticationProtocol(a)) => agreed.auth = auth_method(&a),
+                Ok(LcpOption::AsyncControlCharacterMap(map)) => agreed.accm = Some(map),
+                Ok(LcpOption::ProtocolFieldCompression) => agreed.pfc = true,
+                Ok(LcpOption::AddressAndControlFieldCompression) => agreed.acfc = true,
                 _ => {}
             }
         }
@@ -684,6 +759,9 @@ impl Protocol for Lcp {
                     }
                 }
                 Ok(LcpOption::AuthenticationProtocol(a)) if asked_auth => self.auth_declined(Some(&a), treat_as_reject),
+                // The peer wants another map: on a synchronous carrier none matters, so we
+                // stop asking rather than adopt escapes we never needed (RFC 1662 §7.1).
+                Ok(LcpOption::AsyncControlCharacterMap(_)) if asked.contains(&2) => self.ask_framing.accm = false,
                 // Options we did not ask for (the peer would like us to): we ask for what
                 // we want and nothing else.
                 _ => {}
@@ -707,6 +785,9 @@ impl Protocol for Lcp {
         for (raw, _) in options {
             match raw[0] {
                 1 => self.ask_mru = None,
+                2 => self.ask_framing.accm = false,
+                7 => self.ask_framing.pfc = false,
+                8 => self.ask_framing.acfc = false,
                 5 => self.ask_magic = false,
                 3 => self.auth_declined(None, true),
                 _ => {}

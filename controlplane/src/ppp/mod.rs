@@ -5,6 +5,7 @@ pub mod pap;
 pub mod chap;
 pub mod lcp;
 pub mod ipcp;
+pub mod link;
 
 /// The bytes of a control packet an automaton sent (Code, Identifier, Length, data: RFC
 /// 1661 §5), for the caller to put behind its PPP protocol field.

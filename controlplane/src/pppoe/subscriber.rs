@@ -1,7 +1,8 @@
-//! A PPPoE subscriber: the client role of every machine, composed as a CPE composes
-//! them (RFC 2516 discovery, then RFC 1661 §3 phases: LCP, PAP or CHAP as the AC asks,
-//! IPCP). The subscriber emulator and load generator in `perf/` run many of these; the
-//! session tests run them against the access concentrator.
+//! A PPPoE subscriber: PPPoE discovery in the client role (RFC 2516 §5) and, once a PADS
+//! gives a session, a PPP link in the client role ([`crate::ppp::link::Link`]: LCP, PAP,
+//! CHAP-MD5 or MS-CHAPv2 as the AC asks, IPCP), as a CPE composes them. The subscriber
+//! emulator and load generator in `perf/` run many of these; the session tests run them
+//! against the access concentrator.
 //!
 //! Sans-IO: whole Ethernet frames in and out, `now` in milliseconds. IPv4 over the session
 //! is the caller's: [`Subscriber::encapsulate`] frames a datagram, and
@@ -11,16 +12,14 @@ use std::collections::VecDeque;
 use std::net::Ipv4Addr;
 
 use dataplane::wire::ethernet::{emit_l2, parse_l2, EtherType, EthernetAddress, L2Header};
-use dataplane::wire::ppp::{parse_header, ControlPacket, PppProtocol};
+use dataplane::wire::ppp::{parse_header, PppProtocol};
 use dataplane::wire::pppoe::{emit_session_header, PppoePacket, HEADER_LEN as PPPOE_HEADER_LEN};
 
-use crate::aaa::Method;
-use crate::ppp::chap::{ChapClient, ClientConfig as ChapClientConfig};
-use crate::ppp::fsm::{self, Fsm, FsmConfig};
-use crate::ppp::ipcp::{Ipcp, IpcpClientConfig};
-use crate::ppp::lcp::{Echo, EchoConfig, Lcp, LcpConfig};
-use crate::ppp::pap::{ClientConfig as PapClientConfig, ClientEvent as AuthEvent, PapClient};
+use crate::aaa::{Method, TerminateCause};
+use crate::ppp::lcp::{EchoConfig, PPPOE_MAX_MRU};
+use crate::ppp::link::{CarrierLimits, ClientProfile, Link, LinkEvent, Phase};
 use crate::pppoe::discovery::{ClientConfig as DiscoveryConfig, ClientEvent as DiscoveryEvent, DiscoveryClient, Mac};
+use crate::random::Random;
 
 const MIN_FRAME: usize = 60;
 
@@ -34,7 +33,7 @@ pub struct SubscriberConfig {
     pub methods: Vec<Method>,
     /// LCP Echo keepalive towards the AC; None: none.
     pub echo: Option<EchoConfig>,
-    /// Seeds magic numbers and identifiers.
+    /// Seeds magic numbers, identifiers and MS-CHAPv2 peer challenges.
     pub seed: u64,
 }
 
@@ -71,26 +70,20 @@ pub enum SubscriberEvent {
     Down { reason: String },
 }
 
-enum Auth {
-    None,
-    Pap(PapClient),
-    Chap(ChapClient),
-}
-
 pub struct Subscriber {
     config: SubscriberConfig,
     discovery: DiscoveryClient,
     session_id: Option<u16>,
     ac_mac: Option<Mac>,
-    lcp: Option<Fsm<Lcp>>,
-    echo: Option<Echo>,
-    auth: Auth,
-    ipcp: Option<Fsm<Ipcp>>,
+    link: Option<Link>,
     address: Option<Ipv4Addr>,
-    phase: SubscriberPhase,
+    /// [`SubscriberEvent::Down`] was reported.
+    down: bool,
+    /// The PPPoE session is over (PADT sent or received).
+    gone: bool,
     tx: VecDeque<Vec<u8>>,
     events: VecDeque<SubscriberEvent>,
-    seed: u64,
+    random: Random,
     /// Frames that were not ours or were malformed.
     pub dropped: u64,
 }
@@ -98,35 +91,35 @@ pub struct Subscriber {
 impl Subscriber {
     pub fn new(config: SubscriberConfig) -> Subscriber {
         let discovery = DiscoveryClient::new(config.discovery.clone());
-        let seed = config.seed;
+        let random = Random::from_u64(config.seed);
         Subscriber {
             config,
             discovery,
             session_id: None,
             ac_mac: None,
-            lcp: None,
-            echo: None,
-            auth: Auth::None,
-            ipcp: None,
+            link: None,
             address: None,
-            phase: SubscriberPhase::Discovery,
+            down: false,
+            gone: false,
             tx: VecDeque::new(),
             events: VecDeque::new(),
-            seed,
+            random,
             dropped: 0,
         }
     }
 
-    fn next_random(&mut self) -> u64 {
-        // xorshift64*: identifiers and magic numbers need variety, not secrecy.
-        self.seed ^= self.seed >> 12;
-        self.seed ^= self.seed << 25;
-        self.seed ^= self.seed >> 27;
-        self.seed.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
     pub fn phase(&self) -> SubscriberPhase {
-        self.phase
+        if self.down {
+            return SubscriberPhase::Down;
+        }
+        match self.link.as_ref().map(|l| l.phase()) {
+            None => SubscriberPhase::Discovery,
+            Some(Phase::Establish) => SubscriberPhase::Lcp,
+            Some(Phase::Authenticate) => SubscriberPhase::Authenticate,
+            Some(Phase::Network) => SubscriberPhase::Ipcp,
+            Some(Phase::Up) => SubscriberPhase::Up,
+            Some(Phase::Terminate | Phase::Dead) => SubscriberPhase::Down,
+        }
     }
 
     pub fn address(&self) -> Option<Ipv4Addr> {
@@ -141,6 +134,11 @@ impl Subscriber {
         self.config.discovery.mac
     }
 
+    /// The PPP link, once discovery gave a session.
+    pub fn link(&self) -> Option<&Link> {
+        self.link.as_ref()
+    }
+
     /// PADI now.
     pub fn start(&mut self, now: u64) {
         self.discovery.start(now);
@@ -150,10 +148,11 @@ impl Subscriber {
     /// Hang up: LCP Terminate-Request, then PADT when LCP has finished (or at once
     /// before LCP).
     pub fn hang_up(&mut self, now: u64) {
-        match self.lcp.as_mut() {
-            Some(l) => l.close(now, b"User request"),
+        match self.link.as_mut() {
+            Some(l) => l.close(now, "User request", TerminateCause::USER_REQUEST),
             None => {
                 self.discovery.terminate(None);
+                self.gone = true;
                 self.down("hung up during discovery".into());
             }
         }
@@ -164,6 +163,10 @@ impl Subscriber {
     /// (no LCP Terminate first).
     pub fn send_padt(&mut self, now: u64) {
         self.discovery.terminate(Some("CPE going away"));
+        self.gone = true;
+        if let Some(l) = self.link.as_mut() {
+            l.lower_down(now, "sent PADT", TerminateCause::USER_REQUEST);
+        }
         self.down("sent PADT".into());
         self.drive(now);
     }
@@ -180,48 +183,21 @@ impl Subscriber {
     }
 
     pub fn poll_timeout(&self) -> Option<u64> {
-        let mut t = self.discovery.poll_timeout();
-        let mut consider = |x: Option<u64>| {
-            if let Some(x) = x {
-                t = Some(t.map_or(x, |y: u64| y.min(x)));
-            }
-        };
-        consider(self.lcp.as_ref().and_then(|l| l.poll_timeout()));
-        consider(self.echo.as_ref().and_then(|e| e.poll_timeout()));
-        match &self.auth {
-            Auth::Pap(m) => consider(m.poll_timeout()),
-            Auth::Chap(m) => consider(m.poll_timeout()),
-            Auth::None => {}
+        let a = self.discovery.poll_timeout();
+        let b = self.link.as_ref().and_then(|l| l.poll_timeout());
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
-        consider(self.ipcp.as_ref().and_then(|f| f.poll_timeout()));
-        t
     }
 
     pub fn handle_timeout(&mut self, now: u64) {
-        let due = |t: Option<u64>| t.is_some_and(|t| t <= now);
-        if due(self.discovery.poll_timeout()) {
+        if self.discovery.poll_timeout().is_some_and(|t| t <= now) {
             self.discovery.handle_timeout(now);
         }
-        if let Some(l) = self.lcp.as_mut() {
-            if due(l.poll_timeout()) {
+        if let Some(l) = self.link.as_mut() {
+            if l.poll_timeout().is_some_and(|t| t <= now) {
                 l.handle_timeout(now);
-            }
-            if let Some(e) = self.echo.as_mut() {
-                if due(e.poll_timeout()) {
-                    if let Some(failed) = e.handle_timeout(now, l) {
-                        l.close(now, failed.close_reason().as_bytes());
-                    }
-                }
-            }
-        }
-        match &mut self.auth {
-            Auth::Pap(m) if due(m.poll_timeout()) => m.handle_timeout(now),
-            Auth::Chap(m) if due(m.poll_timeout()) => m.handle_timeout(now),
-            _ => {}
-        }
-        if let Some(f) = self.ipcp.as_mut() {
-            if due(f.poll_timeout()) {
-                f.handle_timeout(now);
             }
         }
         self.drive(now);
@@ -260,35 +236,18 @@ impl Subscriber {
             self.dropped += 1;
             return None;
         };
-        let packet = &frame[ppp_at + hl..end];
-        if let Some(e) = self.echo.as_mut() {
-            e.traffic_seen(now);
+        let Some(link) = self.link.as_mut() else {
+            self.dropped += 1;
+            return None;
+        };
+        if proto == PppProtocol::IPV4 {
+            if link.phase() == Phase::Up {
+                return Some((ppp_at + hl, end));
+            }
+            self.dropped += 1;
+            return None;
         }
-        let control = ControlPacket::new_checked(packet).ok();
-        match proto {
-            PppProtocol::IPV4 if self.phase == SubscriberPhase::Up => return Some((ppp_at + hl, end)),
-            PppProtocol::LCP => {
-                if let (Some(l), Some(c)) = (self.lcp.as_mut(), control) {
-                    l.handle_packet(now, c.code(), c.identifier(), c.data());
-                }
-            }
-            PppProtocol::PAP => {
-                if let Auth::Pap(m) = &mut self.auth {
-                    m.handle_packet(now, packet);
-                }
-            }
-            PppProtocol::CHAP => {
-                if let Auth::Chap(m) = &mut self.auth {
-                    m.handle_packet(now, packet);
-                }
-            }
-            PppProtocol::IPCP => {
-                if let (Some(f), Some(c)) = (self.ipcp.as_mut(), control) {
-                    f.handle_packet(now, c.code(), c.identifier(), c.data());
-                }
-            }
-            _ => self.dropped += 1,
-        }
+        link.handle_packet(now, proto, &frame[ppp_at + hl..end]);
         self.drive(now);
         None
     }
@@ -296,7 +255,7 @@ impl Subscriber {
     /// An IPv4 datagram framed for the session (Ethernet, tags, PPPoE, PPP), or None when
     /// the session is not up.
     pub fn encapsulate(&self, datagram: &[u8]) -> Option<Vec<u8>> {
-        if self.phase != SubscriberPhase::Up {
+        if self.phase() != SubscriberPhase::Up {
             return None;
         }
         self.frame(PppProtocol::IPV4, datagram)
@@ -325,211 +284,85 @@ impl Subscriber {
         Some(f)
     }
 
-    fn send(&mut self, proto: PppProtocol, packet: &[u8]) {
-        if let Some(f) = self.frame(proto, packet) {
-            self.tx.push_back(f);
-        }
-    }
-
     fn down(&mut self, reason: String) {
-        if self.phase != SubscriberPhase::Down {
-            self.phase = SubscriberPhase::Down;
+        if !self.down {
+            self.down = true;
             self.address = None;
             self.events.push_back(SubscriberEvent::Down { reason });
         }
     }
 
     fn drive(&mut self, now: u64) {
-        for _ in 0..64 {
-            let mut busy = false;
-            while let Some(ev) = self.discovery.poll_event() {
-                busy = true;
-                match ev {
-                    DiscoveryEvent::Established { session_id, ac_mac, .. } => {
-                        self.session_id = Some(session_id);
-                        self.ac_mac = Some(ac_mac);
-                        let seed = self.next_random();
-                        let first = self.next_random() as u8;
-                        let mut lc = LcpConfig::client(self.config.methods.clone());
-                        lc.mru = Some(1492);
-                        match Lcp::new(lc, seed) {
-                            Ok(lcp) => {
-                                let mut f = Fsm::new(lcp, FsmConfig::default(), first).expect("default FSM config");
-                                f.up(now);
-                                f.open(now);
-                                self.lcp = Some(f);
-                                self.phase = SubscriberPhase::Lcp;
-                            }
-                            Err(e) => {
-                                self.discovery.terminate(None);
-                                self.down(format!("LCP: {e}"));
-                            }
+        while let Some(ev) = self.discovery.poll_event() {
+            match ev {
+                DiscoveryEvent::Established { session_id, ac_mac, .. } => {
+                    self.session_id = Some(session_id);
+                    self.ac_mac = Some(ac_mac);
+                    let mut profile = ClientProfile::new(&self.config.username, &self.config.password);
+                    profile.methods = self.config.methods.clone();
+                    profile.echo = self.config.echo;
+                    let profile = std::sync::Arc::new(profile);
+                    match Link::client(now, &profile, CarrierLimits::pppoe(PPPOE_MAX_MRU), self.random.fork()) {
+                        Ok(l) => self.link = Some(l),
+                        Err(e) => {
+                            self.discovery.terminate(None);
+                            self.gone = true;
+                            self.down(format!("PPP: {e}"));
                         }
                     }
-                    DiscoveryEvent::Failed { reason } => self.down(format!("discovery failed: {reason:?}")),
-                    DiscoveryEvent::Terminated { generic_error } => {
-                        if let Some(l) = self.lcp.as_mut() {
-                            l.down(now);
-                        }
-                        self.down(format!("PADT from the AC{}", generic_error.map(|g| format!(": {g}")).unwrap_or_default()));
+                }
+                DiscoveryEvent::Failed { reason } => self.down(format!("discovery failed: {reason:?}")),
+                DiscoveryEvent::Terminated { generic_error } => {
+                    self.gone = true;
+                    if let Some(l) = self.link.as_mut() {
+                        l.lower_down(now, "PADT from the AC", TerminateCause::LOST_CARRIER);
                     }
+                    self.down(format!("PADT from the AC{}", generic_error.map(|g| format!(": {g}")).unwrap_or_default()));
                 }
             }
-            let mut out: Vec<(PppProtocol, Vec<u8>)> = Vec::new();
-            let mut lcp_events = Vec::new();
-            let mut ipcp_events = Vec::new();
-            let mut auth_events = Vec::new();
-            if let Some(l) = self.lcp.as_mut() {
-                while let Some(p) = l.poll_transmit() {
-                    out.push((PppProtocol::LCP, crate::ppp::control_bytes(&p)));
-                }
-                while let Some(e) = l.poll_event() {
-                    lcp_events.push(e);
-                }
-                while let Some(e) = l.protocol_mut().poll_event() {
-                    if let Some(reason) = e.close_reason() {
-                        l.close(now, reason.as_bytes());
-                    }
-                }
+        }
+        let Some(link) = self.link.as_mut() else { return };
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        while let Some(p) = link.poll_transmit() {
+            out.push(p);
+        }
+        while let Some(e) = link.poll_event() {
+            events.push(e);
+        }
+        for (proto, p) in out {
+            if let Some(f) = self.frame(proto, &p) {
+                self.tx.push_back(f);
             }
-            match &mut self.auth {
-                Auth::Pap(m) => {
-                    while let Some(p) = m.poll_transmit() {
-                        out.push((PppProtocol::PAP, p));
-                    }
-                    while let Some(e) = m.poll_event() {
-                        auth_events.push(e);
-                    }
+        }
+        for e in events {
+            match e {
+                LinkEvent::Up { local, dns, .. } => {
+                    self.address = Some(local);
+                    self.events.push_back(SubscriberEvent::Up {
+                        address: local,
+                        dns,
+                        session_id: self.session_id.unwrap_or(0),
+                    });
                 }
-                Auth::Chap(m) => {
-                    while let Some(p) = m.poll_transmit() {
-                        out.push((PppProtocol::CHAP, p));
-                    }
-                    while let Some(e) = m.poll_event() {
-                        auth_events.push(e);
-                    }
-                }
-                Auth::None => {}
-            }
-            if let Some(f) = self.ipcp.as_mut() {
-                while let Some(p) = f.poll_transmit() {
-                    out.push((PppProtocol::IPCP, crate::ppp::control_bytes(&p)));
-                }
-                while let Some(e) = f.poll_event() {
-                    ipcp_events.push(e);
-                }
-                while f.protocol_mut().poll_event().is_some() {}
-            }
-            for (proto, p) in out {
-                busy = true;
-                self.send(proto, &p);
-            }
-            for e in lcp_events {
-                busy = true;
-                match e {
-                    fsm::Event::ThisLayerUp => self.lcp_up(now),
-                    fsm::Event::ThisLayerDown => {
-                        // Closing or renegotiating (RFC 1661 §3.2): the phases above
-                        // LCP start again if it opens again.
-                        self.echo = None;
-                        self.auth = Auth::None;
-                        self.ipcp = None;
-                        self.address = None;
-                        if self.phase != SubscriberPhase::Down {
-                            self.phase = SubscriberPhase::Lcp;
-                        }
-                    }
-                    fsm::Event::ThisLayerFinished => {
+                LinkEvent::Down { .. } => self.address = None,
+                LinkEvent::Finished { reason, .. } => {
+                    // LCP is done: PADT, unless the session is already gone.
+                    if !self.gone {
+                        self.gone = true;
                         self.discovery.terminate(None);
-                        self.down("LCP finished".into());
                     }
-                    _ => {}
+                    self.down(reason);
                 }
-            }
-            for e in auth_events {
-                busy = true;
-                match e {
-                    AuthEvent::Success { .. } => self.start_ipcp(now),
-                    AuthEvent::Failure { message } => {
-                        let m = String::from_utf8_lossy(&message).into_owned();
-                        if let Some(l) = self.lcp.as_mut() {
-                            l.close(now, b"Authentication failed");
-                        }
-                        self.events.push_back(SubscriberEvent::Down { reason: format!("authentication failed: {m}") });
-                        self.phase = SubscriberPhase::Down;
-                    }
-                    AuthEvent::Failed { reason } => {
-                        if let Some(l) = self.lcp.as_mut() {
-                            l.close(now, b"Authentication timed out");
-                        }
-                        self.down(format!("authentication {reason}"));
-                    }
-                    AuthEvent::Discarded { .. } => {}
-                }
-            }
-            for e in ipcp_events {
-                busy = true;
-                if e == fsm::Event::ThisLayerUp {
-                    let n = self.ipcp.as_ref().and_then(|f| f.protocol().negotiated());
-                    if let Some(n) = n {
-                        if let Some(a) = n.local_address {
-                            let a: Ipv4Addr = a;
-                            self.address = Some(a);
-                            self.phase = SubscriberPhase::Up;
-                            self.events.push_back(SubscriberEvent::Up {
-                                address: a,
-                                dns: [n.primary_dns, n.secondary_dns],
-                                session_id: self.session_id.unwrap_or(0),
-                            });
-                        }
-                    }
-                }
-            }
-            if !busy {
-                break;
+                _ => {}
             }
         }
-    }
-
-    fn lcp_up(&mut self, now: u64) {
-        if self.phase == SubscriberPhase::Down {
-            return;
-        }
-        let Some(l) = self.lcp.as_mut() else { return };
-        let n = l.protocol().negotiated();
-        if let Some(n) = n {
-            l.set_peer_mru(n.peer_mru);
-        }
-        if let Some(ec) = self.config.echo {
-            if let Ok(mut e) = Echo::new(ec) {
-                e.start(now);
-                self.echo = Some(e);
+        // Hanging up (LCP Terminate under way) is down for the user already.
+        if let Some(l) = self.link.as_ref() {
+            if l.phase() == Phase::Terminate {
+                let reason = l.ending().map_or_else(|| "terminating".to_string(), |e| e.1.clone());
+                self.down(reason);
             }
         }
-        let user = self.config.username.clone();
-        let pass = self.config.password.clone();
-        let first = self.next_random() as u8;
-        self.auth = match n.and_then(|n| n.authentication) {
-            Some(Method::Pap) => PapClient::new(now, PapClientConfig::new(user, pass), first).map(Auth::Pap).unwrap_or(Auth::None),
-            Some(Method::ChapMd5) => ChapClient::new(now, ChapClientConfig::new(user, pass)).map(Auth::Chap).unwrap_or(Auth::None),
-            _ => Auth::None,
-        };
-        if matches!(self.auth, Auth::None) {
-            self.start_ipcp(now);
-        } else {
-            self.phase = SubscriberPhase::Authenticate;
-        }
-    }
-
-    fn start_ipcp(&mut self, now: u64) {
-        if self.ipcp.is_some() {
-            return;
-        }
-        let first = self.next_random() as u8;
-        let mut f = Fsm::new(Ipcp::client(IpcpClientConfig::default()), FsmConfig::default(), first).expect("default FSM config");
-        f.up(now);
-        f.open(now);
-        self.ipcp = Some(f);
-        self.phase = SubscriberPhase::Ipcp;
     }
 }

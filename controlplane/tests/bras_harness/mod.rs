@@ -10,7 +10,9 @@ use controlplane::aaa::{LocalBackend, UsersTable};
 use controlplane::config::{AuthMethod, PppoeConfig};
 use controlplane::pool::{PoolConfig, PoolRange, Pools};
 use controlplane::ppp::lcp::EchoConfig;
-use controlplane::pppoe::bras::{Bras, DataPlane};
+use controlplane::access::Access;
+use controlplane::pppoe::bras::Bras;
+use controlplane::subscribers::{DataPlane, SubscriberManager};
 use controlplane::pppoe::discovery::Vlans;
 use controlplane::pppoe::subscriber::{Subscriber, SubscriberConfig, SubscriberEvent, SubscriberPhase};
 use controlplane::routes::{RouteManager, RouteSource};
@@ -74,11 +76,14 @@ pub struct Lab {
     pub _neigh: NeighbourWriter,
     pub tables: Arc<Tables>,
     pub counters: WorkerCounters,
-    pub bras: Bras,
+    pub access: Access,
     pub subs: Vec<Subscriber>,
     /// Loss and duplication on the access link, both ways.
     pub loss: f64,
     pub dup: f64,
+    /// PADIs a subscriber sends before giving up (None: the discovery client's default, 5);
+    /// a CPE that persists (pppd's `persist`) keeps trying.
+    pub padi_attempts: Option<u32>,
     pub rng: Rng,
     /// Subscribers whose frames are not delivered to dpvpn any more (they went silent).
     pub silent: Vec<bool>,
@@ -121,15 +126,13 @@ impl Lab {
         let mut pool = PoolConfig::new("lab", vec![PoolRange::parse("100.64.0.0/12").unwrap()]);
         pool.exclude = vec![PoolRange::parse("100.64.0.1").unwrap()];
         let pools = Pools::new(&[pool]).unwrap();
-        let bras = Bras::new(
-            pppoe_config(echo_interval_s),
-            Box::new(LocalBackend::new(users)),
-            pools,
-            &[(ACC, AC_MAC, 1500)],
-            20_000,
-            [7; 32],
-        )
-        .unwrap();
+        let pc = pppoe_config(echo_interval_s);
+        let profiles = controlplane::profiles::from_pppoe(&pc);
+        let mut manager = SubscriberManager::new(profiles, Box::new(LocalBackend::new(users)), pools, 100_000, [7; 32]);
+        let profile = manager.profile_id(controlplane::profiles::pppoe_profile(&pc)).unwrap();
+        let mut random = manager.fork_random();
+        let bras = Bras::new(pc, profile, &[(ACC, AC_MAC, 1500)], 20_000, &mut random).unwrap();
+        let access = Access::new(manager, Some(bras));
         let base_routes = routes.len();
         Lab {
             now: 1,
@@ -138,10 +141,11 @@ impl Lab {
             _neigh: neigh,
             tables,
             counters: WorkerCounters::new(),
-            bras,
+            access,
             subs: Vec::new(),
             loss: 0.0,
             dup: 0.0,
+            padi_attempts: None,
             rng: Rng(0x9e37_79b9_7f4a_7c15),
             silent: Vec::new(),
             to_inet: Vec::new(),
@@ -157,6 +161,9 @@ impl Lab {
         c.discovery.vlans = vlans;
         c.discovery.jitter_percent = 30;
         c.discovery.seed = n as u64 + 1;
+        if let Some(a) = self.padi_attempts {
+            c.discovery.padi_attempts = a;
+        }
         if echo {
             c.echo = Some(EchoConfig { interval_ms: 1000, failures: 5 });
         }
@@ -180,11 +187,8 @@ impl Lab {
                 let data = p.data().to_vec();
                 let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
                 match n {
-                    Next::Punt(punt) if punt.reason == PuntReason::PppoeDiscovery => {
-                        self.bras.handle_discovery(self.now, punt.port, &data, &mut dp)
-                    }
-                    Next::Punt(punt) if punt.reason == PuntReason::PppControl => {
-                        self.bras.handle_ppp(self.now, punt.arg, &data, &mut dp)
+                    Next::Punt(punt) if matches!(punt.reason, PuntReason::PppoeDiscovery | PuntReason::PppControl) => {
+                        self.access.handle_punt(self.now, &punt, &data, &mut dp);
                     }
                     Next::Tx(ACC) => self.deliver(data),
                     Next::Tx(UP) => self.to_inet.push(data[14..].to_vec()),
@@ -233,13 +237,13 @@ impl Lab {
         self.upstream(up);
         {
             let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
-            self.bras.poll(self.now, &mut dp);
+            self.access.poll(self.now, &mut dp);
         }
-        while let Some((port, f)) = self.bras.poll_transmit() {
+        while let Some((port, f)) = self.access.poll_transmit() {
             assert_eq!(port, ACC);
             self.deliver(f);
         }
-        while let Some(l) = self.bras.poll_log() {
+        while let Some(l) = self.access.poll_log() {
             self.log.push(l);
         }
         self.sessions.maintain();
@@ -270,13 +274,28 @@ impl Lab {
         v
     }
 
+    pub fn manager(&self) -> &SubscriberManager {
+        &self.access.subscribers
+    }
+
+    pub fn bras(&self) -> &Bras {
+        self.access.pppoe.as_ref().expect("PPPoE carrier")
+    }
+
+    /// An operator's disconnect, as the management socket does it.
+    pub fn disconnect(&mut self, which: &controlplane::subscribers::Which) -> Result<u32, String> {
+        let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
+        self.access.subscribers.disconnect(self.now, which, &mut dp)
+    }
+
     /// Nothing left anywhere: sessions, index, routes, pool, discovery ids.
     pub fn assert_empty(&self) {
-        assert_eq!(self.bras.len(), 0, "session manager");
+        assert_eq!(self.manager().len(), 0, "session manager");
+        assert_eq!(self.bras().len(), 0, "PPPoE carrier");
         assert_eq!(self.sessions.len(), 0, "data-plane sessions");
         assert_eq!(self.routes.len(), self.base_routes, "subscriber routes");
-        assert_eq!(self.bras.pools().stats()[0].used, 0, "pool addresses");
-        assert_eq!(self.bras.discovery().len(), 0, "PPPoE session ids");
+        assert_eq!(self.manager().pools().stats()[0].used, 0, "pool addresses");
+        assert_eq!(self.bras().discovery().len(), 0, "PPPoE session ids");
     }
 }
 

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use controlplane::aaa::{LocalBackend, UsersTable};
 use controlplane::config::{AuthMethod, PppoeConfig};
 use controlplane::pool::{PoolConfig, PoolRange, Pools};
-use controlplane::pppoe::bras::{Bras, DataPlane, Which};
+use controlplane::access::Access;
+use controlplane::pppoe::bras::Bras;
+use controlplane::subscribers::{DataPlane, SubscriberManager, Which};
 use controlplane::routes::{RouteManager, RouteSource};
 use dataplane::adjacency::Adjacency;
 use dataplane::counters::{DropReason, WorkerCounters};
@@ -58,7 +60,7 @@ struct Lab {
     _neigh: NeighbourWriter,
     tables: Arc<Tables>,
     counters: WorkerCounters,
-    bras: Bras,
+    access: Access,
     emu: Emulator,
     /// The AC answers nothing (dpvpn not running).
     silent_ac: bool,
@@ -125,15 +127,13 @@ impl Lab {
             users_file: "users.txt".into(),
             max_pending: 100_000,
         };
-        let bras = Bras::new(
-            pppoe,
-            Box::new(LocalBackend::new(users)),
-            Pools::new(&[pool]).unwrap(),
-            &[(ACC, AC_MAC, 1500)],
-            20_000,
-            [7; 32],
-        )
-        .unwrap();
+        let profiles = controlplane::profiles::from_pppoe(&pppoe);
+        let mut manager =
+            SubscriberManager::new(profiles, Box::new(LocalBackend::new(users)), Pools::new(&[pool]).unwrap(), 100_000, [7; 32]);
+        let profile = manager.profile_id(controlplane::profiles::pppoe_profile(&pppoe)).unwrap();
+        let mut random = manager.fork_random();
+        let bras = Bras::new(pppoe, profile, &[(ACC, AC_MAC, 1500)], 20_000, &mut random).unwrap();
+        let access = Access::new(manager, Some(bras));
         let base_routes = routes.len();
         let mut emu = Emulator::new(plan, ACC);
         emu.set_tap_mac(TAP_MAC);
@@ -144,7 +144,7 @@ impl Lab {
             _neigh: neigh,
             tables,
             counters: WorkerCounters::new(),
-            bras,
+            access,
             emu,
             silent_ac: false,
             loss: 0.0,
@@ -176,11 +176,8 @@ impl Lab {
                 let data = p.data().to_vec();
                 let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
                 match n {
-                    Next::Punt(punt) if punt.reason == PuntReason::PppoeDiscovery => {
-                        self.bras.handle_discovery(self.now_ms, punt.port, &data, &mut dp)
-                    }
-                    Next::Punt(punt) if punt.reason == PuntReason::PppControl => {
-                        self.bras.handle_ppp(self.now_ms, punt.arg, &data, &mut dp)
+                    Next::Punt(punt) if matches!(punt.reason, PuntReason::PppoeDiscovery | PuntReason::PppControl) => {
+                        self.access.handle_punt(self.now_ms, &punt, &data, &mut dp);
                     }
                     Next::Tx(ACC) => self.deliver(data),
                     Next::Tx(UP) if self.traffic.is_some() => {
@@ -259,13 +256,13 @@ impl Lab {
         }
         {
             let mut dp = DataPlane { sessions: &mut self.sessions, routes: &mut self.routes };
-            self.bras.poll(self.now_ms, &mut dp);
+            self.access.poll(self.now_ms, &mut dp);
         }
-        while let Some((port, f)) = self.bras.poll_transmit() {
+        while let Some((port, f)) = self.access.poll_transmit() {
             assert_eq!(port, ACC);
             self.deliver(f);
         }
-        while self.bras.poll_log().is_some() {}
+        while self.access.poll_log().is_some() {}
         while let Some(f) = self.emu.poll_tap_transmit() {
             self.to_kernel.push(f);
         }
@@ -296,11 +293,11 @@ impl Lab {
     /// Nothing left in dpvpn: sessions, index, routes, pool, discovery ids.
     fn assert_empty(&mut self) {
         self.step(10);
-        assert_eq!(self.bras.len(), 0, "session manager");
+        assert_eq!(self.access.subscribers.len(), 0, "session manager");
         assert_eq!(self.sessions.len(), 0, "data-plane sessions");
         assert_eq!(self.routes.len(), self.base_routes, "subscriber routes");
-        assert_eq!(self.bras.pools().stats()[0].used, 0, "pool addresses");
-        assert_eq!(self.bras.discovery().len(), 0, "PPPoE session ids");
+        assert_eq!(self.access.subscribers.pools().stats()[0].used, 0, "pool addresses");
+        assert_eq!(self.access.pppoe.as_ref().unwrap().discovery().len(), 0, "PPPoE session ids");
     }
 }
 
@@ -336,8 +333,9 @@ fn sessions_dial_ping_hold_and_hang_up_leaving_nothing_behind() {
     assert_eq!(r.sessions[6].mac, "02:4c:00:00:00:06");
     assert_eq!(r.sessions[6].vlans.as_deref(), Some("7:11"));
     // Each hang-up ended with the subscriber's PADT (after LCP Terminate).
-    assert_eq!(lab.bras.stats().padt_received, 20, "{:?}", lab.bras.stats());
-    assert_eq!(lab.bras.stats().sessions_ended, 20);
+    let pppoe = lab.access.pppoe.as_ref().unwrap().stats();
+    assert_eq!(pppoe.padt_received, 20, "{pppoe:?}");
+    assert_eq!(lab.access.subscribers.stats().sessions_ended, 20);
     lab.assert_empty();
     let json = serde_json::to_value(&r).unwrap();
     for key in
@@ -365,7 +363,7 @@ fn a_wrong_password_is_retried_then_reported() {
     assert_eq!(*n, 2);
     assert_eq!(r.attempt_failures.values().sum::<u64>(), 4);
     assert!(r.sessions.iter().all(|s| s.attempts == 2 && s.failure.is_some()));
-    assert!(lab.run_until(10_000, |l| l.bras.is_empty()));
+    assert!(lab.run_until(10_000, |l| l.access.subscribers.is_empty()));
     lab.assert_empty();
 }
 
@@ -395,7 +393,7 @@ fn sessions_the_ac_drops_are_counted_and_dialled_again() {
     assert!(lab.emu.address(0).is_some());
     {
         let mut dp = DataPlane { sessions: &mut lab.sessions, routes: &mut lab.routes };
-        lab.bras.disconnect(lab.now_ms, &Which::User("user1@lab".into()), &mut dp).unwrap();
+        lab.access.subscribers.disconnect(lab.now_ms, &Which::User("user1@lab".into()), &mut dp).unwrap();
     }
     assert!(lab.run_until(3_000, |l| l.emu.progress(0).up == 1));
     // Back-off (1 s less up to 25 %), then up again.
@@ -447,7 +445,7 @@ fn sessions_come_up_through_a_lossy_link_with_duplicates() {
     assert_eq!(r.sessions_established, 30, "{}", r.summary());
     assert!(r.pings.sent > 0);
     assert_eq!(r.pings.bad, 0);
-    assert!(lab.run_until(10_000, |l| l.bras.is_empty()));
+    assert!(lab.run_until(10_000, |l| l.access.subscribers.is_empty()));
     lab.assert_empty();
 }
 
