@@ -34,6 +34,10 @@
 //! Every parser has a fuzz entry, `<module>::fuzz`, that `fuzz/` drives with libFuzzer
 //! (`scripts/fuzz.sh`): views, TLV readers, and `parse(emit(parse(x))) == parse(x)`.
 
+// Packet formats parse untrusted bytes from anyone on the wire: no `unsafe` here, ever
+// (the crate root only denies it, for `mem`'s sake; forbid cannot be allowed again).
+#![forbid(unsafe_code)]
+
 pub mod arp;
 pub mod chap;
 pub mod checksum;
