@@ -57,7 +57,7 @@ impl MessageType {
     /// Set-Link-Info
     pub const SLI: MessageType = MessageType(16);
     /// A Zero-Length Body message (§5.8) has no Message Type AVP at all, so no value of
-    /// this type: [`L2tpControlRepr::message_type`] is `None` for it.
+    /// this type: [`L2tpControlRepr::message_type`](super::L2tpControlRepr::message_type) is `None` for it.
     pub const ZLB: Option<MessageType> = None;
 
     /// One of the types RFC 2661 defines.

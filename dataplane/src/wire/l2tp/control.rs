@@ -124,7 +124,7 @@ impl<'a> L2tpControlRepr<'a> {
     /// As [`Self::parse_with_secret`] (`secret` `None`: as [`Self::parse`]), but keeps
     /// unknown mandatory AVPs and message types instead of failing, so that the control
     /// plane can see which and answer with a StopCCN or CDN carrying Result Code
-    /// error [`ErrorCode::UNKNOWN_MANDATORY_AVP`] (§4.1); see
+    /// error [`ErrorCode::UNKNOWN_MANDATORY_AVP`](super::ErrorCode::UNKNOWN_MANDATORY_AVP) (§4.1); see
     /// [`Self::unknown_mandatory`].
     pub fn parse_permissive<T: AsRef<[u8]> + ?Sized>(
         p: &L2tpPacket<&'a T>,
