@@ -63,6 +63,7 @@ pub use self::hidden::{hide, unhide};
 /// Fuzz entry (`fuzz/`): the view and every accessor, the AVP iterator, the header
 /// Repr, and the control Repr with and without a secret (and permissive), each emitted
 /// and parsed again to the same value.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     const SECRET: &[u8] = b"fuzz-secret";

@@ -61,12 +61,13 @@ pub use self::password::{
     decrypt_mppe_key, encrypt_mppe_key, hide_user_password, unhide_user_password, MAX_PASSWORD_LEN,
 };
 
-use super::Error;
-
 /// Run every parser of this module on `data`; a `Repr` that parses must emit and
 /// parse back equal, and a packet we sign must verify. Never allocates.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
+    use super::Error;
+
     const SECRET: &[u8] = b"fuzz-secret";
     const REQ: [u8; 16] = [0x5a; 16];
     let mut out = [0u8; 256];
@@ -155,7 +156,8 @@ pub fn fuzz(data: &[u8]) {
     }
 }
 
-#[cfg(test)]
+// The fuzz entry exists with `--cfg fuzzing` only (scripts/fuzz.sh runs these tests so).
+#[cfg(all(test, fuzzing))]
 mod tests {
     use super::*;
 
