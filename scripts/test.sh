@@ -10,6 +10,8 @@ scripts/deps.sh
 export PATH="$HOME/.cargo/bin:$PATH"
 export CARGO_TERM_COLOR=never
 
+echo "== golden packets: the scapy-built constants of dataplane/tests are scapy's"
+/usr/bin/python3 dataplane/tests/oracle/golden.py --check
 echo "== build"
 cargo build --workspace --all-targets --release
 echo "== unit and DPDK tests"
