@@ -1706,6 +1706,24 @@ mod tests {
         assert_eq!(hex, "6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
     }
 
+    /// The cookie's bytes against Python's `hmac` (another HMAC-MD5): W ‖ HMAC-MD5(secret,
+    /// label ‖ W ‖ port ‖ outer VID ‖ inner VID ‖ MAC), each VID behind a presence byte.
+    /// Made with:
+    /// `m = b"dpvpn PPPoE AC-Cookie v1" + struct.pack(">IH", w, port) + b"\x01" +
+    /// struct.pack(">H", vid)` (or `b"\0\0\0"` for no tag, per tag) `+ bytes(mac)`;
+    /// `struct.pack(">I", w) + hmac.new(secret, m, hashlib.md5).digest()`.
+    #[test]
+    fn cookie_bytes_match_another_hmac() {
+        let s = server(|_| {});
+        let hex = |c: [u8; COOKIE_LEN]| c.iter().map(|b| format!("{b:02x}")).collect::<String>();
+        let dot1q = Subscriber::new(0, Vlans::dot1q(100), HOST);
+        assert_eq!(hex(s.cookie(5_000, &dot1q)), "000000005113c9d091c630f4dd076d457bc079f8");
+        let qinq = Subscriber::new(3, Vlans::qinq(200, 300), HOST);
+        assert_eq!(hex(s.cookie(7 * 60_000 + 1, &qinq)), "00000007be47c9b088ccaa8618252938bada72f0");
+        let untagged = Subscriber::new(1, Vlans::NONE, [2, 0, 0, 0, 0, 8]);
+        assert_eq!(hex(s.cookie(60_000, &untagged)), "000000012d081a30ac5021960bb6a4e59ea8efd5");
+    }
+
     #[test]
     fn cookie_binds_subscriber_and_window() {
         let s = server(|_| {});
