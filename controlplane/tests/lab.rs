@@ -3,7 +3,8 @@
 //!
 //! They need root. They build the lab themselves and take it down afterwards; they
 //! run one at a time (the lab has fixed names). Set DPVPN_SKIP_LAB=1 to skip them
-//! explicitly on a machine without root; they fail, not pass, when they cannot run.
+//! explicitly on a machine without root (they say so; under CI=true they fail even so);
+//! they fail, not pass, when they cannot run.
 
 mod lab_util;
 

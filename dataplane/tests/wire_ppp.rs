@@ -9,9 +9,11 @@ mod oracle_util;
 mod wire_ppp {
     use super::oracle_util::{hex, scapy, tshark};
     use dataplane::wire::ipcp::{self, IpcpOption, IpcpOptionType, IpcpRepr};
-    use dataplane::wire::ipv6cp::{self, Ipv6cpOption, Ipv6cpOptionType, Ipv6cpRepr};
+    #[cfg(fuzzing)]
+    use dataplane::wire::{ipv6cp, lcp};
+    use dataplane::wire::ipv6cp::{Ipv6cpOption, Ipv6cpOptionType, Ipv6cpRepr};
     use dataplane::wire::lcp::{
-        self, AuthProtocol, ChapAlgorithm, LcpCode, LcpOption, LcpOptionType, LcpOptions, LcpRepr,
+        AuthProtocol, ChapAlgorithm, LcpCode, LcpOption, LcpOptionType, LcpOptions, LcpRepr,
     };
     use dataplane::wire::ppp::{
         self, parse_header, ConfigOption, ControlPacket, Options, PppFrame, PppProtocol, PppRepr,
@@ -115,6 +117,7 @@ mod wire_ppp {
         for n in 0..b.len() {
             assert_eq!(lcp(&b[..n]), Err(Error::Truncated), "{bytes} cut at {n}");
         }
+        #[cfg(fuzzing)]
         lcp::fuzz(&b);
     }
     fn check_ipcp(bytes: &str, want: IpcpRepr) {
@@ -126,6 +129,7 @@ mod wire_ppp {
         for n in 0..b.len() {
             assert_eq!(ipcp(&b[..n]), Err(Error::Truncated), "{bytes} cut at {n}");
         }
+        #[cfg(fuzzing)]
         ipcp::fuzz(&b);
     }
 
@@ -179,6 +183,7 @@ mod wire_ppp {
             let mut out = [0u8; 4];
             assert_eq!(r.emit(&mut out), Ok(*hl));
             assert_eq!(out[..*hl], b[..*hl]);
+            #[cfg(fuzzing)]
             ppp::fuzz(b);
         }
         assert_eq!(
@@ -207,6 +212,7 @@ mod wire_ppp {
         ] {
             assert_eq!(parse_header(b), Err(Error::Truncated), "{b:02x?}");
             assert_eq!(PppFrame::new_checked(b).err(), Some(Error::Truncated));
+            #[cfg(fuzzing)]
             ppp::fuzz(b);
         }
         let mut out = [0u8; 4];
@@ -827,6 +833,7 @@ mod wire_ppp {
                 ]),
             })
         );
+        #[cfg(fuzzing)]
         ipv6cp::fuzz(&b);
         assert_eq!(
             ipv6cp(&hex("0101000c010800112233445566")),
@@ -1076,6 +1083,7 @@ mod wire_ppp {
             let n = r.emit(&mut b).unwrap();
             prop_assert_eq!(n, r.buffer_len());
             prop_assert_eq!(lcp(&b), Ok(r));
+            #[cfg(fuzzing)]
             lcp::fuzz(&b);
         }
 
@@ -1084,6 +1092,7 @@ mod wire_ppp {
             let mut b = vec![0u8; r.buffer_len()];
             prop_assert_eq!(r.emit(&mut b), Ok(b.len()));
             prop_assert_eq!(ipcp(&b), Ok(r));
+            #[cfg(fuzzing)]
             ipcp::fuzz(&b);
         }
 
@@ -1092,6 +1101,7 @@ mod wire_ppp {
             let mut b = vec![0u8; r.buffer_len()];
             prop_assert_eq!(r.emit(&mut b), Ok(b.len()));
             prop_assert_eq!(ipv6cp(&b), Ok(r));
+            #[cfg(fuzzing)]
             ipv6cp::fuzz(&b);
         }
 
@@ -1108,6 +1118,8 @@ mod wire_ppp {
             prop_assert_eq!(f.payload(), &payload[..]);
         }
 
+        // Calls only the fuzz entry points (`--cfg fuzzing`): scripts/fuzz.sh runs it.
+        #[cfg(fuzzing)]
         #[test]
         fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
             ppp::fuzz(&data);
@@ -1116,6 +1128,8 @@ mod wire_ppp {
             ipv6cp::fuzz(&data);
         }
 
+        // Calls only the fuzz entry points (`--cfg fuzzing`): scripts/fuzz.sh runs it.
+        #[cfg(fuzzing)]
         /// Random option lists after a valid header: every parse stops with a result,
         /// and what parses, emits back the same bytes (the fuzz functions check it).
         #[test]

@@ -6,8 +6,10 @@ mod oracle_util;
 // In a module so that `cargo test wire_pppoe` selects these tests by name.
 mod wire_pppoe {
     use super::oracle_util::{hex, scapy, tshark};
+    #[cfg(fuzzing)]
+    use dataplane::wire::pppoe;
     use dataplane::wire::pppoe::{
-        self, emit_session_header, parse_session, session_header, DiscoveryRepr, PppoeCode,
+        emit_session_header, parse_session, session_header, DiscoveryRepr, PppoeCode,
         PppoePacket, RawTag, TagType, VendorSpecific, HEADER_LEN, MAX_SERVICE_NAMES,
         MAX_UNKNOWN_TAGS, MAX_VENDOR_SPECIFIC,
     };
@@ -808,6 +810,7 @@ mod wire_pppoe {
 
         #[test]
         fn random_bytes_never_panic(data in bytes(200)) {
+            #[cfg(fuzzing)]
             pppoe::fuzz(&data);
             let _ = parse(&data);
             let _ = parse_session(&data);
@@ -815,6 +818,7 @@ mod wire_pppoe {
 
         #[test]
         fn well_framed_tags_never_panic(b in discovery_frame()) {
+            #[cfg(fuzzing)]
             pppoe::fuzz(&b);
             if let Ok(r) = parse(&b) {
                 let mut out = vec![0; r.buffer_len()];
@@ -823,6 +827,8 @@ mod wire_pppoe {
             }
         }
 
+        // Calls only the fuzz entry points (`--cfg fuzzing`): scripts/fuzz.sh runs it.
+        #[cfg(fuzzing)]
         #[test]
         fn mutated_golden_never_panic(which in 0..GOLDEN.len(), at in any::<prop::sample::Index>(), v in any::<u8>(), cut in any::<prop::sample::Index>()) {
             let mut b = hex(GOLDEN[which].2);

@@ -56,12 +56,14 @@ mod counting {
 mod wire_radius {
     use super::oracle_util::{self, hex};
     use dataplane::wire::radius::{
-        decrypt_mppe_key, encrypt_mppe_key, fuzz, hide_user_password, parse_chap_challenge,
+        decrypt_mppe_key, encrypt_mppe_key, hide_user_password, parse_chap_challenge,
         unhide_user_password, AcctStatusType, AttributeType as T, AuthenticatorKind, ChapPassword,
         ErrorCause, FramedProtocol, MsAttributeType as Ms, MsChap2Response, NasPortType,
         RadiusAttribute, RadiusCode, RadiusPacket, RadiusRepr, ServiceType, VendorSpecific,
         MAX_ATTRIBUTES, PORT_ACCT, PORT_AUTH, PORT_DYNAUTH, VENDOR_MICROSOFT,
     };
+    #[cfg(fuzzing)]
+    use dataplane::wire::radius::fuzz;
     use dataplane::wire::Error;
     use dataplane::wire::{
         emit_l2, EtherType, EthernetAddress, IpProtocol, Ipv4Address, Ipv4Repr, L2Header, UdpRepr,
@@ -1709,6 +1711,7 @@ for k, v in out.items():
 
         #[test]
         fn random_bytes_never_panic(data in proptest::collection::vec(any::<u8>(), 0..600)) {
+            #[cfg(fuzzing)]
             fuzz(&data);
             if let Ok(p) = RadiusPacket::new_checked(&data[..]) {
                 for a in p.attributes() {
@@ -1717,6 +1720,8 @@ for k, v in out.items():
             }
         }
 
+        // Calls only the fuzz entry points (`--cfg fuzzing`): scripts/fuzz.sh runs it.
+        #[cfg(fuzzing)]
         #[test]
         fn mutated_packets_never_panic(i in 0usize..400, v in any::<u8>(), cut in 0usize..400) {
             for (_, h) in GOLDEN {
@@ -1741,6 +1746,7 @@ for k, v in out.items():
         let mut out = [0u8; 4096];
         let n = super::counting::allocations(|| {
             for b in &golden {
+                #[cfg(fuzzing)]
                 fuzz(b);
                 let p = RadiusPacket::new_checked(&b[..]).unwrap();
                 let r = RadiusRepr::parse(&p).unwrap();
@@ -1762,6 +1768,8 @@ for k, v in out.items():
         assert!(n > 0);
     }
 
+    // Calls only the fuzz entry points (`--cfg fuzzing`): scripts/fuzz.sh runs it.
+    #[cfg(fuzzing)]
     #[test]
     fn fuzz_on_golden() {
         for (_, h) in GOLDEN {

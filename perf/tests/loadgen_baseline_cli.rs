@@ -2,17 +2,15 @@
 //! forwarding mode between two memif servers, `dpvpn-loadgen --baseline` with 20 made-up
 //! sessions at 1000 pps per direction for 1 s; the report must say which mode ran, show
 //! every probe back in both directions and latency percentiles. Needs root (the EAL) and
-//! dpdk-testpmd; without either it says so and passes, otherwise a broken baseline fails.
+//! dpdk-testpmd; without either it says so and passes (fails under CI=true), otherwise a
+//! broken baseline fails.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
+use common::{is_root, skip_or_fail};
 
 fn testpmd() -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -22,12 +20,10 @@ fn testpmd() -> Option<PathBuf> {
 #[test]
 fn the_testpmd_baseline_returns_every_probe_and_reports_its_latency() {
     if !is_root() {
-        eprintln!("skipped: the EAL needs root");
-        return;
+        return skip_or_fail("the EAL needs root");
     }
     if testpmd().is_none() {
-        eprintln!("skipped: dpdk-testpmd is not installed (Debian: apt-get install dpdk)");
-        return;
+        return skip_or_fail("dpdk-testpmd is not installed (Debian: apt-get install dpdk)");
     }
     // The script takes the target dir and profile of the loadgen under test.
     let bin = Path::new(env!("CARGO_BIN_EXE_dpvpn-loadgen"));

@@ -2,7 +2,11 @@
 //! is wrong, before anything of DPDK starts; and an access device that cannot be
 //! attached is named (that case starts the EAL, so it needs root, as CI runs).
 
+mod common;
+
 use std::process::{Command, Output};
+
+use common::{is_root, skip_or_fail};
 
 fn loadgen(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_dpvpn-loadgen")).args(args).output().expect("run dpvpn-loadgen")
@@ -55,18 +59,10 @@ fn missing_and_malformed_required_options_exit_2() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("--setup-rate"));
 }
 
-fn is_root() -> bool {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("Uid:")).map(|l| l.split_whitespace().nth(1) == Some("0")))
-        .unwrap_or(false)
-}
-
 #[test]
 fn an_access_device_that_cannot_be_attached_is_named() {
     if !is_root() {
-        eprintln!("skipped: the EAL needs root");
-        return;
+        return skip_or_fail("the EAL needs root");
     }
     let prefix = format!("loadgen-cli-{}", std::process::id());
     let out = loadgen(&[

@@ -2,6 +2,7 @@
 //! started on it with a private socket, which its drop stops.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output};
 use std::sync::{Mutex, MutexGuard};
@@ -13,9 +14,26 @@ pub fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
+/// The calling test cannot run here (`reason`: what is missing). It says so on the terminal
+/// and returns, so the caller returns too; with `CI=true` it fails the test instead: CI
+/// has every tool and root, so a skip there is a broken environment that would otherwise
+/// pass unnoticed.
+#[track_caller]
+pub fn skip_or_fail(reason: &str) {
+    let test = std::thread::current().name().unwrap_or("a test").to_string();
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("{test} cannot run here ({reason}), and CI=true does not allow a skip");
+    }
+    // Straight to stderr, not eprintln!: the harness captures a passing test's eprintln!
+    // output, and the skip would go unseen.
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {reason}");
+}
+
+/// Whether to skip a lab test: only when DPVPN_SKIP_LAB is set (and then not under
+/// `CI=true`, see [`skip_or_fail`]). Without root a lab test fails.
 pub fn skip() -> bool {
     if std::env::var_os("DPVPN_SKIP_LAB").is_some() {
-        eprintln!("DPVPN_SKIP_LAB is set: lab test skipped");
+        skip_or_fail("DPVPN_SKIP_LAB is set");
         return true;
     }
     let uid = Command::new("id").arg("-u").output().expect("id -u");

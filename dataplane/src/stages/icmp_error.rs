@@ -7,6 +7,7 @@
 //! errors are rate-limited per worker (§4.3.2.8). The error is sourced from the
 //! receiving port's primary address and routed like any other packet.
 
+use super::ip4_martian::martian_source;
 use super::{done, goto, Ctx, Meta, Next, Stage};
 use crate::adjacency::Adjacency;
 use crate::counters::{Count, DropReason};
@@ -56,7 +57,7 @@ pub(crate) fn icmp_error<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, me
         let eligible = !about_icmp_error && ip.frag_offset() == 0 && data[0] & 1 == 0;
         (u32::from(ip.src_addr()), ip.total_len() as usize, eligible)
     };
-    if !eligible || super::ip4_input::martian_source(orig_src) {
+    if !eligible || martian_source(orig_src) {
         ctx.counters.add(Count::IcmpSuppressed, 1);
         return done(meta, Next::Drop(reason));
     }

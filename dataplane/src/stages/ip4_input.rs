@@ -9,6 +9,8 @@
 //! originated: no TTL decrement.
 
 use super::icmp_error::ErrorKind;
+// Re-exported: they were this module's before icmp_error needed them too.
+pub use super::ip4_martian::{martian_destination, martian_source};
 use super::{done, goto, ip4_rewrite, session_encap, Ctx, Meta, Next, Stage};
 use crate::adjacency::Adjacency;
 use crate::counters::{Count, DropReason};
@@ -18,22 +20,6 @@ use crate::session::fib_session;
 use crate::wire::checksum;
 use crate::wire::ipv4::Ipv4Packet;
 use crate::wire::Error as WireError;
-
-/// Sources that must never be forwarded (RFC 1812 §5.3.7, RFC 6890): 0/8, 127/8,
-/// 224/4 (multicast as a source), 240/4 and the limited broadcast.
-#[inline]
-pub fn martian_source(a: u32) -> bool {
-    let top = a >> 24;
-    top == 0 || top == 127 || top >= 224
-}
-
-/// Destinations dpvpn does not forward: 0/8, 127/8, 240/4, limited broadcast, and
-/// multicast (no multicast routing).
-#[inline]
-pub fn martian_destination(a: u32) -> bool {
-    let top = a >> 24;
-    top == 0 || top == 127 || top >= 224
-}
 
 /// What the stage reads from a valid IPv4 header.
 #[derive(Clone, Copy)]
@@ -235,20 +221,4 @@ fn decrement_ttl(ip: &mut [u8; 20]) {
     let c = u16::from_be_bytes([ip[10], ip[11]]) as u32 + 0x0100;
     let c = (c + (c >= 0xffff) as u32) as u16;
     ip[10..12].copy_from_slice(&c.to_be_bytes());
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn martians() {
-        assert!(martian_source(0x0000_0001));
-        assert!(martian_source(0x7f00_0001));
-        assert!(martian_source(0xe000_0001));
-        assert!(martian_source(0xffff_ffff));
-        assert!(!martian_source(0xc000_0202));
-        assert!(martian_destination(0xffff_ffff));
-        assert!(!martian_destination(0xc633_6402));
-    }
 }

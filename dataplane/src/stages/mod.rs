@@ -26,6 +26,7 @@ pub mod eth_input;
 pub mod exception;
 pub mod icmp_error;
 pub mod ip4_input;
+pub mod ip4_martian;
 pub mod ip4_rewrite;
 pub mod pppoe_input;
 pub mod session_encap;

@@ -231,6 +231,7 @@ impl ArpRepr {
 }
 
 /// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))`.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let Ok(p) = ArpPacket::new_checked(data) else { return };

@@ -490,6 +490,7 @@ impl Writer<'_> {
 /// Runs the CHAP parsers on `data` (a CHAP packet, without the PPP header), and the
 /// MS-CHAP-V2 parsers on its value or message and on `data` itself; whatever parses is
 /// emitted and parsed again.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     fn ms_chap_v2(bytes: &[u8]) {

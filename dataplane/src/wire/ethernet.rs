@@ -305,6 +305,7 @@ pub fn emit_l2(h: &L2Header, buf: &mut [u8]) -> Result<usize> {
 
 /// Fuzz entry (`fuzz/`): the view, `parse_l2`, and `emit_l2` of what parsed reads back
 /// the same.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     if let Ok(f) = EthernetFrame::new_checked(data) {

@@ -664,6 +664,7 @@ impl<'a> GreRepr<'a> {
 
 /// Runs every parser of this module on `data`; a `GreRepr` that parses is emitted,
 /// parsed again and must be equal. No allocation.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let _ = version(data);

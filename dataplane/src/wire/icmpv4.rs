@@ -392,6 +392,7 @@ impl<'a> Icmpv4Repr<'a> {
 }
 
 /// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))`.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let Ok(p) = Icmpv4Packet::new_checked(data) else { return };

@@ -20,8 +20,7 @@
 //! data; Mobile-IPv4 (type 4, RFC 2290), kept raw as an unknown option.
 
 use super::ipv4::Ipv4Address;
-use super::ppp::{ConfigOption, ConfigRepr, ControlPacket, OptionIter, PppProtocol};
-use super::tlv::{TlvIter, TypeLen8};
+use super::ppp::{ConfigOption, ConfigRepr, OptionIter, PppProtocol};
 use super::{Error, Result};
 
 /// IPCP codes are LCP's codes 1 to 7 (RFC 1332 §2).
@@ -167,8 +166,12 @@ pub type IpcpRepr<'a> = ConfigRepr<'a, IpcpOption<'a>>;
 
 /// Runs the IPCP parsers on `data` (an IPCP packet, without the PPP header); whatever
 /// parses is emitted and parsed again.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
+    use super::ppp::ControlPacket;
+    use super::tlv::{TlvIter, TypeLen8};
+
     let Ok(p) = ControlPacket::new_checked(data) else {
         return;
     };

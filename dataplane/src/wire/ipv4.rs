@@ -355,6 +355,7 @@ impl Ipv4Repr {
 
 /// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))` for
 /// headers `Ipv4Repr` represents (no options, not a fragment).
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let Ok(p) = Ipv4Packet::new_checked(data) else { return };

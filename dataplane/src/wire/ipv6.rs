@@ -350,6 +350,7 @@ impl Ipv6Repr {
 
 /// Runs every parser of this module on `data`; an `Ipv6Repr` that parses is emitted,
 /// parsed again (over the same payload) and must be equal. No allocation.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     if let Ok(p) = Ipv6Packet::new_checked(data) {

@@ -19,8 +19,7 @@
 //! Not supported: the inside of IPv6-Compression-Protocol (IPHC and ROHC parameters,
 //! RFC 5172, RFC 3241), kept as raw data.
 
-use super::ppp::{ConfigOption, ConfigRepr, ControlPacket, OptionIter, PppProtocol};
-use super::tlv::{TlvIter, TypeLen8};
+use super::ppp::{ConfigOption, ConfigRepr, OptionIter, PppProtocol};
 use super::{Error, Result};
 
 /// IPv6CP codes are LCP's codes 1 to 7 (RFC 5072 §3).
@@ -120,8 +119,12 @@ pub type Ipv6cpRepr<'a> = ConfigRepr<'a, Ipv6cpOption<'a>>;
 
 /// Runs the IPv6CP parsers on `data` (an IPv6CP packet, without the PPP header);
 /// whatever parses is emitted and parsed again.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
+    use super::ppp::ControlPacket;
+    use super::tlv::{TlvIter, TypeLen8};
+
     let Ok(p) = ControlPacket::new_checked(data) else {
         return;
     };

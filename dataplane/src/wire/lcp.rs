@@ -25,7 +25,6 @@ use super::ppp::{
     emit_control, emit_control_header, emit_options, options_len, parse_options, ConfigOption,
     ControlPacket, OptionIter, Options, PppProtocol, CONTROL_HEADER_LEN,
 };
-use super::tlv::{TlvIter, TypeLen8};
 use super::{Error, Result};
 
 /// An LCP code (RFC 1661 §5, RFC 1570 §2).
@@ -539,8 +538,11 @@ impl<'a> LcpRepr<'a> {
 
 /// Runs the LCP parsers on `data` (an LCP packet, without the PPP header); whatever
 /// parses is emitted and parsed again.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
+    use super::tlv::{TlvIter, TypeLen8};
+
     let Ok(p) = ControlPacket::new_checked(data) else {
         return;
     };

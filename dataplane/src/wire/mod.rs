@@ -32,7 +32,13 @@
 //! | [`tlv`] | the one reader of type-length-value lists (PPPoE tags, PPP options, L2TP AVPs, RADIUS attributes) | RFC 2516 §A, RFC 1661 §6, RFC 2661 §4.1, RFC 2865 §5 | |
 //!
 //! Every parser has a fuzz entry, `<module>::fuzz`, that `fuzz/` drives with libFuzzer
-//! (`scripts/fuzz.sh`): views, TLV readers, and `parse(emit(parse(x))) == parse(x)`.
+//! (`scripts/fuzz.sh`): views, TLV readers, and `parse(emit(parse(x))) == parse(x)`. The
+//! entries exist only with `--cfg fuzzing` (cargo-fuzz sets it; `scripts/fuzz.sh` also
+//! runs the tests that call them so), so no ordinary build carries them.
+
+// Packet formats parse untrusted bytes from anyone on the wire: no `unsafe` here, ever
+// (the crate root only denies it, for `mem`'s sake; forbid cannot be allowed again).
+#![forbid(unsafe_code)]
 
 pub mod arp;
 pub mod chap;

@@ -185,6 +185,7 @@ impl<'a> PapRepr<'a> {
 
 /// Runs the PAP parser on `data` (a PAP packet, without the PPP header); whatever parses
 /// is emitted and parsed again.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let Ok(p) = ControlPacket::new_checked(data) else {

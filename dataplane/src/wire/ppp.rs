@@ -696,6 +696,7 @@ impl<'a, O: ConfigOption<'a>> ConfigRepr<'a, O> {
 }
 
 /// Runs the PPP frame reader and the control packet view on `data`.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let h = parse_header(data);

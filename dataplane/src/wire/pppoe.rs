@@ -640,6 +640,7 @@ impl TagWriter<'_> {
 
 /// Runs every parser of this module on `data`; a `DiscoveryRepr` that parses must emit
 /// and parse back to itself. For the fuzz targets; allocates nothing.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     if let Ok(p) = PppoePacket::new_checked(data) {
@@ -685,6 +686,8 @@ mod tests {
         assert_eq!(b, c);
     }
 
+    // The fuzz entry exists with `--cfg fuzzing` only (scripts/fuzz.sh runs these tests so).
+    #[cfg(fuzzing)]
     #[test]
     fn fuzz_on_a_padi() {
         // PADI, Service-Name "", Host-Uniq 01 02, End-Of-List, padding.

@@ -1014,6 +1014,7 @@ impl<'a> PptpRepr<'a> {
 /// Runs every parser of this module on `data` (as a stream: message after message
 /// while [`message_len`] frames them); a `PptpRepr` that parses is emitted, parsed
 /// again and must be equal. No allocation.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let mut rest = data;

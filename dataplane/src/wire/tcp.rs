@@ -529,6 +529,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 
 /// Fuzz entry (`fuzz/`): the view, every accessor, the option iterator, and MSS
 /// clamping, whose incremental checksum update must agree with a full recomputation.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let (src, dst) = (Ipv4Address::new(192, 0, 2, 1), Ipv4Address::new(198, 51, 100, 2));

@@ -201,6 +201,7 @@ impl<'a> UdpRepr<'a> {
 
 /// Fuzz entry (`fuzz/`): the view, every accessor, and `parse(emit(parse(x)))` with
 /// fixed pseudo-header addresses.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let (src, dst) = (Ipv4Address::new(192, 0, 2, 1), Ipv4Address::new(198, 51, 100, 2));

@@ -20,22 +20,18 @@
 //! plain IPv4; [`super::traffic::Traffic`] in [`Mode::TestpmdBaseline`] accepts them so
 //! and accounts them exactly as in a dpvpn run.
 //!
-//! [`Mode::TestpmdBaseline`]: super::traffic::Mode::TestpmdBaseline
+//! [`Mode::TestpmdBaseline`]: super::sessions::Mode::TestpmdBaseline
+//! [`BASELINE_GATEWAY_MAC`]: super::sessions::BASELINE_GATEWAY_MAC
 
 use std::net::Ipv4Addr;
 
 use dataplane::wire::ethernet::{emit_l2, EtherType, EthernetAddress, L2Header};
 use dataplane::wire::pppoe::{emit_session_header, HEADER_LEN as PPPOE_HEADER_LEN, SESSION_ID_RESERVED};
 
-use super::emulator::session_mac;
 use super::options::VlanPlan;
 use super::report::{Report, SessionReport};
-use super::traffic::{Mode, Sessions};
+use super::sessions::{session_mac, Mode, Sessions, BASELINE_AC_MAC};
 
-/// The access concentrator's MAC in the fabricated sessions ("AC").
-pub const BASELINE_AC_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0xac, 0x01];
-/// dpvpn's uplink MAC stand-in, where downstream frames go without `--gateway-mac`.
-pub const BASELINE_GATEWAY_MAC: [u8; 6] = [0x02, 0x00, 0x00, 0x00, 0x0b, 0x01];
 /// The first address dpvpn's pool `lab` (100.64.0.0/12 less 100.64.0.1) hands out.
 pub const FIRST_ADDRESS: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 2);
 /// Ethernet's minimum frame without the FCS; shorter frames are padded, as the

@@ -46,10 +46,8 @@ use dataplane::wire::pppoe::{DiscoveryRepr, PppoeCode, PppoePacket};
 use super::icmp::{self, Classified};
 use super::options::Plan;
 use super::report::{Percentiles, PingReport, Progress, Report, SessionReport};
-use super::traffic::Mode;
+use super::sessions::{session_mac, slot_of, Mode, Sessions};
 
-/// The first two bytes of every emulated subscriber's MAC (locally administered, "L").
-pub const MAC_PREFIX: [u8; 2] = [0x02, 0x4c];
 /// The link-local gateway the kernel routes through on the tap.
 pub const TAP_GATEWAY: Ipv4Addr = Ipv4Addr::new(169, 254, 0, 1);
 /// The MAC the load generator answers the tap's ARP with: "lgate".
@@ -66,20 +64,6 @@ const BACKOFF_MAX_US: u64 = 8_000_000;
 const TEARDOWN_BOUND_US: u64 = 10_000_000;
 /// RTT samples kept for the percentiles.
 const MAX_RTT_SAMPLES: usize = 10_000_000;
-
-/// The MAC of session index `i`.
-pub fn session_mac(i: u32) -> Mac {
-    let b = i.to_be_bytes();
-    [MAC_PREFIX[0], MAC_PREFIX[1], b[0], b[1], b[2], b[3]]
-}
-
-/// The session index a MAC belongs to, if it is one of ours.
-pub fn slot_of(mac: &[u8]) -> Option<u32> {
-    if mac.len() < 6 || mac[0..2] != MAC_PREFIX {
-        return None;
-    }
-    Some(u32::from_be_bytes([mac[2], mac[3], mac[4], mac[5]]))
-}
 
 /// The Host-Uniq of attempt `attempt` of session index `i`.
 fn host_uniq(i: u32, attempt: u32) -> [u8; 8] {
@@ -1042,18 +1026,14 @@ impl Emulator {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn macs_map_back_to_their_session() {
-        for i in [0u32, 1, 255, 65_536, 999_999, u32::MAX] {
-            let m = session_mac(i);
-            assert_eq!(m[0] & 0x03, 0x02, "locally administered unicast");
-            assert_eq!(slot_of(&m), Some(i));
-        }
-        assert_eq!(slot_of(&[0x02, 0x4d, 0, 0, 0, 1]), None);
-        assert_eq!(slot_of(&[0xff; 6]), None);
+impl Sessions for Emulator {
+    fn count(&self) -> u32 {
+        self.sessions()
+    }
+    fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)> {
+        Some((self.session_id(i)?, self.address(i)?))
+    }
+    fn encapsulate(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>> {
+        self.encapsulate_for(i, datagram)
     }
 }

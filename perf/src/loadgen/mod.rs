@@ -13,6 +13,8 @@
 //! - [`baseline`]: `--baseline`, made-up sessions for the testpmd baseline.
 //! - [`run`]: the single-lcore DPDK loop around the emulator (or, in the baseline,
 //!   around the traffic alone).
+//! - [`sessions`]: what the emulator, the baseline and the traffic share (session MACs,
+//!   the [`sessions::Sessions`] trait, the [`sessions::Mode`] of a run).
 //!
 //! **Test traffic** (`--uplink DEVARGS --rate PPS [--duration S] [--size BYTES]`): once
 //! every session is up, UDP both ways through each session, the internet end emulated
@@ -45,6 +47,7 @@ pub mod icmp;
 pub mod options;
 pub mod report;
 pub mod run;
+pub mod sessions;
 pub mod tap;
 pub mod traffic;
 

@@ -47,9 +47,10 @@ use dataplane::wire::ethernet::{parse_l2, EtherType, EthernetAddress};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 
-use super::baseline::BASELINE_GATEWAY_MAC;
-use super::emulator::{slot_of, Emulator};
 use super::icmp;
+use super::sessions::{slot_of, BASELINE_GATEWAY_MAC};
+// Where options, report and run have always found them.
+pub use super::sessions::{Mode, Sessions};
 
 /// The first bytes of every probe's UDP payload.
 pub const MAGIC: [u8; 4] = *b"dpvT";
@@ -71,19 +72,6 @@ const ARP_RETRY_NS: u64 = 1_000_000_000;
 /// The latency histogram's range: 1 ns to 60 s, 3 significant digits.
 const LATENCY_MAX_NS: u64 = 60_000_000_000;
 
-/// What sits between the load generator's access and uplink ports, and so how the
-/// probes come back (see the module documentation).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Mode {
-    /// dpvpn: PPPoE sessions dialled, upstream decapsulated, downstream encapsulated.
-    #[default]
-    Dpvpn,
-    /// A plain forwarder (`dpdk-testpmd --forward-mode=io`) and fabricated sessions:
-    /// every frame comes back unchanged on the other port.
-    TestpmdBaseline,
-}
-
 /// What to send.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TrafficPlan {
@@ -100,27 +88,6 @@ pub struct TrafficPlan {
     pub gateway_mac: Option<[u8; 6]>,
     /// Through dpvpn or through a plain forwarder.
     pub mode: Mode,
-}
-
-/// The emulator's sessions as the traffic sees them (a trait, so tests can stand in).
-pub trait Sessions {
-    fn count(&self) -> u32;
-    /// Session id and address of session index `i` while it is up.
-    fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)>;
-    /// The datagram framed for session `i` (Ethernet, tags, PPPoE, PPP).
-    fn encapsulate(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>>;
-}
-
-impl Sessions for Emulator {
-    fn count(&self) -> u32 {
-        self.sessions()
-    }
-    fn session(&self, i: u32) -> Option<(u16, Ipv4Addr)> {
-        Some((self.session_id(i)?, self.address(i)?))
-    }
-    fn encapsulate(&self, i: u32, datagram: &[u8]) -> Option<Vec<u8>> {
-        self.encapsulate_for(i, datagram)
-    }
 }
 
 /// A probe found in a datagram.
@@ -816,9 +783,9 @@ mod tests {
     }
 
     use super::*;
-    use crate::loadgen::baseline::{Fabricated, BASELINE_AC_MAC};
-    use crate::loadgen::emulator::session_mac;
+    use crate::loadgen::baseline::Fabricated;
     use crate::loadgen::options::VlanPlan;
+    use crate::loadgen::sessions::{session_mac, BASELINE_AC_MAC};
 
     const INET: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 2);
     const GW: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 1);
