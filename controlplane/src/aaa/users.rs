@@ -1,27 +1,5 @@
-//! AAA: the boundary between the session manager and whoever says yes or no to a
-//! subscriber, and the local users file behind it.
-//!
-//! The session manager hands an [`AuthRequest`] (its session handle, the user name, the
-//! credentials the PAP or CHAP machine collected, and where the subscriber is: port, MAC,
-//! VLANs) to an [`AaaBackend`] with [`AaaBackend::submit`], and later collects
-//! [`AuthResult`]s with [`AaaBackend::poll_result`]. The answer is an accept with
-//! [`Attributes`] (framed address, pool, rate limits, timeouts, DNS) or a [`Reject`] whose
-//! `message` goes into the PAP Authenticate-Nak (RFC 1334 §2.2.2) or CHAP Failure
-//! (RFC 1994 §4.2) message. It is asynchronous although [`LocalBackend`] answers at once:
-//! a RADIUS backend (RFC 2865) answers after a round trip or times out, and it plugs in
-//! behind the same trait without touching the PPP machines. Time is `now`, monotonic
-//! milliseconds, as everywhere in the control plane; nothing here reads a clock.
-//! Accounting (RFC 2866: Start, Interim-Update, Stop with counters) goes through
-//! [`AaaBackend::accounting`]; the local backend ignores it.
-//!
-//! [`LocalBackend`] checks:
-//! - PAP: the password, compared in constant time;
-//! - CHAP with MD5 (RFC 1994 §4.1): Response = MD5(Identifier ‖ secret ‖ Challenge),
-//!   compared in constant time;
-//! - MS-CHAPv2 (RFC 2759) is **not** verified locally: it needs MD4, DES and SHA-1, which
-//!   dpvpn does not depend on. Such requests are rejected as
-//!   [`RejectKind::UnsupportedMethod`] with a message saying so; RADIUS can do MS-CHAPv2
-//!   (RFC 2548 attributes).
+//! The local users file: its syntax, parser, name patterns and the table
+//! [`super::LocalBackend`] looks users up in.
 //!
 //! # The users file
 //!
@@ -49,264 +27,21 @@
 //!   seconds with an optional unit `s`, `m`, `h`, `d`, `dns=` primary DNS and optionally a
 //!   secondary after a comma (RFC 1877). Each key at most once per line.
 //! - Every error names `FILE:LINE:COLUMN` and what is wrong; a file with an error is not
-//!   used at all ([`LocalBackend::reload`] keeps the old table).
+//!   used at all ([`super::LocalBackend::reload`] keeps the old table).
 //! - User names longer than 253 octets (RADIUS User-Name, RFC 2865 §5.1) are refused.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use md5::{Digest, Md5};
+use super::{
+    chap_md5_response, constant_time_eq, Attributes, AuthOutcome, Credentials, Reject, RejectKind, AUTH_FAILED,
+    MAX_USERNAME,
+};
 
-/// The session manager's name for a session; echoed in the result.
-pub type SessionHandle = u64;
-
-/// RFC 2865 §5.1: User-Name is at most 253 octets.
-pub const MAX_USERNAME: usize = 253;
 /// RFC 1994 §4.1: the MD5 Response is 16 octets.
 const CHAP_MD5_RESPONSE: usize = 16;
-
-/// What the peer proved its identity with.
-#[derive(Clone, PartialEq, Eq)]
-pub enum Credentials {
-    /// RFC 1334 §2.2.1 Authenticate-Request Password.
-    Pap { password: Vec<u8> },
-    /// RFC 1994 §4.1: the Identifier and Challenge we sent, the Response the peer sent.
-    Chap { id: u8, challenge: Vec<u8>, response: Vec<u8> },
-    /// RFC 2759 §4, §8: the Authenticator Challenge we sent, the Peer-Challenge and
-    /// NT-Response of the peer's Response packet.
-    MsChapV2 { authenticator_challenge: [u8; 16], peer_challenge: [u8; 16], nt_response: [u8; 24] },
-}
-
-/// Secrets stay out of logs.
-impl fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Credentials::Pap { .. } => f.write_str("Pap { .. }"),
-            Credentials::Chap { id, .. } => write!(f, "Chap {{ id: {id}, .. }}"),
-            Credentials::MsChapV2 { .. } => f.write_str("MsChapV2 { .. }"),
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Method {
-    Pap,
-    ChapMd5,
-    MsChapV2,
-}
-
-impl Method {
-    pub fn name(self) -> &'static str {
-        match self {
-            Method::Pap => "PAP",
-            Method::ChapMd5 => "CHAP-MD5",
-            Method::MsChapV2 => "MS-CHAPv2",
-        }
-    }
-}
-
-impl Credentials {
-    pub fn method(&self) -> Method {
-        match self {
-            Credentials::Pap { .. } => Method::Pap,
-            Credentials::Chap { .. } => Method::ChapMd5,
-            Credentials::MsChapV2 { .. } => Method::MsChapV2,
-        }
-    }
-}
-
-/// Where the subscriber is (RADIUS NAS-Port, Calling-Station-Id, NAS-Port-Id).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct NasInfo {
-    pub port: u16,
-    pub mac: [u8; 6],
-    pub outer_vlan: Option<u16>,
-    pub inner_vlan: Option<u16>,
-    pub pppoe_session_id: Option<u16>,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthRequest {
-    pub handle: SessionHandle,
-    /// PAP Peer-ID or CHAP Name, as octets.
-    pub username: Vec<u8>,
-    pub credentials: Credentials,
-    pub nas: NasInfo,
-}
-
-/// What an accept grants. `None` everywhere means "the configured defaults".
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Attributes {
-    /// A static address (RADIUS Framed-IP-Address); wins over `pool`.
-    pub framed_ip: Option<Ipv4Addr>,
-    /// The pool to allocate from (RADIUS Framed-Pool, RFC 2869 §5.18).
-    pub pool: Option<String>,
-    /// Subscriber to network, kbit/s.
-    pub rate_up_kbps: Option<u32>,
-    /// Network to subscriber, kbit/s.
-    pub rate_down_kbps: Option<u32>,
-    /// Seconds (RFC 2865 §5.27 Session-Timeout).
-    pub session_timeout_s: Option<u32>,
-    /// Seconds (RFC 2865 §5.28 Idle-Timeout).
-    pub idle_timeout_s: Option<u32>,
-    /// Primary and secondary DNS for IPCP (RFC 1877 §1.1, §1.3).
-    pub dns: [Option<Ipv4Addr>; 2],
-}
-
-/// Why a request was refused; for logs and metrics (the peer only sees `message`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum RejectKind {
-    UnknownUser,
-    WrongPassword,
-    /// The backend cannot check this method (MS-CHAPv2 locally).
-    UnsupportedMethod,
-    /// Credentials that cannot be right: a CHAP Response of the wrong size, a user name
-    /// over 253 octets, an empty Challenge.
-    Malformed,
-    /// No answer in time (RADIUS).
-    Timeout,
-    /// The backend failed (RADIUS: no server reachable, bad response authenticator).
-    BackendError,
-}
-
-impl RejectKind {
-    pub fn name(self) -> &'static str {
-        match self {
-            RejectKind::UnknownUser => "unknown_user",
-            RejectKind::WrongPassword => "wrong_password",
-            RejectKind::UnsupportedMethod => "unsupported_method",
-            RejectKind::Malformed => "malformed",
-            RejectKind::Timeout => "timeout",
-            RejectKind::BackendError => "backend_error",
-        }
-    }
-}
-
-/// A refusal. `message` is for the peer (PAP/CHAP failure message); it says the same for an
-/// unknown user and a wrong password, so that a peer cannot probe for user names.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reject {
-    pub kind: RejectKind,
-    pub message: String,
-}
-
-impl Reject {
-    fn new(kind: RejectKind, message: &str) -> Reject {
-        Reject { kind, message: message.to_string() }
-    }
-}
-
-impl fmt::Display for Reject {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.kind.name(), self.message)
-    }
-}
-
-/// What the peer is told when the user is unknown or the password wrong.
-pub const AUTH_FAILED: &str = "Authentication failed";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AuthOutcome {
-    Accept(Attributes),
-    Reject(Reject),
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AuthResult {
-    pub handle: SessionHandle,
-    pub outcome: AuthOutcome,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SubmitError {
-    /// A request for this handle is already waiting.
-    DuplicateHandle(SessionHandle),
-    /// Too many requests waiting; the caller should refuse the session or retry later.
-    Busy { pending: usize },
-}
-
-impl fmt::Display for SubmitError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SubmitError::DuplicateHandle(h) => write!(f, "session {h} already has an authentication request waiting"),
-            SubmitError::Busy { pending } => write!(f, "{pending} authentication requests already waiting"),
-        }
-    }
-}
-
-impl std::error::Error for SubmitError {}
-
-/// RFC 2866 §5.10 Acct-Terminate-Cause.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct TerminateCause(pub u32);
-
-impl TerminateCause {
-    pub const USER_REQUEST: Self = Self(1);
-    pub const LOST_CARRIER: Self = Self(2);
-    pub const LOST_SERVICE: Self = Self(3);
-    pub const IDLE_TIMEOUT: Self = Self(4);
-    pub const SESSION_TIMEOUT: Self = Self(5);
-    pub const ADMIN_RESET: Self = Self(6);
-    pub const ADMIN_REBOOT: Self = Self(7);
-    pub const PORT_ERROR: Self = Self(8);
-    pub const NAS_ERROR: Self = Self(9);
-    pub const NAS_REQUEST: Self = Self(10);
-    pub const NAS_REBOOT: Self = Self(11);
-    pub const SERVICE_UNAVAILABLE: Self = Self(15);
-    pub const USER_ERROR: Self = Self(17);
-}
-
-/// RFC 2866 §5.1 Acct-Status-Type.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AcctStatus {
-    Start,
-    /// RFC 2869 §5.19 Interim-Update.
-    Interim,
-    Stop(TerminateCause),
-}
-
-/// Counters as RADIUS names them (RFC 2866 §5.3–§5.8): input is from the subscriber.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AcctCounters {
-    pub input_octets: u64,
-    pub output_octets: u64,
-    pub input_packets: u64,
-    pub output_packets: u64,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct AccountingRecord {
-    pub handle: SessionHandle,
-    pub status: AcctStatus,
-    pub username: Vec<u8>,
-    pub framed_ip: Option<Ipv4Addr>,
-    pub nas: NasInfo,
-    /// Seconds since the session came up (RFC 2866 §5.7).
-    pub session_time_s: u32,
-    pub counters: AcctCounters,
-}
-
-/// Who says yes or no. Sans-IO: a network backend also has its own packet I/O, which the
-/// driver runs; the session manager needs only this.
-pub trait AaaBackend {
-    /// For logs: `local`, `radius`.
-    fn name(&self) -> &'static str;
-    /// Queues a request; its answer comes out of [`AaaBackend::poll_result`].
-    fn submit(&mut self, now: u64, request: AuthRequest) -> Result<(), SubmitError>;
-    /// The session went away: drop its request, and never answer it.
-    fn cancel(&mut self, handle: SessionHandle);
-    /// The next answer, if one is ready at `now`.
-    fn poll_result(&mut self, now: u64) -> Option<AuthResult>;
-    /// When [`AaaBackend::handle_timeout`] should run next (retransmit, give up).
-    fn poll_timeout(&self) -> Option<u64>;
-    fn handle_timeout(&mut self, now: u64);
-    /// Accounting Start, Interim-Update or Stop.
-    fn accounting(&mut self, now: u64, record: AccountingRecord);
-}
-
-// ---- the users file ----
 
 /// A users-file error, located: `FILE:LINE:COLUMN: MESSAGE` (line 0: the file could not be
 /// read, and `Display` shows the message alone).
@@ -447,27 +182,6 @@ pub struct UsersTable {
     patterns: Vec<Pattern>,
     /// Every `pool=` with its line and column, for [`UsersTable::check_pools`].
     pool_refs: Vec<(String, usize, usize)>,
-}
-
-/// Compares in time that depends on the lengths only, not on where the inputs differ.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let n = a.len().max(b.len());
-    let mut diff = (a.len() != b.len()) as u8;
-    for i in 0..n {
-        let x = a.get(i).copied().unwrap_or(0);
-        let y = b.get(i).copied().unwrap_or(0);
-        diff |= std::hint::black_box(x ^ y);
-    }
-    diff == 0
-}
-
-/// RFC 1994 §4.1: the MD5 Response for Identifier `id`, `secret` and `challenge`.
-pub fn chap_md5_response(id: u8, secret: &[u8], challenge: &[u8]) -> [u8; 16] {
-    let mut h = Md5::new();
-    h.update([id]);
-    h.update(secret);
-    h.update(challenge);
-    h.finalize().into()
 }
 
 /// A users-file line being parsed: locates byte offsets as 1-based character columns.
@@ -830,83 +544,6 @@ impl UsersTable {
     }
 }
 
-// ---- the local backend ----
-
-/// Requests the local backend holds before it answers [`SubmitError::Busy`]: answers
-/// waiting to be polled are bounded, like everything that peers can make grow.
-pub const LOCAL_MAX_PENDING: usize = 65_536;
-
-/// The users file as an [`AaaBackend`]: answers every request at once.
-pub struct LocalBackend {
-    users: UsersTable,
-    results: VecDeque<AuthResult>,
-    max_pending: usize,
-}
-
-impl LocalBackend {
-    pub fn new(users: UsersTable) -> LocalBackend {
-        LocalBackend { users, results: VecDeque::new(), max_pending: LOCAL_MAX_PENDING }
-    }
-
-    pub fn users(&self) -> &UsersTable {
-        &self.users
-    }
-
-    /// Swaps in a table parsed (and pool-checked) by the caller; returns the old one.
-    pub fn replace_users(&mut self, users: UsersTable) -> UsersTable {
-        std::mem::replace(&mut self.users, users)
-    }
-
-    /// Re-reads the users file: parses it fully and checks its pools with `known_pool`
-    /// first, and swaps only when both succeed; on error the old table stays in use.
-    pub fn reload(&mut self, known_pool: impl Fn(&str) -> bool) -> Result<(), UsersError> {
-        let new = UsersTable::load(self.users.file())?;
-        new.check_pools(known_pool)?;
-        self.users = new;
-        Ok(())
-    }
-
-    /// Answers waiting to be polled.
-    pub fn pending(&self) -> usize {
-        self.results.len()
-    }
-}
-
-impl AaaBackend for LocalBackend {
-    fn name(&self) -> &'static str {
-        "local"
-    }
-
-    fn submit(&mut self, _now: u64, request: AuthRequest) -> Result<(), SubmitError> {
-        if self.results.iter().any(|r| r.handle == request.handle) {
-            return Err(SubmitError::DuplicateHandle(request.handle));
-        }
-        if self.results.len() >= self.max_pending {
-            return Err(SubmitError::Busy { pending: self.results.len() });
-        }
-        let outcome = self.users.authenticate(&request.username, &request.credentials);
-        self.results.push_back(AuthResult { handle: request.handle, outcome });
-        Ok(())
-    }
-
-    fn cancel(&mut self, handle: SessionHandle) {
-        self.results.retain(|r| r.handle != handle);
-    }
-
-    fn poll_result(&mut self, _now: u64) -> Option<AuthResult> {
-        self.results.pop_front()
-    }
-
-    fn poll_timeout(&self) -> Option<u64> {
-        None
-    }
-
-    fn handle_timeout(&mut self, _now: u64) {}
-
-    /// The users file keeps no accounting.
-    fn accounting(&mut self, _now: u64, _record: AccountingRecord) {}
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1128,59 +765,6 @@ mod tests {
         );
     }
 
-    fn request(handle: u64, user: &str, c: Credentials) -> AuthRequest {
-        AuthRequest { handle, username: user.as_bytes().to_vec(), credentials: c, nas: NasInfo::default() }
-    }
-
-    #[test]
-    fn local_backend_answers_through_the_asynchronous_boundary() {
-        let mut b = LocalBackend::new(table("alice secret pool=lab\n"));
-        let backend: &mut dyn AaaBackend = &mut b;
-        assert_eq!(backend.name(), "local");
-        assert_eq!(backend.poll_result(0), None);
-        backend.submit(10, request(1, "alice", pap("secret"))).unwrap();
-        backend.submit(10, request(2, "alice", pap("nope"))).unwrap();
-        backend.submit(10, request(3, "alice", pap("secret"))).unwrap();
-        assert_eq!(backend.submit(10, request(3, "alice", pap("secret"))), Err(SubmitError::DuplicateHandle(3)));
-        backend.cancel(3);
-        let r = backend.poll_result(11).unwrap();
-        assert_eq!(r.handle, 1);
-        assert!(matches!(r.outcome, AuthOutcome::Accept(ref a) if a.pool.as_deref() == Some("lab")));
-        let r = backend.poll_result(11).unwrap();
-        assert_eq!(r.handle, 2);
-        assert!(matches!(r.outcome, AuthOutcome::Reject(ref j) if j.kind == RejectKind::WrongPassword));
-        // Cancelled: never answered.
-        assert_eq!(backend.poll_result(12), None);
-        assert_eq!(backend.poll_timeout(), None);
-        backend.handle_timeout(13);
-        backend.accounting(
-            14,
-            AccountingRecord {
-                handle: 1,
-                status: AcctStatus::Stop(TerminateCause::USER_REQUEST),
-                username: b"alice".to_vec(),
-                framed_ip: None,
-                nas: NasInfo::default(),
-                session_time_s: 4,
-                counters: AcctCounters { input_octets: 1, ..Default::default() },
-            },
-        );
-        assert_eq!(backend.poll_result(15), None);
-    }
-
-    #[test]
-    fn local_backend_bounds_unpolled_answers() {
-        let mut b = LocalBackend::new(table("a b\n"));
-        b.max_pending = 3;
-        for h in 0..3 {
-            b.submit(0, request(h, "a", pap("b"))).unwrap();
-        }
-        assert_eq!(b.submit(0, request(9, "a", pap("b"))), Err(SubmitError::Busy { pending: 3 }));
-        assert!(b.poll_result(0).is_some());
-        assert!(b.submit(0, request(9, "a", pap("b"))).is_ok());
-        assert_eq!(b.pending(), 3);
-    }
-
     proptest! {
         /// The range matcher agrees with "parse the digits" for every name around the range.
         #[test]
@@ -1198,11 +782,6 @@ mod tests {
             if let Ok(t) = UsersTable::parse(Path::new("f"), &text) {
                 let _ = t.authenticate(name.as_bytes(), &pap("x"));
             }
-        }
-
-        #[test]
-        fn constant_time_eq_is_equality(a in proptest::collection::vec(any::<u8>(), 0..8), b in proptest::collection::vec(any::<u8>(), 0..8)) {
-            prop_assert_eq!(constant_time_eq(&a, &b), a == b);
         }
     }
 }
