@@ -36,8 +36,7 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use super::{
-    chap_md5_response, constant_time_eq, Attributes, AuthOutcome, Credentials, Reject, RejectKind, AUTH_FAILED,
-    MAX_USERNAME,
+    chap_md5_response, ct_eq, Attributes, AuthOutcome, Credentials, Reject, RejectKind, AUTH_FAILED, MAX_USERNAME,
 };
 
 /// RFC 1994 §4.1: the MD5 Response is 16 octets.
@@ -522,12 +521,12 @@ impl UsersTable {
         // An unknown user costs the same comparison as a known one.
         let secret: &[u8] = found.map_or(b"\0unknown user\0", |l| &l.entry.password);
         let good = match credentials {
-            Credentials::Pap { password } => constant_time_eq(password, secret),
+            Credentials::Pap { password } => ct_eq(password, secret),
             Credentials::Chap { id, challenge, response } => {
                 if response.len() != CHAP_MD5_RESPONSE || challenge.is_empty() {
                     return reject(RejectKind::Malformed, "Malformed CHAP response");
                 }
-                constant_time_eq(response, &chap_md5_response(*id, secret, challenge))
+                ct_eq(response, &chap_md5_response(*id, secret, challenge))
             }
             Credentials::MsChapV2 { .. } => {
                 return reject(
