@@ -24,6 +24,7 @@ use md5::{Digest, Md5};
 use subtle::ConstantTimeEq;
 
 pub mod local;
+pub mod mschapv2;
 pub mod users;
 
 pub use local::{LocalBackend, LOCAL_MAX_PENDING};
@@ -119,6 +120,23 @@ pub struct Attributes {
     pub idle_timeout_s: Option<u32>,
     /// Primary and secondary DNS for IPCP (RFC 1877 §1.1, §1.3).
     pub dns: [Option<Ipv4Addr>; 2],
+}
+
+/// The MPPE master keys of one end (RFC 3079 §3.3, 128-bit), named from that end's point of
+/// view: `send` encrypts what it sends, `recv` what it receives. In [`Attributes`] they are
+/// the server's, as RADIUS gives them in MS-MPPE-Send-Key and MS-MPPE-Recv-Key (RFC 2548
+/// §2.4.2, §2.4.3); the peer's are the same two keys swapped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MppeKeys {
+    pub send: [u8; 16],
+    pub recv: [u8; 16],
+}
+
+/// Keys stay out of logs.
+impl fmt::Debug for MppeKeys {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("MppeKeys { .. }")
+    }
 }
 
 /// Why a request was refused; for logs and metrics (the peer only sees `message`).
