@@ -5,10 +5,16 @@
 //! - PAP: the password, compared in constant time;
 //! - CHAP with MD5 (RFC 1994 §4.1): Response = MD5(Identifier ‖ secret ‖ Challenge),
 //!   compared in constant time;
-//! - MS-CHAPv2 (RFC 2759) is **not** verified locally: it needs MD4, DES and SHA-1, which
-//!   dpvpn does not depend on. Such requests are rejected as
-//!   [`super::RejectKind::UnsupportedMethod`] with a message saying so; RADIUS can do MS-CHAPv2
-//!   (RFC 2548 attributes).
+//! - MS-CHAPv2 (RFC 2759 §8.1): NT-Response = GenerateNTResponse(Authenticator Challenge,
+//!   Peer-Challenge, user name, password), compared in constant time. An accept carries what
+//!   the authenticator's Success needs (the `S=` Authenticator Response, §8.7) and the
+//!   server's MPPE keys (RFC 3079 §3), both in [`super::Attributes`]; a RADIUS backend gets
+//!   the same from MS-CHAP2-Success and MS-MPPE-Send/Recv-Key (RFC 2548). The crypto is in
+//!   [`super::mschapv2`].
+//!
+//! Every refusal of a known user with wrong credentials is
+//! [`super::RejectKind::WrongPassword`] with the message "Authentication failed", whatever
+//! the method.
 
 use std::collections::VecDeque;
 

@@ -2,19 +2,21 @@
 //! subscriber, and the local users file behind it.
 //!
 //! The session manager hands an [`AuthRequest`] (its session handle, the user name, the
-//! credentials the PAP or CHAP machine collected, and where the subscriber is: port, MAC,
-//! VLANs) to an [`AaaBackend`] with [`AaaBackend::submit`], and later collects
+//! credentials the PAP, CHAP or MS-CHAPv2 machine collected, and where the subscriber is:
+//! port, MAC, VLANs) to an [`AaaBackend`] with [`AaaBackend::submit`], and later collects
 //! [`AuthResult`]s with [`AaaBackend::poll_result`]. The answer is an accept with
-//! [`Attributes`] (framed address, pool, rate limits, timeouts, DNS) or a [`Reject`] whose
-//! `message` goes into the PAP Authenticate-Nak (RFC 1334 §2.2.2) or CHAP Failure
-//! (RFC 1994 §4.2) message. It is asynchronous although [`LocalBackend`] answers at once:
-//! a RADIUS backend (RFC 2865) answers after a round trip or times out, and it plugs in
-//! behind the same trait without touching the PPP machines. Time is `now`, monotonic
-//! milliseconds, as everywhere in the control plane; nothing here reads a clock.
+//! [`Attributes`] (framed address, pool, timeouts, DNS; for MS-CHAPv2 the Success text and
+//! the MPPE keys) or a [`Reject`] whose `message` goes into the PAP Authenticate-Nak (RFC
+//! 1334 §2.2.2) or CHAP Failure (RFC 1994 §4.2, RFC 2759 §6) message. It is asynchronous
+//! although [`LocalBackend`] answers at once: a RADIUS backend (RFC 2865) answers after a
+//! round trip or times out, and it plugs in behind the same trait without touching the PPP
+//! machines. Time is `now`, monotonic milliseconds, as everywhere in the control plane;
+//! nothing here reads a clock.
 //! Accounting (RFC 2866: Start, Interim-Update, Stop with counters) goes through
 //! [`AaaBackend::accounting`]; the local backend ignores it.
 //!
-//! The local backend is in [`local`], the users file it reads in [`users`]; their types are
+//! The local backend is in [`local`], the users file it reads in [`users`], the MS-CHAPv2
+//! and MPPE-key cryptography both ends use in [`mschapv2`]; the types of the first two are
 //! re-exported here, so `crate::aaa::LocalBackend` and `crate::aaa::UsersTable` name them.
 
 use std::fmt;
@@ -120,6 +122,28 @@ pub struct Attributes {
     pub idle_timeout_s: Option<u32>,
     /// Primary and secondary DNS for IPCP (RFC 1877 §1.1, §1.3).
     pub dns: [Option<Ipv4Addr>; 2],
+    /// For an MS-CHAPv2 accept: what the Success packet must carry (RFC 2759 §5). Without it
+    /// an MS-CHAPv2 authenticator cannot answer, and treats the accept as a backend error.
+    pub mschapv2: Option<MsChapV2Accept>,
+    /// For an MS-CHAPv2 accept: the server's MPPE keys (RFC 3079 §3.3; RADIUS
+    /// MS-MPPE-Send-Key and MS-MPPE-Recv-Key, RFC 2548 §2.4.2–§2.4.3), for CCP/MPPE.
+    pub mppe: Option<MppeKeys>,
+}
+
+/// What an MS-CHAPv2 accept carries for the peer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct MsChapV2Accept {
+    /// The text `S=` and 40 uppercase hex digits (RFC 2759 §5, §8.7) that proves to the peer
+    /// that the authenticator knows its password; RADIUS gives it in MS-CHAP2-Success (RFC
+    /// 2548 §2.3.3) after the Ident octet.
+    pub authenticator_response: [u8; mschapv2::AUTHENTICATOR_RESPONSE_LEN],
+}
+
+/// The authenticator response is no secret: it is sent in clear in the Success packet.
+impl fmt::Debug for MsChapV2Accept {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "MsChapV2Accept {{ {} }}", String::from_utf8_lossy(&self.authenticator_response))
+    }
 }
 
 /// The MPPE master keys of one end (RFC 3079 §3.3, 128-bit), named from that end's point of
@@ -144,7 +168,8 @@ impl fmt::Debug for MppeKeys {
 pub enum RejectKind {
     UnknownUser,
     WrongPassword,
-    /// The backend cannot check this method (MS-CHAPv2 locally).
+    /// Something the backend or the authenticator does not do: MS-CHAPv2 Change-Password
+    /// (RFC 2759 §7), a method a backend cannot check.
     UnsupportedMethod,
     /// Credentials that cannot be right: a CHAP Response of the wrong size, a user name
     /// over 253 octets, an empty Challenge.

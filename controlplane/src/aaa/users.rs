@@ -19,8 +19,8 @@
 //!   `\` makes the next character plain (`a\*b` is the exact name `a*b`).
 //! - An exact name wins over every pattern; among patterns, the first one in the file that
 //!   matches wins. A pattern costs one entry however many names it matches.
-//! - PASSWORD is taken as written (no escapes); it is the PAP password and the CHAP secret.
-//!   Neither field can hold whitespace.
+//! - PASSWORD is taken as written (no escapes); it is the PAP password, the CHAP secret and
+//!   the MS-CHAPv2 password. Neither field can hold whitespace.
 //! - Keys: `ip=` static framed address (exact names only; not together with `pool=`; one
 //!   user per address), `pool=` named pool, `rate-up=` / `rate-down=` in kbit/s with an
 //!   optional unit `k`, `M`, `G` (`20000` = `20M`), `session-timeout=` / `idle-timeout=` in
@@ -36,7 +36,8 @@ use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use super::{
-    chap_md5_response, ct_eq, Attributes, AuthOutcome, Credentials, Reject, RejectKind, AUTH_FAILED, MAX_USERNAME,
+    chap_md5_response, ct_eq, mschapv2, Attributes, AuthOutcome, Credentials, MsChapV2Accept, Reject, RejectKind,
+    AUTH_FAILED, MAX_USERNAME,
 };
 
 /// RFC 1994 §4.1: the MD5 Response is 16 octets.
@@ -528,17 +529,36 @@ impl UsersTable {
                 }
                 ct_eq(response, &chap_md5_response(*id, secret, challenge))
             }
-            Credentials::MsChapV2 { .. } => {
-                return reject(
-                    RejectKind::UnsupportedMethod,
-                    "MS-CHAPv2 is not supported by the local users file; use PAP or CHAP",
-                );
+            Credentials::MsChapV2 { authenticator_challenge, peer_challenge, nt_response } => {
+                // The file is text, so a password is UTF-8; RFC 2759 §8.3 hashes it as UTF-16.
+                let password = std::str::from_utf8(secret).unwrap_or_default();
+                let expected =
+                    mschapv2::generate_nt_response(authenticator_challenge, peer_challenge, username, password);
+                ct_eq(nt_response, &expected)
             }
         };
         match found {
             None => reject(RejectKind::UnknownUser, AUTH_FAILED),
             Some(_) if !good => reject(RejectKind::WrongPassword, AUTH_FAILED),
-            Some(l) => AuthOutcome::Accept(l.entry.attributes.clone()),
+            Some(l) => {
+                let mut attributes = l.entry.attributes.clone();
+                if let Credentials::MsChapV2 { authenticator_challenge, peer_challenge, nt_response } = credentials {
+                    // RFC 2759 §5: the Success proves we know the password too; RFC 3079 §3:
+                    // the MPPE keys of the session follow from the same exchange.
+                    let password = std::str::from_utf8(&l.entry.password).unwrap_or_default();
+                    attributes.mschapv2 = Some(MsChapV2Accept {
+                        authenticator_response: mschapv2::generate_authenticator_response(
+                            password,
+                            nt_response,
+                            peer_challenge,
+                            authenticator_challenge,
+                            username,
+                        ),
+                    });
+                    attributes.mppe = Some(mschapv2::mppe_master_keys(password, nt_response, true));
+                }
+                AuthOutcome::Accept(attributes)
+            }
         }
     }
 }
@@ -626,19 +646,42 @@ mod tests {
     }
 
     #[test]
-    fn ms_chap_v2_is_refused_as_unsupported() {
-        let t = table("bob secret\n");
-        let c =
-            Credentials::MsChapV2 { authenticator_challenge: [1; 16], peer_challenge: [2; 16], nt_response: [3; 24] };
-        match t.authenticate(b"bob", &c) {
-            AuthOutcome::Reject(r) => {
-                assert_eq!(r.kind, RejectKind::UnsupportedMethod);
-                assert!(r.message.contains("MS-CHAPv2 is not supported"), "{}", r.message);
-            }
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(c.method().name(), "MS-CHAPv2");
+    fn ms_chap_v2_is_verified_with_the_rfc2759_example() {
+        // RFC 2759 §9.2: User "User", password "clientPass", and the challenges, NT-Response
+        // and Authenticator Response it prints; the MPPE send key is RFC 3079 §3.5.3's
+        // SendStartKey128, the receive key what other implementations derive (see
+        // aaa::mschapv2's tests).
+        let t = table("User clientPass pool=p\nOther clientPasS\n");
+        let credentials = |nt_response: [u8; 24]| Credentials::MsChapV2 {
+            authenticator_challenge: unhex("5B5D7C7D7B3F2F3E3C2C602132262628").try_into().unwrap(),
+            peer_challenge: unhex("21402324255E262A28295F2B3A337C7E").try_into().unwrap(),
+            nt_response,
+        };
+        let nt: [u8; 24] = unhex("82309ECD8D708B5EA08FAA3981CD83544233114A3D85D6DF").try_into().unwrap();
+        let a = accepted(&t, "User", &credentials(nt)).unwrap();
+        assert_eq!(a.pool.as_deref(), Some("p"));
+        assert_eq!(&a.mschapv2.unwrap().authenticator_response, b"S=407A5589115FD0D6209F510FE9C04566932CDA56");
+        let keys = a.mppe.unwrap();
+        assert_eq!(keys.send.to_vec(), unhex("8B7CDC149B993A1BA118CB153F56DCCB"));
+        assert_eq!(keys.recv.to_vec(), unhex("D5F0E9521E3EA9589645E86051C82226"));
+        // One bit off in the NT-Response, or the same response for a user with another
+        // password: the usual refusal, and nothing for the peer but "Authentication failed".
+        let mut bad = nt;
+        bad[23] ^= 1;
+        let wrong = AuthOutcome::Reject(Reject { kind: RejectKind::WrongPassword, message: AUTH_FAILED.into() });
+        assert_eq!(t.authenticate(b"User", &credentials(bad)), wrong);
+        assert_eq!(t.authenticate(b"Other", &credentials(nt)), wrong);
+        assert_eq!(
+            t.authenticate(b"Nobody", &credentials(nt)),
+            AuthOutcome::Reject(Reject { kind: RejectKind::UnknownUser, message: AUTH_FAILED.into() })
+        );
+        // PAP and CHAP accepts carry no MS-CHAPv2 parts.
+        let a = accepted(&t, "User", &pap("clientPass")).unwrap();
+        assert_eq!((a.mschapv2, a.mppe), (None, None));
+        assert_eq!(credentials(nt).method().name(), "MS-CHAPv2");
+        assert_eq!(format!("{:?}", credentials(nt)), "MsChapV2 { .. }");
         assert_eq!(format!("{:?}", pap("secret")), "Pap { .. }");
+        assert_eq!(format!("{:?}", keys), "MppeKeys { .. }");
     }
 
     #[test]
@@ -710,6 +753,8 @@ mod tests {
                 session_timeout_s: Some(86_400),
                 idle_timeout_s: Some(1_800),
                 dns: [Some("198.51.100.53".parse().unwrap()), Some("198.51.100.54".parse().unwrap())],
+                mschapv2: None,
+                mppe: None,
             }
         );
         let t = table("dave pw session-timeout=3600 idle-timeout=90s dns=192.0.2.53\r\n");
