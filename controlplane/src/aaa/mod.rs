@@ -112,10 +112,6 @@ pub struct Attributes {
     pub framed_ip: Option<Ipv4Addr>,
     /// The pool to allocate from (RADIUS Framed-Pool, RFC 2869 §5.18).
     pub pool: Option<String>,
-    /// Subscriber to network, kbit/s.
-    pub rate_up_kbps: Option<u32>,
-    /// Network to subscriber, kbit/s.
-    pub rate_down_kbps: Option<u32>,
     /// Seconds (RFC 2865 §5.27 Session-Timeout).
     pub session_timeout_s: Option<u32>,
     /// Seconds (RFC 2865 §5.28 Idle-Timeout).

@@ -6,10 +6,10 @@
 //! ```text
 //! # comment lines start with '#' (only whole lines; a '#' inside a field is part of it)
 //! # USER            PASSWORD  [KEY=VALUE ...]      fields are separated by spaces or tabs
-//! alice             secret    ip=100.80.0.10 rate-down=50M rate-up=10M
+//! alice             secret    ip=100.80.0.10
 //! bob@isp           hunter2   pool=business session-timeout=1d idle-timeout=30m
 //! user{1-1000000}@lab  lab    pool=lab
-//! *@guest           guest     pool=guest rate-down=2M dns=198.51.100.53,198.51.100.54
+//! *@guest           guest     pool=guest dns=198.51.100.53,198.51.100.54
 //! ```
 //!
 //! - USER is an exact name or a pattern. In a pattern, `{A-B}` matches a decimal number
@@ -22,10 +22,12 @@
 //! - PASSWORD is taken as written (no escapes); it is the PAP password, the CHAP secret and
 //!   the MS-CHAPv2 password. Neither field can hold whitespace.
 //! - Keys: `ip=` static framed address (exact names only; not together with `pool=`; one
-//!   user per address), `pool=` named pool, `rate-up=` / `rate-down=` in kbit/s with an
-//!   optional unit `k`, `M`, `G` (`20000` = `20M`), `session-timeout=` / `idle-timeout=` in
-//!   seconds with an optional unit `s`, `m`, `h`, `d`, `dns=` primary DNS and optionally a
-//!   secondary after a comma (RFC 1877). Each key at most once per line.
+//!   user per address), `pool=` named pool, `session-timeout=` / `idle-timeout=` in seconds
+//!   with an optional unit `s`, `m`, `h`, `d`, `dns=` primary DNS and optionally a secondary
+//!   after a comma (RFC 1877). Each key at most once per line.
+//! - `rate-up=` and `rate-down=` are refused with an error: nothing would enforce them yet
+//!   (rate limits come with the QoS work), and a limit that is written down but not applied
+//!   misleads whoever reads the file.
 //! - Every error names `FILE:LINE:COLUMN` and what is wrong; a file with an error is not
 //!   used at all ([`super::LocalBackend::reload`] keeps the old table).
 //! - User names longer than 253 octets (RADIUS User-Name, RFC 2865 §5.1) are refused.
@@ -198,28 +200,10 @@ impl Line<'_> {
     }
 }
 
-const KEYS: &str = "ip, pool, rate-up, rate-down, session-timeout, idle-timeout, dns";
+const KEYS: &str = "ip, pool, session-timeout, idle-timeout, dns";
 
 fn valid_pool_name(n: &str) -> bool {
     !n.is_empty() && n.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
-}
-
-/// `20000`, `512k`, `20M`, `1G`: kbit/s.
-fn parse_rate(v: &str) -> Result<u32, String> {
-    let (num, mult) = match v.as_bytes().last() {
-        Some(b'k' | b'K') => (&v[..v.len() - 1], 1u64),
-        Some(b'm' | b'M') => (&v[..v.len() - 1], 1_000),
-        Some(b'g' | b'G') => (&v[..v.len() - 1], 1_000_000),
-        _ => (v, 1),
-    };
-    if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!("{v:?} is not a rate: kbit/s as a whole number, optionally with k, M or G (20000, 20M)"));
-    }
-    let n: u64 = num.parse().unwrap_or(u64::MAX).saturating_mul(mult);
-    if n == 0 {
-        return Err("a rate of 0 would stop all traffic; leave the key out for no limit".to_string());
-    }
-    u32::try_from(n).map_err(|_| format!("{v} is too large: at most {} kbit/s", u32::MAX))
 }
 
 /// `3600`, `90s`, `30m`, `12h`, `1d`: seconds.
@@ -405,8 +389,15 @@ impl UsersTable {
                         attributes.pool = Some(value.to_string());
                         pool_at = Some(value_at);
                     }
-                    "rate-up" => attributes.rate_up_kbps = Some(parse_rate(value).map_err(bad)?),
-                    "rate-down" => attributes.rate_down_kbps = Some(parse_rate(value).map_err(bad)?),
+                    "rate-up" | "rate-down" => {
+                        return Err(line.error(
+                            at,
+                            format!(
+                                "{key}: rate limits are not implemented yet (they come with the QoS work); \
+                                 remove the key"
+                            ),
+                        ))
+                    }
                     "session-timeout" => attributes.session_timeout_s = Some(parse_duration(value).map_err(bad)?),
                     "idle-timeout" => attributes.idle_timeout_s = Some(parse_duration(value).map_err(bad)?),
                     "dns" => {
@@ -593,10 +584,9 @@ mod tests {
 
     #[test]
     fn pap_accepts_the_right_password_only_and_says_the_same_for_unknown_users() {
-        let t = table("# users\n\nalice secret rate-down=20M rate-up=512k\n");
+        let t = table("# users\n\nalice secret session-timeout=1h\n");
         let a = accepted(&t, "alice", &pap("secret")).unwrap();
-        assert_eq!(a.rate_down_kbps, Some(20_000));
-        assert_eq!(a.rate_up_kbps, Some(512));
+        assert_eq!(a.session_timeout_s, Some(3_600));
         assert_eq!(
             t.authenticate(b"alice", &pap("secreT")),
             AuthOutcome::Reject(Reject { kind: RejectKind::WrongPassword, message: AUTH_FAILED.into() })
@@ -742,14 +732,12 @@ mod tests {
 
     #[test]
     fn all_keys() {
-        let t = table("carol pw ip=100.80.0.10 rate-up=1G rate-down=20000 session-timeout=1d idle-timeout=30m dns=198.51.100.53,198.51.100.54\n");
+        let t = table("carol pw ip=100.80.0.10 session-timeout=1d idle-timeout=30m dns=198.51.100.53,198.51.100.54\n");
         assert_eq!(
             accepted(&t, "carol", &pap("pw")).unwrap(),
             Attributes {
                 framed_ip: Some("100.80.0.10".parse().unwrap()),
                 pool: None,
-                rate_up_kbps: Some(1_000_000),
-                rate_down_kbps: Some(20_000),
                 session_timeout_s: Some(86_400),
                 idle_timeout_s: Some(1_800),
                 dns: [Some("198.51.100.53".parse().unwrap()), Some("198.51.100.54".parse().unwrap())],
@@ -766,7 +754,7 @@ mod tests {
     fn errors_name_line_column_and_what_is_wrong() {
         let cases = [
             ("alice\n", "users.txt:1:6: user alice has no password"),
-            ("# c\n  alice pw colour=red\n", "users.txt:2:12: unknown key \"colour\" (keys: ip, pool, rate-up, rate-down, session-timeout, idle-timeout, dns)"),
+            ("# c\n  alice pw colour=red\n", "users.txt:2:12: unknown key \"colour\" (keys: ip, pool, session-timeout, idle-timeout, dns)"),
             ("alice pw ip=10.0.0.300\n", "users.txt:1:13: ip: \"10.0.0.300\" is not an IPv4 address"),
             ("alice pw ip=224.0.0.1\n", "users.txt:1:13: ip: 224.0.0.1 is not a unicast address a subscriber can have"),
             ("user{5-2}@lab pw\n", "users.txt:1:5: range 5-2 is empty (5 > 2)"),
@@ -779,12 +767,13 @@ mod tests {
             ("alice pw ip=10.0.0.1\nbob pw ip=10.0.0.1\n", "users.txt:2:11: ip: 10.0.0.1 is already the static address of the user on line 1"),
             ("*@lab pw ip=10.0.0.1\n", "users.txt:1:10: ip on the pattern *@lab: every user it matches would get the same address"),
             ("alice pw ip=10.0.0.1 pool=lab\n", "users.txt:1:10: ip and pool together: a static address does not come from a pool"),
-            ("alice pw rate-down=0\n", "users.txt:1:20: rate-down: a rate of 0 would stop all traffic; leave the key out for no limit"),
-            ("alice pw rate-up=fast\n", "users.txt:1:18: rate-up: \"fast\" is not a rate: kbit/s as a whole number, optionally with k, M or G (20000, 20M)"),
-            ("alice pw rate-up=5000G\n", "users.txt:1:18: rate-up: 5000G is too large: at most 4294967295 kbit/s"),
+            ("alice pw rate-down=20M\n", "users.txt:1:10: rate-down: rate limits are not implemented yet (they come with the QoS work); remove the key"),
+            ("alice pw pool=lab\trate-up=512k\n", "users.txt:1:19: rate-up: rate limits are not implemented yet (they come with the QoS work); remove the key"),
+            ("alice pw idle-timeout=0\n", "users.txt:1:23: idle-timeout: a timeout of 0: leave the key out for no timeout"),
+            ("alice pw session-timeout=5000000d\n", "users.txt:1:26: session-timeout: 5000000d is too large: at most 4294967295 seconds"),
             ("alice pw session-timeout=1w\n", "users.txt:1:26: session-timeout: \"1w\" is not a duration: seconds as a whole number, optionally with s, m, h or d (3600, 1h)"),
-            ("alice pw rate-up=1 rate-up=2\n", "users.txt:1:20: key rate-up given twice"),
-            ("alice pw fast\n", "users.txt:1:10: expected KEY=VALUE, found \"fast\" (keys: ip, pool, rate-up, rate-down, session-timeout, idle-timeout, dns)"),
+            ("alice pw idle-timeout=1 idle-timeout=2\n", "users.txt:1:25: key idle-timeout given twice"),
+            ("alice pw fast\n", "users.txt:1:10: expected KEY=VALUE, found \"fast\" (keys: ip, pool, session-timeout, idle-timeout, dns)"),
             ("alice pw dns=1.1.1.1,2.2.2\n", "users.txt:1:22: dns: \"2.2.2\" is not an IPv4 address"),
             ("alice pw dns=1.1.1.1,2.2.2.2,3.3.3.3\n", "users.txt:1:14: dns: at most two addresses (primary,secondary)"),
             ("alice pw pool=a/b\n", "users.txt:1:15: pool: \"a/b\" is not a pool name (letters, digits, '-', '_', '.')"),
