@@ -70,7 +70,7 @@ fn lab_users_log_in_with_pap_and_chap() {
     match outcome(&t, "static@lab", &pap("lab")) {
         AuthOutcome::Accept(a) => {
             assert_eq!(a.framed_ip, Some(Ipv4Addr::new(100, 79, 255, 10)));
-            assert_eq!((a.rate_down_kbps, a.rate_up_kbps), (Some(100_000), Some(20_000)));
+            assert_eq!(a.pool, None);
         }
         r => panic!("{r:?}"),
     }
@@ -81,8 +81,13 @@ fn the_documented_examples_parse_and_cover_every_key() {
     let text = std::fs::read_to_string(lab_file()).unwrap();
     let examples: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("# example: ")).collect();
     let joined = examples.join("\n");
-    for key in ["ip=", "pool=", "rate-up=", "rate-down=", "session-timeout=", "idle-timeout=", "dns="] {
+    for key in ["ip=", "pool=", "session-timeout=", "idle-timeout=", "dns="] {
         assert!(joined.contains(key), "no example for {key}");
+    }
+    // Rate limits are not enforced yet, so the file neither uses nor shows them.
+    for key in ["rate-up=", "rate-down="] {
+        assert!(!text.lines().any(|l| !l.starts_with('#') && l.contains(key)), "{key} used");
+        assert!(!joined.contains(key), "an example shows {key}");
     }
     let t = UsersTable::parse(Path::new("examples"), &joined).unwrap();
     t.check_pools(|p| p == "lab").unwrap();
@@ -131,7 +136,7 @@ fn reload_swaps_only_a_good_file() {
     // A broken edit: the error names the file, line and column, and the old table stays.
     f.write("alice new\nbob pw rate-down=fast\n");
     let e = b.reload(|_| true).unwrap_err();
-    assert_eq!(e.to_string(), format!("{}:2:18: rate-down: \"fast\" is not a rate: kbit/s as a whole number, optionally with k, M or G (20000, 20M)", f.0.display()));
+    assert_eq!(e.to_string(), format!("{}:2:8: rate-down: rate limits are not implemented yet (they come with the QoS work); remove the key", f.0.display()));
     assert!(login(&mut b, 2, "alice", "old"));
     assert!(!login(&mut b, 3, "bob", "pw"));
 

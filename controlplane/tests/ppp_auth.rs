@@ -23,7 +23,7 @@ use dataplane::wire::Error as WireError;
 
 const USERS: &str = "\
 # users for the authentication tests
-alice secret pool=lab rate-down=20M
+alice secret pool=lab session-timeout=1d
 bob hunter2
 user{1-1000}@lab lab pool=lab
 ";
@@ -409,7 +409,7 @@ fn pap_right_password_end_to_end_with_the_local_users_file() {
         [(_, ServerEvent::Verify { .. }), (_, ServerEvent::Success { username, attributes })] => {
             assert_eq!(username, b"alice");
             assert_eq!(attributes.pool.as_deref(), Some("lab"));
-            assert_eq!(attributes.rate_down_kbps, Some(20_000));
+            assert_eq!(attributes.session_timeout_s, Some(86_400));
         }
         other => panic!("{other:?}"),
     }

@@ -55,16 +55,13 @@
 //!
 //! # MS-CHAPv2
 //!
-//! Not implemented in these machines: the local users file cannot verify it (it needs MD4,
-//! DES and SHA-1; see [`crate::aaa`]), and only a RADIUS backend could. Which protocol runs
-//! is LCP's decision, not these machines': the server's Authentication-Protocol option comes
-//! from [`super::lcp::LcpConfig::authentication`], which should list only
-//! [`crate::aaa::Method::Pap`] and [`crate::aaa::Method::ChapMd5`] for now. A peer that
-//! wants MS-CHAPv2 (a Configure-Nak suggesting CHAP with algorithm 0x81) is then moved to the
-//! next allowed method or refused by LCP, and never reaches a [`ChapServer`]. Should a peer
-//! answer our MD5 Challenge with an MS-CHAPv2 Response anyway, its 49-octet Value is not 16
-//! octets: it gets a Failure, as above, and the session ends. The MS-CHAPv2 layouts are in
-//! [`dataplane::wire::chap`] for when a backend verifies it.
+//! MS-CHAPv2 (RFC 2759, CHAP algorithm 0x81) has its own machines,
+//! [`super::mschapv2::MsChapV2Server`] and [`super::mschapv2::MsChapV2Client`], with the same
+//! events and states; the local users file verifies it ([`crate::aaa::mschapv2`]). Which one
+//! runs is LCP's decision, not these machines': the Authentication-Protocol option comes from
+//! [`super::lcp::LcpConfig::authentication`]. Should a peer answer an MD5 Challenge with an
+//! MS-CHAPv2 Response anyway, its 49-octet Value is not 16 octets: it gets a Failure, as
+//! above, and the session ends.
 //!
 //! # The peer
 //!

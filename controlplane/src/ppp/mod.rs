@@ -3,6 +3,7 @@
 pub mod fsm;
 pub mod pap;
 pub mod chap;
+pub mod mschapv2;
 pub mod lcp;
 pub mod ipcp;
 pub mod link;

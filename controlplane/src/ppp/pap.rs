@@ -72,7 +72,7 @@ use std::fmt;
 use dataplane::wire::pap::{PapCode, PapRepr};
 use dataplane::wire::ppp::ControlPacket;
 
-use crate::aaa::{Attributes, AuthOutcome, Credentials, Reject};
+use crate::aaa::{ct_eq, Attributes, AuthOutcome, Credentials, Reject};
 
 /// The longest Peer-ID, Password or Message: their length fields are one octet (§2.2).
 pub const MAX_FIELD: usize = 255;
@@ -303,15 +303,6 @@ pub(super) fn reply_message(message: &str) -> Vec<u8> {
     message.as_bytes()[..end].to_vec()
 }
 
-/// Equality whose time does not depend on where the inputs differ.
-pub(super) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    let mut diff = u8::from(a.len() != b.len());
-    for i in 0..a.len().max(b.len()) {
-        diff |= a.get(i).copied().unwrap_or(0) ^ b.get(i).copied().unwrap_or(0);
-    }
-    std::hint::black_box(diff) == 0
-}
-
 /// Code and identifier of a packet that may be too short to have them, for `Discarded`.
 pub(super) fn code_and_identifier(packet: &[u8]) -> (u8, u8) {
     (packet.first().copied().unwrap_or(0), packet.get(1).copied().unwrap_or(0))
@@ -420,7 +411,7 @@ impl PapServer {
             }
             ServerPhase::Verifying { username, password: pending, identifier: latest } => {
                 // Both compared in full, so the time says nothing about which differs.
-                let same = constant_time_eq(username, peer_id) & constant_time_eq(pending, password);
+                let same = ct_eq(username, peer_id) & ct_eq(pending, password);
                 if same {
                     *latest = identifier;
                     self.discard(code, identifier, DiscardReason::AwaitingVerdict);
@@ -669,9 +660,33 @@ mod tests {
     }
 
     proptest! {
+        /// A request while a verdict is pending counts as a retransmission exactly when both
+        /// its Peer-ID and Password equal the pending ones ([`ct_eq`] on each).
         #[test]
-        fn constant_time_eq_is_equality(a in proptest::collection::vec(any::<u8>(), 0..8), b in proptest::collection::vec(any::<u8>(), 0..8)) {
-            prop_assert_eq!(constant_time_eq(&a, &b), a == b);
+        fn repeated_request_is_a_retransmission_iff_credentials_are_equal(
+            user in proptest::collection::vec(any::<u8>(), 0..4),
+            password in proptest::collection::vec(any::<u8>(), 0..4),
+            user2 in proptest::collection::vec(any::<u8>(), 0..4),
+            password2 in proptest::collection::vec(any::<u8>(), 0..4),
+            (same_user, same_password) in (any::<bool>(), any::<bool>()),
+        ) {
+            // Equal fields half of the time, not only when random bytes happen to match.
+            let user2 = if same_user { user.clone() } else { user2 };
+            let password2 = if same_password { password.clone() } else { password2 };
+            let request = |identifier, peer_id: &[u8], password: &[u8]| {
+                emit(&PapRepr::AuthenticateRequest { identifier, peer_id, password }).unwrap()
+            };
+            let mut server = PapServer::new(0, ServerConfig::default()).unwrap();
+            server.handle_packet(0, &request(1, &user, &password));
+            let verify = matches!(server.poll_event(), Some(ServerEvent::Verify { .. }));
+            prop_assert!(verify);
+            server.handle_packet(1, &request(2, &user2, &password2));
+            let reason = if user == user2 && password == password2 {
+                DiscardReason::AwaitingVerdict
+            } else {
+                DiscardReason::CredentialsChanged
+            };
+            prop_assert_eq!(server.poll_event(), Some(ServerEvent::Discarded { code: 1, identifier: 2, reason }));
         }
     }
 }
