@@ -5,18 +5,27 @@ use std::ops::Range;
 
 use toml::Spanned;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::net::parse_mac;
 use super::raw::{RawBench, Text};
 use super::{BenchConfig, PortConfig, PortRole};
 
-pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig], max_sessions: u32) -> Result<BenchConfig, ConfigError> {
+pub(super) fn check_bench(
+    cx: &Ctx,
+    raw: &Spanned<RawBench>,
+    ports: &[PortConfig],
+    max_sessions: u32,
+) -> Result<BenchConfig, ConfigError> {
     let span = raw.span();
     let b = raw.get_ref();
     let pppoe_sessions: u32 = cx.int(&b.pppoe_sessions, "bench.pppoe_sessions", 0, 0..=1 << 23)?;
     if pppoe_sessions > max_sessions {
         let s = b.pppoe_sessions.as_ref().map_or(span.clone(), |s| s.span());
-        return Err(cx.at(s, "bench.pppoe_sessions", format!("{pppoe_sessions} sessions do not fit dataplane.max_sessions = {max_sessions}: raise it")));
+        return Err(cx.at(
+            s,
+            "bench.pppoe_sessions",
+            format!("{pppoe_sessions} sessions do not fit dataplane.max_sessions = {max_sessions}: raise it"),
+        ));
     }
     let access_port = match &b.access_port {
         Some(s) => {
@@ -24,10 +33,18 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
             match ports.iter().find(|p| &p.name == name) {
                 None => {
                     let names: Vec<&str> = ports.iter().map(|p| p.name.as_str()).collect();
-                    return Err(cx.at(s.span(), "bench.access_port", format!("no port is named {name:?} (ports: {})", names.join(", "))));
+                    return Err(cx.at(
+                        s.span(),
+                        "bench.access_port",
+                        format!("no port is named {name:?} (ports: {})", names.join(", ")),
+                    ));
                 }
                 Some(p) if p.role != PortRole::Access => {
-                    return Err(cx.at(s.span(), "bench.access_port", format!("port {name:?} has role \"uplink\"; PPPoE sessions need an access port")));
+                    return Err(cx.at(
+                        s.span(),
+                        "bench.access_port",
+                        format!("port {name:?} has role \"uplink\"; PPPoE sessions need an access port"),
+                    ));
                 }
                 Some(p) => p.name.clone(),
             }
@@ -36,7 +53,11 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
             Some(p) => p.name.clone(),
             None if pppoe_sessions == 0 => String::new(),
             None => {
-                return Err(cx.at(span, "bench.pppoe_sessions", "synthetic PPPoE sessions need a port with role = \"access\""));
+                return Err(cx.at(
+                    span,
+                    "bench.pppoe_sessions",
+                    "synthetic PPPoE sessions need a port with role = \"access\"",
+                ));
             }
         },
     };
@@ -47,12 +68,20 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
     let vlans: u16 = cx.int(&b.vlans, "bench.vlans", 1, 1..=4094)?;
     if let (Some(v), Some(s)) = (first_vlan, &b.vlans) {
         if u32::from(v) + u32::from(vlans) - 1 > 4094 {
-            return Err(cx.at(s.span(), "bench.vlans", format!("VLANs {v}..{} go past 4094", u32::from(v) + u32::from(vlans) - 1)));
+            return Err(cx.at(
+                s.span(),
+                "bench.vlans",
+                format!("VLANs {v}..{} go past 4094", u32::from(v) + u32::from(vlans) - 1),
+            ));
         }
     }
     if first_vlan.is_none() {
         if let Some(s) = &b.vlans {
-            return Err(cx.at(s.span(), "bench.vlans", "vlans needs first_vlan (without it the sessions are untagged)"));
+            return Err(cx.at(
+                s.span(),
+                "bench.vlans",
+                "vlans needs first_vlan (without it the sessions are untagged)",
+            ));
         }
     }
     let addr = |v: &Text, key: &str, default: Ipv4Addr| -> Result<(Ipv4Addr, Range<usize>), ConfigError> {
@@ -67,7 +96,10 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
     };
     let (address_base, base_span) = addr(&b.address_base, "bench.address_base", Ipv4Addr::new(100, 64, 0, 2))?;
     let last = u64::from(u32::from(address_base)) + u64::from(pppoe_sessions.max(1)) - 1;
-    if last > u64::from(u32::from(Ipv4Addr::new(223, 255, 255, 255))) || address_base.octets()[0] == 0 || address_base.octets()[0] == 127 {
+    if last > u64::from(u32::from(Ipv4Addr::new(223, 255, 255, 255)))
+        || address_base.octets()[0] == 0
+        || address_base.octets()[0] == 127
+    {
         return Err(cx.at(
             base_span,
             "bench.address_base",
@@ -78,7 +110,11 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
         let (lo, hi) = (u32::from(address_base) as u64, last);
         (lo..=hi).contains(&u64::from(u32::from(a.addr)))
     }) {
-        return Err(cx.at(base_span, "bench.address_base", format!("the session addresses {address_base}.. include the port address {a}")));
+        return Err(cx.at(
+            base_span,
+            "bench.address_base",
+            format!("the session addresses {address_base}.. include the port address {a}"),
+        ));
     }
     let routes: u32 = cx.int(&b.routes, "bench.routes", 0, 0..=1 << 22)?;
     let (route_base, rspan) = addr(&b.route_base, "bench.route_base", Ipv4Addr::new(16, 0, 0, 0))?;
@@ -86,12 +122,22 @@ pub(super) fn check_bench(cx: &Ctx, raw: &Spanned<RawBench>, ports: &[PortConfig
         return Err(cx.at(rspan, "bench.route_base", format!("{route_base} is not the start of a /24")));
     }
     if u64::from(u32::from(route_base)) + (u64::from(routes) << 8) > 0xe000_0000 {
-        return Err(cx.at(rspan, "bench.route_base", format!("{routes} /24 routes from {route_base} go past 223.255.255.0")));
+        return Err(cx.at(
+            rspan,
+            "bench.route_base",
+            format!("{routes} /24 routes from {route_base} go past 223.255.255.0"),
+        ));
     }
     let neighbour = match &b.neighbour {
         Some(s) => {
             let v = s.get_ref();
-            let shape = || cx.at(s.span(), "bench.neighbour", format!("{v:?} is not \"ADDRESS MAC\" (e.g. \"198.51.100.2 02:00:00:00:00:fe\")"));
+            let shape = || {
+                cx.at(
+                    s.span(),
+                    "bench.neighbour",
+                    format!("{v:?} is not \"ADDRESS MAC\" (e.g. \"198.51.100.2 02:00:00:00:00:fe\")"),
+                )
+            };
             let mut it = v.split_whitespace();
             let (Some(ip), Some(mac), None) = (it.next(), it.next(), it.next()) else { return Err(shape()) };
             let ip: Ipv4Addr = ip.parse().map_err(|_| shape())?;

@@ -1,6 +1,6 @@
 //! `[dataplane]`: table sizes, ARP timers, punt ring and rate limits of the workers.
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::raw::RawDataplane;
 use super::DataplaneConfig;
 
@@ -31,12 +31,7 @@ pub(super) fn check_dataplane(cx: &Ctx, d: &RawDataplane) -> Result<DataplaneCon
             ::dataplane::fib::FibConfig::DEFAULT_MAX_TBL8_GROUPS,
             1..=1 << 24,
         )?,
-        neighbours_max: cx.int(
-            &d.neighbours_max,
-            "dataplane.neighbours_max",
-            65536,
-            16..=1 << 24,
-        )?,
+        neighbours_max: cx.int(&d.neighbours_max, "dataplane.neighbours_max", 65536, 16..=1 << 24)?,
         arp_timeout_s,
         arp_retry_ms,
         punt_ring: cx.power_of_two(&d.punt_ring, "dataplane.punt_ring", 4096u32, 64..=1 << 20)?,

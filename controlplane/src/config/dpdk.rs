@@ -1,6 +1,6 @@
 //! `[dpdk]`: the EAL's environment and packet buffers, and the EAL's argv.
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::ports::pci_address;
 use super::raw::RawDpdk;
 use super::{Config, DpdkConfig, PortConfig};
@@ -14,20 +14,11 @@ const EAL_OWN_OPTIONS: &[(&str, &str)] = &[
     ("-l", "use dpvpn --lcores"),
     ("-c", "use dpvpn --lcores"),
     ("--lcores", "use dpvpn --lcores"),
-    (
-        "--main-lcore",
-        "the first lcore of --lcores is the main (control) lcore",
-    ),
-    (
-        "--master-lcore",
-        "the first lcore of --lcores is the main (control) lcore",
-    ),
+    ("--main-lcore", "the first lcore of --lcores is the main (control) lcore"),
+    ("--master-lcore", "the first lcore of --lcores is the main (control) lcore"),
     ("--file-prefix", "use dpdk.file_prefix"),
     ("-m", "use dpdk.memory_mb"),
-    (
-        "--socket-mem",
-        "use dpdk.memory_mb (the EAL refuses -m with --socket-mem)",
-    ),
+    ("--socket-mem", "use dpdk.memory_mb (the EAL refuses -m with --socket-mem)"),
     ("--no-huge", "use dpdk.no_huge"),
     ("--no-pci", "dpvpn adds it when no port is a PCI device"),
 ];
@@ -36,12 +27,7 @@ pub(super) fn check_dpdk(cx: &Ctx, d: &RawDpdk) -> Result<DpdkConfig, ConfigErro
     let file_prefix = match &d.file_prefix {
         Some(s) => {
             let v = s.get_ref();
-            if v.is_empty()
-                || v.len() > 64
-                || !v
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-')
-            {
+            if v.is_empty() || v.len() > 64 || !v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-') {
                 return Err(cx.at(
                     s.span(),
                     "dpdk.file_prefix",
@@ -123,16 +109,10 @@ impl Config {
         }
         a.push("-m".into());
         a.push(self.dpdk.memory_mb.to_string());
-        let pci: Vec<&PortConfig> = self
-            .ports
-            .iter()
-            .filter(|p| pci_address(&p.device).is_some())
-            .collect();
+        let pci: Vec<&PortConfig> = self.ports.iter().filter(|p| pci_address(&p.device).is_some()).collect();
         // Extra EAL arguments may name PCI devices of their own (crypto, ...).
         let extra_pci = self.dpdk.eal_args.iter().any(|x| {
-            ["-a", "-b", "--allow", "--block"]
-                .iter()
-                .any(|o| x == o || x.starts_with(&format!("{o}=")))
+            ["-a", "-b", "--allow", "--block"].iter().any(|o| x == o || x.starts_with(&format!("{o}=")))
                 || (x.starts_with("-a") || x.starts_with("-b")) && !x.starts_with("--")
         });
         if pci.is_empty() && !extra_pci {
@@ -151,33 +131,20 @@ impl Config {
 mod tests {
     use std::path::Path;
 
-    use super::super::testing::{err, GOOD};
     use super::super::parse;
+    use super::super::testing::{err, GOOD};
 
     #[test]
     fn eal_args_options_dpvpn_owns() {
-        let e = err(&GOOD.replace(
-            "no_huge = true",
-            "eal_args = [\"--log-level=8\", \"-l\", \"0-3\"]",
-        ));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (2, 30, "dpdk.eal_args[1]"),
-            "{e}"
-        );
-        assert!(
-            e.message.contains("dpvpn sets the EAL option -l itself"),
-            "{e}"
-        );
+        let e = err(&GOOD.replace("no_huge = true", "eal_args = [\"--log-level=8\", \"-l\", \"0-3\"]"));
+        assert_eq!((e.line, e.column, e.key.as_str()), (2, 30, "dpdk.eal_args[1]"), "{e}");
+        assert!(e.message.contains("dpvpn sets the EAL option -l itself"), "{e}");
         for own in ["-m512", "--file-prefix=x", "--socket-mem=512", "-c0x3"] {
             let e = err(&GOOD.replace("no_huge = true", &format!("eal_args = [{own:?}]")));
             assert_eq!(e.key, "dpdk.eal_args[0]", "{own}: {e}");
         }
         parse(
-            &GOOD.replace(
-                "no_huge = true",
-                "eal_args = [\"--log-level=pmd.net:debug\", \"--match-allocations\"]",
-            ),
+            &GOOD.replace("no_huge = true", "eal_args = [\"--log-level=pmd.net:debug\", \"--match-allocations\"]"),
             Path::new("t"),
         )
         .unwrap();
@@ -187,22 +154,14 @@ mod tests {
     fn memory_must_hold_the_pool() {
         let e = err(&GOOD.replace("no_huge = true", "memory_mb = 64"));
         assert_eq!((e.line, e.key.as_str()), (2, "dpdk.memory_mb"), "{e}");
-        assert!(
-            e.message
-                .contains("32767 mbufs take about 80 MiB, more than dpdk.memory_mb = 64"),
-            "{e}"
-        );
+        assert!(e.message.contains("32767 mbufs take about 80 MiB, more than dpdk.memory_mb = 64"), "{e}");
         let e = err(&GOOD.replace("no_huge = true", "mbufs = 1000000"));
         assert_eq!(e.key, "dpdk.mbufs", "{e}");
     }
 
     #[test]
     fn dpvpn_only_names_pci_devices_to_the_eal() {
-        let c = parse(
-            &GOOD.replace("net_af_packet1,iface=dpvpn-up", "0000:01:00.0"),
-            Path::new("t"),
-        )
-        .unwrap();
+        let c = parse(&GOOD.replace("net_af_packet1,iface=dpvpn-up", "0000:01:00.0"), Path::new("t")).unwrap();
         let a = c.eal_args(&crate::lcores::parse_lcores("2-5").unwrap());
         assert_eq!(
             a,
@@ -221,16 +180,10 @@ mod tests {
                 "0000:01:00.0"
             ]
         );
-        let c = parse(
-            &GOOD.replace("no_huge = true", "eal_args = [\"-a\", \"0000:02:00.0\"]"),
-            Path::new("t"),
-        )
-        .unwrap();
+        let c =
+            parse(&GOOD.replace("no_huge = true", "eal_args = [\"-a\", \"0000:02:00.0\"]"), Path::new("t")).unwrap();
         let a = c.eal_args(&crate::lcores::parse_lcores("0-1").unwrap());
         assert!(!a.contains(&"--no-pci".to_string()), "{a:?}");
-        assert!(
-            a.ends_with(&["-a".to_string(), "0000:02:00.0".to_string()]),
-            "{a:?}"
-        );
+        assert!(a.ends_with(&["-a".to_string(), "0000:02:00.0".to_string()]), "{a:?}");
     }
 }

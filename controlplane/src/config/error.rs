@@ -52,30 +52,16 @@ impl Ctx<'_> {
         }
         let before = &self.text[..offset];
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        (
-            before.matches('\n').count() + 1,
-            before[line_start..].chars().count() + 1,
-        )
+        (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
     }
 
     pub(super) fn line(&self, span: &Range<usize>) -> usize {
         self.line_col(span.start).0
     }
 
-    pub(super) fn at(
-        &self,
-        span: Range<usize>,
-        key: impl Into<String>,
-        message: impl Into<String>,
-    ) -> ConfigError {
+    pub(super) fn at(&self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
         let (line, column) = self.line_col(span.start);
-        ConfigError {
-            file: self.file.to_path_buf(),
-            line,
-            column,
-            key: key.into(),
-            message: message.into(),
-        }
+        ConfigError { file: self.file.to_path_buf(), line, column, key: key.into(), message: message.into() }
     }
 
     /// An error from the TOML parser or from serde, with the key path worked out from the
@@ -94,11 +80,7 @@ impl Ctx<'_> {
             .find_map(|p| message.strip_prefix(p).and_then(|r| r.split('`').next()));
         if let Some(name) = named.map(key_segment) {
             if key != name && !key.ends_with(&format!(".{name}")) {
-                key = if key.is_empty() {
-                    name
-                } else {
-                    format!("{key}.{name}")
-                };
+                key = if key.is_empty() { name } else { format!("{key}.{name}") };
             }
         }
         self.at(span, key, message)
@@ -112,9 +94,7 @@ impl Ctx<'_> {
             offset -= 1;
         }
         let line_start = self.text[..offset].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[offset..]
-            .find('\n')
-            .map_or(self.text.len(), |i| offset + i);
+        let line_end = self.text[offset..].find('\n').map_or(self.text.len(), |i| offset + i);
         let mut table = String::new();
         let mut counts: HashMap<String, usize> = HashMap::new();
         for l in self.text[..line_end].lines() {
@@ -152,11 +132,7 @@ impl Ctx<'_> {
         if !range.contains(&x) {
             let (lo, hi) = (range.start(), range.end());
             let size = if x < *lo { "small" } else { "large" };
-            return Err(self.at(
-                s.span(),
-                key,
-                format!("{x} is too {size} (the range is {lo}..={hi})"),
-            ));
+            return Err(self.at(s.span(), key, format!("{x} is too {size} (the range is {lo}..={hi})")));
         }
         Ok(T::try_from(x).ok().expect("range fits the type"))
     }
@@ -173,11 +149,7 @@ impl Ctx<'_> {
         if !n.is_power_of_two() {
             let span = v.as_ref().map_or(0..0, |s| s.span());
             let below = 1u64 << (63 - n.leading_zeros());
-            return Err(self.at(
-                span,
-                key,
-                format!("{n} is not a power of two (e.g. {below} or {})", below * 2),
-            ));
+            return Err(self.at(span, key, format!("{n} is not a power of two (e.g. {below} or {})", below * 2)));
         }
         Ok(x)
     }
@@ -185,10 +157,7 @@ impl Ctx<'_> {
 
 /// A key as it appears in a key path: bare if TOML allows it bare, else quoted.
 fn key_segment(k: &str) -> String {
-    if !k.is_empty()
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
+    if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
     } else {
         format!("{k:?}")
@@ -197,13 +166,7 @@ fn key_segment(k: &str) -> String {
 
 /// Serde's words for TOML's, and no Rust type names.
 fn tidy_serde_message(m: &str) -> String {
-    let m = m
-        .trim()
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ");
+    let m = m.trim().lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ");
     let m = m
         .replace("missing field `", "missing key `")
         .replace("unknown field `", "unknown key `")
@@ -323,20 +286,11 @@ pub(super) mod tree {
             best.map(|(_, _, p)| p).unwrap_or_default()
         }
 
-        fn visit(
-            &self,
-            path: String,
-            depth: usize,
-            at: usize,
-            best: &mut Option<(usize, usize, String)>,
-        ) {
+        fn visit(&self, path: String, depth: usize, at: usize, best: &mut Option<(usize, usize, String)>) {
             if let Some(s) = &self.span {
                 if s.start <= at && at < s.end.max(s.start + 1) {
                     let len = s.end - s.start;
-                    if best
-                        .as_ref()
-                        .is_none_or(|(l, d, _)| len < *l || (len == *l && depth > *d))
-                    {
+                    if best.as_ref().is_none_or(|(l, d, _)| len < *l || (len == *l && depth > *d)) {
                         *best = Some((len, depth, path.clone()));
                     }
                 }
@@ -345,11 +299,7 @@ pub(super) mod tree {
                 Kind::Table(entries) => {
                     for (k, v) in entries {
                         let k = super::key_segment(k);
-                        let p = if path.is_empty() {
-                            k
-                        } else {
-                            format!("{path}.{k}")
-                        };
+                        let p = if path.is_empty() { k } else { format!("{path}.{k}") };
                         v.visit(p, depth + 1, at, best);
                     }
                 }
@@ -438,49 +388,20 @@ mod tests {
     #[test]
     fn key_paths_of_serde_errors() {
         // Inside a multi-line array, a dotted key, an inline table, a later [[port]].
-        let e = err(&GOOD.replace(
-            "[\"198.51.100.1/24\"]",
-            "[\n  \"198.51.100.1/24\",\n  7,\n]",
-        ));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (16, 3, "port[1].addresses[1]"),
-            "{e}"
-        );
-        let e = err(&format!(
-            "dpdk.burst = \"x\"\n{}",
-            GOOD.replace("[dpdk]\nno_huge = true\n", "")
-        ));
+        let e = err(&GOOD.replace("[\"198.51.100.1/24\"]", "[\n  \"198.51.100.1/24\",\n  7,\n]"));
+        assert_eq!((e.line, e.column, e.key.as_str()), (16, 3, "port[1].addresses[1]"), "{e}");
+        let e = err(&format!("dpdk.burst = \"x\"\n{}", GOOD.replace("[dpdk]\nno_huge = true\n", "")));
         assert_eq!((e.line, e.key.as_str()), (1, "dpdk.burst"), "{e}");
-        let e = err(&format!(
-            "{GOOD}\n[[port]]\nname = \"x\"\nrole = \"access\"\n"
-        ));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (20, 1, "port[2]"),
-            "{e}"
-        );
+        let e = err(&format!("{GOOD}\n[[port]]\nname = \"x\"\nrole = \"access\"\n"));
+        assert_eq!((e.line, e.column, e.key.as_str()), (20, 1, "port[2]"), "{e}");
         assert!(e.message.contains("missing key `device`"), "{e}");
-        let e = err(
-            "port = [{ name = \"a\", device = \"net_null0\", role = \"access\", mtu = 1.5 }]\n",
-        );
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (1, 68, "port[0].mtu"),
-            "{e}"
-        );
-        assert!(
-            e.message
-                .contains("invalid type: float `1.5`, expected an integer"),
-            "{e}"
-        );
+        let e = err("port = [{ name = \"a\", device = \"net_null0\", role = \"access\", mtu = 1.5 }]\n");
+        assert_eq!((e.line, e.column, e.key.as_str()), (1, 68, "port[0].mtu"), "{e}");
+        assert!(e.message.contains("invalid type: float `1.5`, expected an integer"), "{e}");
         let e = err("[dpdk.x]\n");
         assert_eq!(e.key, "dpdk.x", "{e}");
         let e = err("dpdk = 3\n");
-        assert_eq!(
-            e.message, "invalid type: integer `3`, expected a table",
-            "{e}"
-        );
+        assert_eq!(e.message, "invalid type: integer `3`, expected a table", "{e}");
         let e = err("[[dpdk]]\nno_huge = true\n");
         assert_eq!((e.line, e.column, e.key.as_str()), (1, 1, "dpdk"), "{e}");
         assert!(e.message.contains("write [dpdk], not [[dpdk]]"), "{e}");
@@ -492,27 +413,15 @@ mod tests {
     #[test]
     fn syntax_errors_fall_back_to_the_text() {
         let e = err("[dpdk]\nno_huge = tru\n");
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (2, 11, "dpdk.no_huge"),
-            "{e}"
-        );
+        assert_eq!((e.line, e.column, e.key.as_str()), (2, 11, "dpdk.no_huge"), "{e}");
         let e = err(&format!("{GOOD}[[port]]\nname = \"x\" \"y\"\n"));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (20, 12, "port[2].name"),
-            "{e}"
-        );
+        assert_eq!((e.line, e.column, e.key.as_str()), (20, 12, "port[2].name"), "{e}");
     }
 
     #[test]
     fn unknown_keys_suggest_the_right_one() {
         let e = err(&GOOD.replace("no_huge", "no_hugepages"));
-        assert!(
-            e.message
-                .starts_with("unknown key `no_hugepages`, expected one of"),
-            "{e}"
-        );
+        assert!(e.message.starts_with("unknown key `no_hugepages`, expected one of"), "{e}");
         let e = err(&GOOD.replace("[dpdk]", "[dpkd]"));
         assert_eq!(e.key, "dpkd", "{e}");
         assert!(e.message.ends_with("(did you mean `dpdk`?)"), "{e}");

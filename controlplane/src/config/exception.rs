@@ -1,6 +1,6 @@
 //! `[exception]`: the tap to the host kernel and its network namespace.
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::ports::device_iface;
 use super::raw::RawException;
 use super::{ExceptionConfig, PortConfig};
@@ -10,8 +10,7 @@ fn valid_ifname(v: &str) -> bool {
         && v.len() <= 15
         && v != "."
         && v != ".."
-        && v.bytes()
-            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+        && v.bytes().all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
 }
 
 pub(super) fn check_exception(
@@ -29,10 +28,7 @@ pub(super) fn check_exception(
                     format!("{v:?} is not a kernel interface name (1 to 15 characters, no `/`, `:` or blanks)"),
                 ));
             }
-            if let Some(p) = ports
-                .iter()
-                .position(|p| device_iface(&p.device) == Some(v.as_str()))
-            {
+            if let Some(p) = ports.iter().position(|p| device_iface(&p.device) == Some(v.as_str())) {
                 return Err(cx.at(
                     t.span(),
                     "exception.tap",
@@ -53,9 +49,7 @@ pub(super) fn check_exception(
                 || v.len() > 64
                 || v == "."
                 || v == ".."
-                || !v
-                    .bytes()
-                    .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.')
+                || !v.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-' || c == b'.')
             {
                 return Err(cx.at(
                     n.span(),
@@ -67,9 +61,5 @@ pub(super) fn check_exception(
         }
         None => None,
     };
-    Ok(ExceptionConfig {
-        enabled: e.enabled.unwrap_or(true),
-        tap,
-        netns,
-    })
+    Ok(ExceptionConfig { enabled: e.enabled.unwrap_or(true), tap, netns })
 }

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::raw::RawManagement;
 use super::ManagementConfig;
 
@@ -30,10 +30,7 @@ pub(super) fn check_management(cx: &Ctx, m: &RawManagement) -> Result<Management
             cx.at(
                 s.span(),
                 "management.metrics",
-                format!(
-                    "{:?} is not an address:port (e.g. 127.0.0.1:9464 or [::1]:9464)",
-                    s.get_ref()
-                ),
+                format!("{:?} is not an address:port (e.g. 127.0.0.1:9464 or [::1]:9464)", s.get_ref()),
             )
         })?),
         None => None,

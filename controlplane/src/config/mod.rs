@@ -390,8 +390,8 @@ via = "198.51.100.2"
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use super::testing::{err, GOOD};
+    use super::*;
 
     #[test]
     fn defaults() {
@@ -412,21 +412,8 @@ mod tests {
         );
         assert_eq!(c.ports[0].mtu, 1500);
         assert_eq!(c.ports[0].mac, None);
-        assert_eq!(
-            c.exception,
-            ExceptionConfig {
-                enabled: true,
-                tap: "dpvpn0".into(),
-                netns: None
-            }
-        );
-        assert_eq!(
-            c.management,
-            ManagementConfig {
-                socket: "/run/dpvpn/dpvpn.sock".into(),
-                metrics: None
-            }
-        );
+        assert_eq!(c.exception, ExceptionConfig { enabled: true, tap: "dpvpn0".into(), netns: None });
+        assert_eq!(c.management, ManagementConfig { socket: "/run/dpvpn/dpvpn.sock".into(), metrics: None });
         assert_eq!(
             c.dataplane,
             DataplaneConfig {
@@ -456,25 +443,14 @@ mod tests {
 
     #[test]
     fn interface_address_arithmetic() {
-        let a = InterfaceAddress {
-            addr: Ipv4Addr::new(198, 51, 100, 1),
-            len: 24,
-        };
+        let a = InterfaceAddress { addr: Ipv4Addr::new(198, 51, 100, 1), len: 24 };
         assert_eq!(a.network(), Ipv4Addr::new(198, 51, 100, 0));
         assert_eq!(a.broadcast(), Ipv4Addr::new(198, 51, 100, 255));
         assert!(a.contains(Ipv4Addr::new(198, 51, 100, 254)));
         assert!(!a.contains(Ipv4Addr::new(198, 51, 101, 1)));
-        let host = InterfaceAddress {
-            addr: Ipv4Addr::new(10, 0, 0, 1),
-            len: 32,
-        };
-        assert!(
-            host.contains(Ipv4Addr::new(10, 0, 0, 1)) && !host.contains(Ipv4Addr::new(10, 0, 0, 2))
-        );
-        let wide = InterfaceAddress {
-            addr: Ipv4Addr::new(10, 1, 2, 3),
-            len: 8,
-        };
+        let host = InterfaceAddress { addr: Ipv4Addr::new(10, 0, 0, 1), len: 32 };
+        assert!(host.contains(Ipv4Addr::new(10, 0, 0, 1)) && !host.contains(Ipv4Addr::new(10, 0, 0, 2)));
+        let wide = InterfaceAddress { addr: Ipv4Addr::new(10, 1, 2, 3), len: 8 };
         assert!(wide.overlaps(&host) && host.overlaps(&wide) && !a.overlaps(&wide));
         assert_eq!(a.to_string(), "198.51.100.1/24");
     }
@@ -482,92 +458,42 @@ mod tests {
     #[test]
     fn cross_checks() {
         let e = err(&GOOD.replace("via = \"198.51.100.2\"", "via = \"198.51.100.1\""));
-        assert!(
-            e.message.contains("dpvpn's own address on port \"uplink\""),
-            "{e}"
-        );
+        assert!(e.message.contains("dpvpn's own address on port \"uplink\""), "{e}");
         let e = err(&GOOD.replace("via = \"198.51.100.2\"", "via = \"198.51.100.255\""));
-        assert!(
-            e.message.contains("broadcast address of 198.51.100.0/24"),
-            "{e}"
-        );
-        let e = err(&GOOD.replace(
-            "via = \"198.51.100.2\"",
-            "via = \"198.51.100.2\"\nport = \"access\"",
-        ));
+        assert!(e.message.contains("broadcast address of 198.51.100.0/24"), "{e}");
+        let e = err(&GOOD.replace("via = \"198.51.100.2\"", "via = \"198.51.100.2\"\nport = \"access\""));
         assert_eq!((e.line, e.key.as_str()), (18, "route[0].via"), "{e}");
         assert!(e.message.contains("next hop 198.51.100.2 is on port \"uplink\" (198.51.100.0/24, port[1].addresses[0], line 14), not on port \"access\""), "{e}");
         let e = err(&GOOD.replace("0.0.0.0/0", "192.0.2.0/24"));
-        assert!(
-            e.message
-                .contains("connected prefix of port \"access\" (port[0].addresses[0], line 8)"),
-            "{e}"
-        );
+        assert!(e.message.contains("connected prefix of port \"access\" (port[0].addresses[0], line 8)"), "{e}");
         let e = err(&GOOD.replace("0.0.0.0/0", "192.0.2.1/32"));
         assert!(e.message.contains("own address"), "{e}");
-        let e = err(&GOOD.replace(
-            "via = \"198.51.100.2\"",
-            "via = \"198.51.100.2\"\nblackhole = true",
-        ));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (19, 13, "route[0].blackhole"),
-            "{e}"
-        );
+        let e = err(&GOOD.replace("via = \"198.51.100.2\"", "via = \"198.51.100.2\"\nblackhole = true"));
+        assert_eq!((e.line, e.column, e.key.as_str()), (19, 13, "route[0].blackhole"), "{e}");
         let e = err(&GOOD.replace("via = \"198.51.100.2\"", ""));
         assert_eq!((e.line, e.key.as_str()), (16, "route[0]"), "{e}");
         assert!(e.message.contains("neither where to send"), "{e}");
         let e = err(&GOOD.replace("net_af_packet1", "net_af_packet0"));
-        assert!(
-            e.message.contains(
-                "device \"net_af_packet0\" is already used by port[0] \"access\" (line 6)"
-            ),
-            "{e}"
-        );
+        assert!(e.message.contains("device \"net_af_packet0\" is already used by port[0] \"access\" (line 6)"), "{e}");
         let e = err(&GOOD.replace("192.0.2.1/24", "192.0.2.0/24"));
         assert!(e.message.contains("network address"), "{e}");
         let e = err(&GOOD.replace("\"192.0.2.1/24\"", "\"192.0.2.1/24\", \"192.0.2.9/28\""));
-        assert!(
-            e.message.contains("overlaps 192.0.2.1/24 of this port"),
-            "{e}"
-        );
+        assert!(e.message.contains("overlaps 192.0.2.1/24 of this port"), "{e}");
         let e = err(&format!("{GOOD}[exception]\ntap = \"dpvpn-up\"\n"));
-        assert!(
-            e.message.contains("kernel interface of port[1] \"uplink\""),
-            "{e}"
-        );
+        assert!(e.message.contains("kernel interface of port[1] \"uplink\""), "{e}");
         let e = err(&format!("{GOOD}[exception]\nnetns = \"a/b\"\n"));
         assert_eq!(e.key, "exception.netns", "{e}");
-        let e = err(&format!(
-            "{GOOD}[management]\nsocket = \"/{}\"\n",
-            "x".repeat(120)
-        ));
+        let e = err(&format!("{GOOD}[management]\nsocket = \"/{}\"\n", "x".repeat(120)));
         assert_eq!(e.key, "management.socket", "{e}");
         let e = err(&format!("{GOOD}[management]\nmetrics = \"localhost\"\n"));
-        assert_eq!(
-            (e.line, e.column, e.key.as_str()),
-            (20, 11, "management.metrics"),
-            "{e}"
-        );
-        let e = err(&format!(
-            "{GOOD}[dataplane]\narp_timeout_s = 5\narp_retry_ms = 5000\n"
-        ));
+        assert_eq!((e.line, e.column, e.key.as_str()), (20, 11, "management.metrics"), "{e}");
+        let e = err(&format!("{GOOD}[dataplane]\narp_timeout_s = 5\narp_retry_ms = 5000\n"));
         assert_eq!(e.key, "dataplane.arp_retry_ms", "{e}");
         let e = err(&format!("{GOOD}[dataplane]\npunt_ring = 1000\n"));
-        assert!(
-            e.message
-                .contains("1000 is not a power of two (e.g. 512 or 1024)"),
-            "{e}"
-        );
+        assert!(e.message.contains("1000 is not a power of two (e.g. 512 or 1024)"), "{e}");
         let e = err(&GOOD
-            .replace(
-                "name = \"uplink\"",
-                "name = \"uplink\"\nmac = \"02:00:00:00:00:01\"",
-            )
-            .replace(
-                "name = \"access\"",
-                "name = \"access\"\nmac = \"02:00:00:00:00:01\"",
-            ));
+            .replace("name = \"uplink\"", "name = \"uplink\"\nmac = \"02:00:00:00:00:01\"")
+            .replace("name = \"access\"", "name = \"access\"\nmac = \"02:00:00:00:00:01\""));
         assert!(e.message.contains("already port[0] \"access\"'s"), "{e}");
     }
 
@@ -575,11 +501,7 @@ mod tests {
     fn read_errors_name_the_file() {
         let e = load(Path::new("/nonexistent/dpvpn.toml")).unwrap_err();
         assert_eq!(e.line, 0);
-        assert!(
-            e.to_string()
-                .starts_with("cannot read /nonexistent/dpvpn.toml: "),
-            "{e}"
-        );
+        assert!(e.to_string().starts_with("cannot read /nonexistent/dpvpn.toml: "), "{e}");
     }
 
     /// Mutated configurations never panic the loader, and every error points inside the
@@ -587,9 +509,7 @@ mod tests {
     #[test]
     fn mutations_never_panic() {
         let base: Vec<char> = GOOD.chars().collect();
-        let alphabet: Vec<char> = "[]{}=\"',.#\n 0123456789/:_-abcxyzé\u{1F600}"
-            .chars()
-            .collect();
+        let alphabet: Vec<char> = "[]{}=\"',.#\n 0123456789/:_-abcxyzé\u{1F600}".chars().collect();
         let mut state = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             state ^= state << 13;

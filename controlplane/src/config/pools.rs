@@ -2,7 +2,7 @@
 
 use toml::Spanned;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::raw::RawPool;
 
 pub(super) fn check_pools(cx: &Ctx, raw: &[Spanned<RawPool>]) -> Result<Vec<crate::pool::PoolConfig>, ConfigError> {
@@ -12,19 +12,32 @@ pub(super) fn check_pools(cx: &Ctx, raw: &[Spanned<RawPool>]) -> Result<Vec<crat
         let p = p.get_ref();
         let key = |k: &str| format!("pool[{i}].{k}");
         let name = p.name.get_ref();
-        if name.is_empty() || name.len() > 32 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
-            return Err(cx.at(p.name.span(), key("name"), format!("{name:?} is not a pool name (1 to 32 letters, digits, `_`, `-`)")));
+        if name.is_empty()
+            || name.len() > 32
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(cx.at(
+                p.name.span(),
+                key("name"),
+                format!("{name:?} is not a pool name (1 to 32 letters, digits, `_`, `-`)"),
+            ));
         }
         if let Some(j) = out.iter().position(|q| &q.name == name) {
             return Err(cx.at(p.name.span(), key("name"), format!("pool {name:?} is already defined by pool[{j}]")));
         }
         if p.ranges.get_ref().is_empty() {
-            return Err(cx.at(p.ranges.span(), key("ranges"), "a pool needs at least one range (e.g. \"100.64.0.0/12\")"));
+            return Err(cx.at(
+                p.ranges.span(),
+                key("ranges"),
+                "a pool needs at least one range (e.g. \"100.64.0.0/12\")",
+            ));
         }
         let parse = |list: &[Spanned<String>], what: &str| -> Result<Vec<PoolRange>, ConfigError> {
             list.iter()
                 .enumerate()
-                .map(|(k, r)| PoolRange::parse(r.get_ref()).map_err(|m| cx.at(r.span(), format!("pool[{i}].{what}[{k}]"), m)))
+                .map(|(k, r)| {
+                    PoolRange::parse(r.get_ref()).map_err(|m| cx.at(r.span(), format!("pool[{i}].{what}[{k}]"), m))
+                })
                 .collect()
         };
         let mut c = PoolConfig::new(name, parse(p.ranges.get_ref(), "ranges")?);

@@ -4,7 +4,7 @@ use std::net::Ipv4Addr;
 
 use toml::Spanned;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::net::{parse_cidr, parse_mac};
 use super::raw::RawPort;
 use super::{InterfaceAddress, PortConfig, PortRole, MAX_ADDRS_PER_PORT, MAX_PORTS};
@@ -46,9 +46,7 @@ fn check_device(dev: &str) -> Result<(), String> {
         let stem = &driver[..driver.len() - digits];
         let ok = !stem.is_empty()
             && stem.starts_with(|c: char| c.is_ascii_lowercase())
-            && stem
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            && stem.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
             && digits > 0;
         if !ok {
             return Err(format!("{name:?} is not a device: {shape}"));
@@ -56,9 +54,7 @@ fn check_device(dev: &str) -> Result<(), String> {
     }
     for kv in parts {
         if kv.split_once('=').is_none_or(|(k, _)| k.is_empty()) {
-            return Err(format!(
-                "device argument {kv:?} in {dev:?} is not key=value"
-            ));
+            return Err(format!("device argument {kv:?} in {dev:?} is not key=value"));
         }
     }
     Ok(())
@@ -66,9 +62,7 @@ fn check_device(dev: &str) -> Result<(), String> {
 
 /// `iface=NAME` of a virtual device, if any: the kernel interface it drives.
 pub(super) fn device_iface(dev: &str) -> Option<&str> {
-    dev.split(',')
-        .skip(1)
-        .find_map(|kv| kv.strip_prefix("iface="))
+    dev.split(',').skip(1).find_map(|kv| kv.strip_prefix("iface="))
 }
 
 /// Where an interface address was written, for messages that point back at it.
@@ -97,11 +91,7 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
         });
     }
     if raw.len() > MAX_PORTS {
-        return Err(cx.at(
-            raw[MAX_PORTS].span(),
-            format!("port[{MAX_PORTS}]"),
-            format!("at most {MAX_PORTS} ports"),
-        ));
+        return Err(cx.at(raw[MAX_PORTS].span(), format!("port[{MAX_PORTS}]"), format!("at most {MAX_PORTS} ports")));
     }
     let mut ports: Vec<PortConfig> = Vec::new();
     let mut sites: Vec<AddrSite> = Vec::new();
@@ -112,9 +102,7 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
         let name = p.name.get_ref();
         if name.is_empty()
             || name.len() > 15
-            || !name
-                .bytes()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
+            || !name.bytes().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
         {
             return Err(cx.at(
                 p.name.span(),
@@ -122,28 +110,19 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
                 format!("{name:?} is not a port name: use 1 to 15 of a-z, 0-9, `_` and `-`"),
             ));
         }
-        if let Some(j) = raw[..i]
-            .iter()
-            .position(|q| q.get_ref().name.get_ref() == name)
-        {
+        if let Some(j) = raw[..i].iter().position(|q| q.get_ref().name.get_ref() == name) {
             let first = &raw[j].get_ref().name;
             return Err(cx.at(
                 p.name.span(),
                 key("name"),
-                format!(
-                    "port name {name:?} is already used by port[{j}] (line {})",
-                    cx.line(&first.span())
-                ),
+                format!("port name {name:?} is already used by port[{j}] (line {})", cx.line(&first.span())),
             ));
         }
 
         let device = p.device.get_ref();
         check_device(device).map_err(|m| cx.at(p.device.span(), key("device"), m))?;
         let identity = device_identity(device);
-        if let Some(j) = raw[..i]
-            .iter()
-            .position(|q| device_identity(q.get_ref().device.get_ref()) == identity)
-        {
+        if let Some(j) = raw[..i].iter().position(|q| device_identity(q.get_ref().device.get_ref()) == identity) {
             let first = &raw[j].get_ref().device;
             return Err(cx.at(
                 p.device.span(),
@@ -184,7 +163,10 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
             let ia = InterfaceAddress { addr, len };
             let top = addr.octets()[0];
             let why = if len == 0 {
-                Some("a /0 prefix covers everything; give the port's address with its subnet length, e.g. 192.0.2.1/24".into())
+                Some(
+                    "a /0 prefix covers everything; give the port's address with its subnet length, e.g. 192.0.2.1/24"
+                        .into(),
+                )
             } else if top == 0 || top == 127 || addr.is_multicast() || top >= 240 {
                 Some(format!("{addr} cannot be an interface address (0/8, 127/8, multicast and 240/4 are not usable)"))
             } else if len <= 30 && addr == ia.network() {
@@ -194,10 +176,7 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
                     Ipv4Addr::from(u32::from(addr) + 1)
                 ))
             } else if len <= 30 && addr == ia.broadcast() {
-                Some(format!(
-                    "{addr} is the broadcast address of {}/{len}; give the port's own address",
-                    ia.network()
-                ))
+                Some(format!("{addr} is the broadcast address of {}/{len}; give the port's own address", ia.network()))
             } else {
                 None
             };
@@ -219,10 +198,7 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
                         other.key(),
                         other.line,
                         if (ia.network(), len) == (other.addr.network(), other.addr.len) {
-                            format!(
-                                "both are in {}/{len}; give one address per subnet",
-                                ia.network()
-                            )
+                            format!("both are in {}/{len}; give one address per subnet", ia.network())
                         } else {
                             format!(
                                 "the connected prefixes {}/{len} and {}/{} share addresses",
@@ -234,12 +210,7 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
                     ),
                 ));
             }
-            sites.push(AddrSite {
-                port: i,
-                index: k,
-                addr: ia,
-                line: cx.line(&a.span()),
-            });
+            sites.push(AddrSite { port: i, index: k, addr: ia, line: cx.line(&a.span()) });
             addresses.push(ia);
         }
 
@@ -251,25 +222,14 @@ pub(super) fn check_ports(cx: &Ctx, raw: &[Spanned<RawPort>]) -> Result<Vec<Port
                     return Err(cx.at(
                         m.span(),
                         key("mac"),
-                        format!(
-                            "MAC {} is already port[{j}] {:?}'s",
-                            m.get_ref(),
-                            ports[j].name
-                        ),
+                        format!("MAC {} is already port[{j}] {:?}'s", m.get_ref(), ports[j].name),
                     ));
                 }
                 Some(mac)
             }
             None => None,
         };
-        ports.push(PortConfig {
-            name: name.clone(),
-            device: device.clone(),
-            role,
-            addresses,
-            mtu,
-            mac,
-        });
+        ports.push(PortConfig { name: name.clone(), device: device.clone(), role, addresses, mtu, mac });
     }
     Ok(ports)
 }
@@ -304,10 +264,7 @@ mod tests {
         ] {
             assert!(check_device(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            device_identity("01:00.0"),
-            device_identity("0000:01:00.0,x=1")
-        );
+        assert_eq!(device_identity("01:00.0"), device_identity("0000:01:00.0,x=1"));
         assert_eq!(device_identity("0000:AF:00.0"), "0000:af:00.0");
         assert_eq!(device_iface("net_af_packet0,qpairs=2,iface=up"), Some("up"));
     }

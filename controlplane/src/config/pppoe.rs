@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::raw::{RawPppoe, Text};
 use super::{AuthMethod, PortConfig, PortRole, PppoeConfig};
 
@@ -23,11 +23,9 @@ pub(super) fn check_pppoe(
     }
     let text = |v: &Text, key: &str, default: &str, max: usize| -> Result<String, ConfigError> {
         match v {
-            Some(s) if s.get_ref().is_empty() || s.get_ref().len() > max => Err(cx.at(
-                s.span(),
-                key,
-                format!("{:?}: 1 to {max} bytes", s.get_ref()),
-            )),
+            Some(s) if s.get_ref().is_empty() || s.get_ref().len() > max => {
+                Err(cx.at(s.span(), key, format!("{:?}: 1 to {max} bytes", s.get_ref())))
+            }
             Some(s) => Ok(s.get_ref().clone()),
             None => Ok(default.to_string()),
         }
@@ -73,7 +71,11 @@ pub(super) fn check_pppoe(
                     "pap" => AuthMethod::Pap,
                     "chap" | "chap-md5" => AuthMethod::ChapMd5,
                     other => {
-                        return Err(cx.at(s.span(), key, format!("{other:?} is not an authentication method: \"chap\" or \"pap\"")))
+                        return Err(cx.at(
+                            s.span(),
+                            key,
+                            format!("{other:?} is not an authentication method: \"chap\" or \"pap\""),
+                        ))
                     }
                 };
                 if v.contains(&m) {
@@ -122,7 +124,8 @@ pub(super) fn check_pppoe(
     if p.dns.len() > 2 {
         return Err(cx.at(p.dns[2].span(), "pppoe.dns[2]", "IPCP hands out two DNS servers at most (RFC 1877)"));
     }
-    let dns = p.dns.iter().enumerate().map(|(k, d)| addr(d, format!("pppoe.dns[{k}]"))).collect::<Result<Vec<_>, _>>()?;
+    let dns =
+        p.dns.iter().enumerate().map(|(k, d)| addr(d, format!("pppoe.dns[{k}]"))).collect::<Result<Vec<_>, _>>()?;
     let default_pool = match &p.pool {
         Some(s) => {
             if !pools.iter().any(|q| &q.name == s.get_ref()) {
@@ -130,7 +133,11 @@ pub(super) fn check_pppoe(
                 return Err(cx.at(
                     s.span(),
                     "pppoe.pool",
-                    format!("no [[pool]] named {:?} (pools: {})", s.get_ref(), if names.is_empty() { "none".into() } else { names.join(", ") }),
+                    format!(
+                        "no [[pool]] named {:?} (pools: {})",
+                        s.get_ref(),
+                        if names.is_empty() { "none".into() } else { names.join(", ") }
+                    ),
                 ));
             }
             s.get_ref().clone()

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 
 use toml::Spanned;
 
-use super::error::{Ctx, ConfigError};
+use super::error::{ConfigError, Ctx};
 use super::net::parse_prefix;
 use super::raw::{RawPort, RawRoute};
 use super::{InterfaceAddress, PortConfig, RouteConfig};
@@ -24,12 +24,7 @@ pub(super) fn check_routes(
     let connected: Vec<(usize, usize, &InterfaceAddress)> = ports
         .iter()
         .enumerate()
-        .flat_map(|(p, port)| {
-            port.addresses
-                .iter()
-                .enumerate()
-                .map(move |(k, a)| (p, k, a))
-        })
+        .flat_map(|(p, port)| port.addresses.iter().enumerate().map(move |(k, a)| (p, k, a)))
         .collect();
     let mut routes: Vec<RouteConfig> = Vec::new();
     let mut seen: HashMap<(Ipv4Addr, u8), usize> = HashMap::new();
@@ -37,8 +32,7 @@ pub(super) fn check_routes(
         let route_span = r.span();
         let r = r.get_ref();
         let key = |k: &str| format!("route[{i}].{k}");
-        let (prefix, len) = parse_prefix(r.prefix.get_ref())
-            .map_err(|m| cx.at(r.prefix.span(), key("prefix"), m))?;
+        let (prefix, len) = parse_prefix(r.prefix.get_ref()).map_err(|m| cx.at(r.prefix.span(), key("prefix"), m))?;
         if let Some(&j) = seen.get(&(prefix, len)) {
             let first = &raw[j].get_ref().prefix;
             return Err(cx.at(
@@ -68,11 +62,7 @@ pub(super) fn check_routes(
                 return Err(cx.at(
                     r.prefix.span(),
                     key("prefix"),
-                    format!(
-                        "{prefix}/32 is dpvpn's own address on port {:?} ({})",
-                        ports[p].name,
-                        addr_site(p, k)
-                    ),
+                    format!("{prefix}/32 is dpvpn's own address on port {:?} ({})", ports[p].name, addr_site(p, k)),
                 ));
             }
         }
@@ -80,16 +70,11 @@ pub(super) fn check_routes(
         let port = match &r.port {
             Some(name) => {
                 if !ports.iter().any(|q| &q.name == name.get_ref()) {
-                    let names: Vec<String> =
-                        ports.iter().map(|q| format!("{:?}", q.name)).collect();
+                    let names: Vec<String> = ports.iter().map(|q| format!("{:?}", q.name)).collect();
                     return Err(cx.at(
                         name.span(),
                         key("port"),
-                        format!(
-                            "no port is named {:?} (the ports are {})",
-                            name.get_ref(),
-                            names.join(", ")
-                        ),
+                        format!("no port is named {:?} (the ports are {})", name.get_ref(), names.join(", ")),
                     ));
                 }
                 Some(name.get_ref().clone())
@@ -99,13 +84,10 @@ pub(super) fn check_routes(
 
         let via = match &r.via {
             Some(v) => {
-                let nh: Ipv4Addr = v.get_ref().parse().map_err(|_| {
-                    cx.at(
-                        v.span(),
-                        key("via"),
-                        format!("{:?} is not an IPv4 address", v.get_ref()),
-                    )
-                })?;
+                let nh: Ipv4Addr = v
+                    .get_ref()
+                    .parse()
+                    .map_err(|_| cx.at(v.span(), key("via"), format!("{:?} is not an IPv4 address", v.get_ref())))?;
                 let here = |m: String| cx.at(v.span(), key("via"), m);
                 if let Some(&(p, k, _)) = connected.iter().find(|(_, _, a)| a.addr == nh) {
                     return Err(here(format!(
@@ -117,26 +99,16 @@ pub(super) fn check_routes(
                 let Some(&(p, k, a)) = connected.iter().find(|(_, _, a)| a.contains(nh)) else {
                     let list: Vec<String> = connected
                         .iter()
-                        .map(|(p, _, a)| {
-                            format!("{}/{} on {:?}", a.network(), a.len, ports[*p].name)
-                        })
+                        .map(|(p, _, a)| format!("{}/{} on {:?}", a.network(), a.len, ports[*p].name))
                         .collect();
-                    let list = if list.is_empty() {
-                        "no port has an address".to_string()
-                    } else {
-                        list.join(", ")
-                    };
+                    let list = if list.is_empty() { "no port has an address".to_string() } else { list.join(", ") };
                     return Err(here(format!(
                         "next hop {nh} is not inside any port's connected prefix ({list}); \
                          a next hop must be directly reachable"
                     )));
                 };
                 if a.len <= 30 && (nh == a.network() || nh == a.broadcast()) {
-                    let which = if nh == a.network() {
-                        "network"
-                    } else {
-                        "broadcast"
-                    };
+                    let which = if nh == a.network() { "network" } else { "broadcast" };
                     return Err(here(format!(
                         "next hop {nh} is the {which} address of {}/{} (port {:?}, {})",
                         a.network(),
@@ -179,13 +151,7 @@ pub(super) fn check_routes(
                 ),
             ));
         }
-        routes.push(RouteConfig {
-            prefix,
-            len,
-            via,
-            port,
-            blackhole,
-        });
+        routes.push(RouteConfig { prefix, len, via, port, blackhole });
     }
     Ok(routes)
 }
