@@ -333,8 +333,11 @@ impl Runtime {
                         (p.port.id(), e.mac, e.mtu)
                     })
                     .collect();
+                let profile = config.ppp_profile(&pc.ppp).expect("config::parse checks pppoe.ppp").clone();
+                let auth = profile.auth.clone();
                 let b = Bras::new(
                     pc.clone(),
+                    profile,
                     Box::new(LocalBackend::new(users)),
                     pools,
                     &access,
@@ -343,10 +346,11 @@ impl Runtime {
                 )
                 .map_err(|e| StartError(format!("pppoe: {e}")))?;
                 eprintln!(
-                    "dpvpn: PPPoE access concentrator {:?} on {} access port(s); auth {:?}; pools {}",
+                    "dpvpn: PPPoE access concentrator {:?} on {} access port(s); link profile {:?}, auth {:?}; pools {}",
                     pc.ac_name,
                     access.len(),
-                    pc.auth,
+                    pc.ppp,
+                    auth,
                     config.pools.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(", ")
                 );
                 Some(b)

@@ -156,7 +156,7 @@ impl Ctx<'_> {
 }
 
 /// A key as it appears in a key path: bare if TOML allows it bare, else quoted.
-fn key_segment(k: &str) -> String {
+pub(super) fn key_segment(k: &str) -> String {
     if !k.is_empty() && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
         k.to_string()
     } else {
@@ -252,8 +252,17 @@ pub(super) mod tree {
             Node { span: None, kind }
         }
 
-        /// The top-level keys, with where they are and whether they are a table or an array.
-        pub fn top_level(&self) -> Vec<(&str, Range<usize>, Shape)> {
+        /// The value of `key` in this table.
+        pub fn get(&self, key: &str) -> Option<&Node> {
+            match &self.kind {
+                Kind::Table(entries) => entries.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+
+        /// This table's keys, in file order, with where their values are and whether they
+        /// are a table or an array.
+        pub fn entries(&self) -> Vec<(&str, Range<usize>, Shape)> {
             let Kind::Table(entries) = &self.kind else {
                 return Vec::new();
             };

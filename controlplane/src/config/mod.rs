@@ -10,6 +10,16 @@
 //! serde turns it into `Raw*` structs that keep the byte span of every value an error may
 //! have to point at (`toml::Spanned`), then [`parse`] checks values and cross-references
 //! and builds the plain [`Config`].
+//!
+//! Here: the checked schema, [`load`] and [`parse`]. `raw.rs` is serde's view of the file;
+//! `error.rs` turns spans into places and serde's words into TOML's; each section has its
+//! checks in a module of its name (`dpdk.rs`, `ports.rs`, `routes.rs`, `exception.rs`,
+//! `management.rs`, `dataplane.rs`, `pools.rs`, `ppp.rs` for the `[ppp.NAME]` link
+//! profiles, `pppoe.rs`, `bench.rs`); `net.rs` holds the address, prefix and MAC syntax
+//! that management shares.
+//!
+//! No setting is silently ignored: a key that nothing acts on yet is refused with the work
+//! that will (`ppp.rs` keeps the list), and a key that moved says where it went.
 
 mod bench;
 mod dataplane;
@@ -20,6 +30,7 @@ mod management;
 mod net;
 mod pools;
 mod ports;
+mod ppp;
 mod pppoe;
 mod raw;
 mod routes;
@@ -42,6 +53,7 @@ use exception::check_exception;
 use management::check_management;
 use pools::check_pools;
 use ports::check_ports;
+use ppp::check_ppp;
 use pppoe::check_pppoe;
 use routes::check_routes;
 
@@ -61,6 +73,8 @@ pub struct Config {
     pub exception: ExceptionConfig,
     pub management: ManagementConfig,
     pub dataplane: DataplaneConfig,
+    /// Link profiles (`[ppp.NAME]`), in the order the file has them.
+    pub ppp: Vec<PppProfile>,
     /// The access concentrator, when `[pppoe]` is present.
     pub pppoe: Option<PppoeConfig>,
     /// Subscriber address pools (`[[pool]]`).
@@ -71,14 +85,97 @@ pub struct Config {
     pub source: PathBuf,
 }
 
+impl Config {
+    /// The link profile `[ppp.NAME]`. Every name a carrier references exists ([`parse`]
+    /// checks it).
+    pub fn ppp_profile(&self, name: &str) -> Option<&PppProfile> {
+        self.ppp.iter().find(|p| p.name == name)
+    }
+}
+
 /// How subscribers authenticate, in the order LCP offers them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AuthMethod {
     Pap,
     ChapMd5,
+    /// MS-CHAP-V2 (RFC 2759), CHAP algorithm 0x81 in LCP's Authentication-Protocol.
+    MsChapV2,
 }
 
-/// `[pppoe]`: the PPPoE access concentrator (RFC 2516) and the PPP it runs.
+/// `[ppp.NAME]`: a link profile, what a PPP session negotiates whichever carrier brings it
+/// (PPPoE today; L2TP and PPTP reference profiles by name the same way). A carrier may
+/// narrow it: PPPoE caps the MRU at 1492, or at the agreed PPP-Max-Payload (RFC 2516 §7,
+/// RFC 4638), and never accepts ACCM or ACFC (RFC 2516 §7).
+///
+/// [`PppProfile::new`] has the defaults a `[ppp.NAME]` table without keys gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PppProfile {
+    /// The NAME of `[ppp.NAME]`: 1 to 32 letters, digits, `_` and `-`.
+    pub name: String,
+    /// The MRU LCP asks for (68..=65535), before the carrier's cap.
+    pub mru: u16,
+    /// Methods offered, in order of preference; never empty.
+    pub auth: Vec<AuthMethod>,
+    /// LCP Echo-Request interval (0: no keepalive) and unanswered echoes before teardown.
+    pub echo_interval_s: u32,
+    pub echo_failures: u32,
+    /// Workers answer subscribers' Echo-Requests.
+    pub echo_offload: bool,
+    /// End the session after this long without traffic from the subscriber (0: off; RFC
+    /// 2865 §5.28 Idle-Timeout semantics). A users-file or RADIUS value overrides it.
+    pub idle_timeout_s: u32,
+    /// End the session this long after it came up (0: off; RFC 2865 §5.27). A users-file
+    /// or RADIUS value overrides it.
+    pub session_timeout_s: u32,
+    /// DNS and NBNS servers IPCP hands out (RFC 1877), at most two each.
+    pub dns: Vec<Ipv4Addr>,
+    pub nbns: Vec<Ipv4Addr>,
+    /// The pool for users AAA gives no address or pool.
+    pub pool: String,
+    /// Our IPCP address (the subscribers' gateway).
+    pub gateway: Ipv4Addr,
+    /// Clamp TCP MSS on SYNs to this (None: off).
+    pub mss_clamp: Option<u16>,
+    /// Accept the peer's ACCM, ACFC and PFC where the carrier allows them (L2TP, PPTP).
+    pub accm: bool,
+    pub acfc: bool,
+    pub pfc: bool,
+    /// MS-CHAPv2 attempts before the link is closed (RFC 2759 §6: the R=1 retry flag).
+    pub max_auth_attempts: u8,
+}
+
+impl PppProfile {
+    /// The MRU a profile asks for by default: what PPPoE carries without RFC 4638.
+    pub const DEFAULT_MRU: u16 = 1492;
+
+    /// A profile with every key at its default, handing out addresses from `pool` with
+    /// `gateway` as our IPCP address.
+    pub fn new(name: &str, pool: &str, gateway: Ipv4Addr) -> PppProfile {
+        PppProfile {
+            name: name.to_string(),
+            mru: Self::DEFAULT_MRU,
+            auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
+            echo_interval_s: 10,
+            echo_failures: 3,
+            echo_offload: true,
+            idle_timeout_s: 0,
+            session_timeout_s: 0,
+            dns: Vec::new(),
+            nbns: Vec::new(),
+            pool: pool.to_string(),
+            gateway,
+            // RFC 6691: the MSS that fits the link is the MRU less 40 bytes of IPv4 and TCP.
+            mss_clamp: Some(Self::DEFAULT_MRU - 40),
+            accm: true,
+            acfc: true,
+            pfc: true,
+            max_auth_attempts: 1,
+        }
+    }
+}
+
+/// `[pppoe]`: the PPPoE access concentrator (RFC 2516), a carrier of PPP links that
+/// negotiate as the link profile `ppp` says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PppoeConfig {
     /// AC-Name in PADO.
@@ -89,24 +186,11 @@ pub struct PppoeConfig {
     /// PADIs per second accepted from one MAC and on one port.
     pub padi_rate_per_mac: u32,
     pub padi_rate_per_port: u32,
-    /// The MRU we ask for (RFC 2516 §7: at most 1492 without RFC 4638).
-    pub mru: u16,
-    /// Agree to PPP-Max-Payload (RFC 4638) up to the access port's MTU − 8.
+    /// Agree to PPP-Max-Payload (RFC 4638) up to the access port's MTU − 8; without it the
+    /// carrier caps the profile's MRU at 1492 (RFC 2516 §7).
     pub ppp_max_payload: bool,
-    pub auth: Vec<AuthMethod>,
-    /// LCP Echo-Request interval (0: no keepalive) and misses before teardown.
-    pub echo_interval_s: u32,
-    pub echo_failures: u32,
-    /// Workers answer subscribers' Echo-Requests.
-    pub echo_offload: bool,
-    /// Clamp TCP MSS on SYNs to this (None: off).
-    pub mss_clamp: Option<u16>,
-    /// Our IPCP address (the subscribers' gateway).
-    pub gateway: Ipv4Addr,
-    /// DNS servers handed out by IPCP (RFC 1877), at most two.
-    pub dns: Vec<Ipv4Addr>,
-    /// The pool for users the users file gives no address or pool.
-    pub default_pool: String,
+    /// The link profile its sessions use: the NAME of a `[ppp.NAME]` in [`Config::ppp`].
+    pub ppp: String,
     /// The local users file (resolved against the configuration's directory).
     pub users_file: PathBuf,
     /// Sessions that may be authenticating or negotiating at once.
@@ -302,8 +386,12 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
     let management = check_management(&cx, &raw.management)?;
     let dataplane = check_dataplane(&cx, &raw.dataplane)?;
     let pools = check_pools(&cx, &raw.pool)?;
+    if let Some(p) = &raw.pppoe {
+        pppoe::check_access_ports(&cx, p, &ports)?;
+    }
+    let ppp = check_ppp(&cx, &raw.ppp, &ports, &pools)?;
     let pppoe = match &raw.pppoe {
-        Some(p) => Some(check_pppoe(&cx, p, &ports, &pools)?),
+        Some(p) => Some(check_pppoe(&cx, p, &ports, &raw.ppp, &ppp)?),
         None => None,
     };
     let bench = match &raw.bench {
@@ -317,6 +405,7 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
         exception,
         management,
         dataplane,
+        ppp,
         pppoe,
         pools,
         bench,
@@ -325,12 +414,13 @@ pub fn parse(text: &str, source: &Path) -> Result<Config, ConfigError> {
 }
 
 /// `[[dpdk]]` for `[dpdk]` or `[port]` for `[[port]]`: serde would answer about the first
-/// field inside, without a place, so say it here.
+/// field inside, without a place, so say it here. Likewise a key that moved to another
+/// table: serde would call it unknown, this says where it lives now.
 fn check_shapes(cx: &Ctx) -> Result<(), ConfigError> {
     let Ok(root) = toml::from_str::<tree::Node>(cx.text) else {
         return Ok(());
     };
-    for (key, span, shape) in root.top_level() {
+    for (key, span, shape) in root.entries() {
         let message = match (key, shape) {
             ("dpdk" | "exception" | "management" | "dataplane" | "pppoe" | "bench", tree::Shape::Array) => {
                 format!("`{key}` is an array here; it is one table: write [{key}], not [[{key}]]")
@@ -338,12 +428,32 @@ fn check_shapes(cx: &Ctx) -> Result<(), ConfigError> {
             ("port" | "route" | "pool", tree::Shape::Table) => {
                 format!("`{key}` is a single table here; it is an array of tables: write [[{key}]], once per {key}")
             }
+            ("ppp", tree::Shape::Array) => {
+                "`ppp` is an array here; link profiles are named tables: write [ppp.NAME], e.g. [ppp.default]".into()
+            }
             _ => continue,
         };
         return Err(cx.at(span, key, message));
     }
+    if let Some(pppoe) = root.get("pppoe") {
+        for (key, span, _) in pppoe.entries() {
+            if pppoe::MOVED_TO_PROFILE.contains(&key) {
+                // The tree has the value's span; the key is written before it.
+                let at = cx.text[..span.start].rfind(key).unwrap_or(span.start);
+                return Err(cx.at(
+                    at..span.end,
+                    format!("pppoe.{key}"),
+                    format!(
+                        "`{key}` moved to the link profile: set it in the [ppp.NAME] table that pppoe.ppp \
+                         names (e.g. [ppp.default]), where every carrier's sessions find it"
+                    ),
+                ));
+            }
+        }
+    }
     Ok(())
 }
+
 /// Load the local users file of `[pppoe]` and check that every pool it names exists: a
 /// bad users file stops dpvpn before it starts, like a bad configuration.
 pub fn load_users(c: &Config) -> Result<Option<crate::aaa::UsersTable>, String> {

@@ -1,26 +1,41 @@
-//! `[pppoe]`: the PPPoE access concentrator (RFC 2516) and the PPP it runs.
+//! `[pppoe]`: the PPPoE access concentrator (RFC 2516), a carrier of PPP links whose
+//! profile (`pppoe.ppp`) it caps to what PPPoE carries.
 
-use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::error::{ConfigError, Ctx};
-use super::raw::{RawPppoe, Text};
-use super::{AuthMethod, PortConfig, PortRole, PppoeConfig};
+use super::error::{key_segment, ConfigError, Ctx};
+use super::ppp::profile_key;
+use super::raw::{RawPppoe, RawProfiles, Text};
+use super::{PortConfig, PortRole, PppProfile, PppoeConfig};
+
+/// Keys `[pppoe]` had that the link profile holds now: refused with where they went.
+pub(super) const MOVED_TO_PROFILE: &[&str] =
+    &["mru", "auth", "echo_interval_s", "echo_failures", "echo_offload", "mss_clamp", "gateway", "dns", "pool"];
+
+/// What a PPPoE session carries without RFC 4638: 1500 − PPPoE 6 − PPP 2 (RFC 2516 §7).
+const PPPOE_MAX_MRU: u16 = 1492;
+
+/// Where PPPoE listens: checked before the link profiles, whose gateway defaults to an
+/// access port's address, so that a missing access port is named as such.
+pub(super) fn check_access_ports(cx: &Ctx, raw: &Spanned<RawPppoe>, ports: &[PortConfig]) -> Result<(), ConfigError> {
+    if !ports.iter().any(|p| p.role == PortRole::Access) {
+        return Err(cx.at(raw.span(), "pppoe", "PPPoE needs at least one port with role = \"access\" to listen on"));
+    }
+    Ok(())
+}
 
 pub(super) fn check_pppoe(
     cx: &Ctx,
     raw: &Spanned<RawPppoe>,
     ports: &[PortConfig],
-    pools: &[crate::pool::PoolConfig],
+    raw_profiles: &RawProfiles,
+    profiles: &[PppProfile],
 ) -> Result<PppoeConfig, ConfigError> {
     let span = raw.span();
     let p = raw.get_ref();
     let access: Vec<&PortConfig> = ports.iter().filter(|p| p.role == PortRole::Access).collect();
-    if access.is_empty() {
-        return Err(cx.at(span, "pppoe", "PPPoE needs at least one port with role = \"access\" to listen on"));
-    }
     let text = |v: &Text, key: &str, default: &str, max: usize| -> Result<String, ConfigError> {
         match v {
             Some(s) if s.get_ref().is_empty() || s.get_ref().len() > max => {
@@ -51,7 +66,6 @@ pub(super) fn check_pppoe(
             v
         }
     };
-    let mru: u16 = cx.int(&p.mru, "pppoe.mru", 1492, 576..=1492)?;
     let ppp_max_payload = p.ppp_max_payload.as_ref().is_some_and(|b| *b.get_ref());
     if ppp_max_payload && access.iter().all(|a| a.mtu < 1508) {
         let b = p.ppp_max_payload.as_ref().expect("set");
@@ -61,92 +75,68 @@ pub(super) fn check_pppoe(
             "RFC 4638 PPP-Max-Payload needs an access port with an MTU of at least 1508 (1500 + PPPoE 6 + PPP 2)",
         ));
     }
-    let auth = match &p.auth {
-        None => vec![AuthMethod::ChapMd5, AuthMethod::Pap],
-        Some(list) => {
-            let mut v = Vec::new();
-            for (k, s) in list.get_ref().iter().enumerate() {
-                let key = format!("pppoe.auth[{k}]");
-                let m = match s.get_ref().as_str() {
-                    "pap" => AuthMethod::Pap,
-                    "chap" | "chap-md5" => AuthMethod::ChapMd5,
-                    other => {
-                        return Err(cx.at(
-                            s.span(),
-                            key,
-                            format!("{other:?} is not an authentication method: \"chap\" or \"pap\""),
-                        ))
-                    }
-                };
-                if v.contains(&m) {
-                    return Err(cx.at(s.span(), key, format!("{:?} is listed twice", s.get_ref())));
-                }
-                v.push(m);
-            }
-            if v.is_empty() {
-                return Err(cx.at(list.span(), "pppoe.auth", "at least one method: [\"chap\", \"pap\"]"));
-            }
-            v
-        }
-    };
-    let echo_interval_s: u32 = cx.int(&p.echo_interval_s, "pppoe.echo_interval_s", 10, 0..=3600)?;
-    let echo_failures: u32 = cx.int(&p.echo_failures, "pppoe.echo_failures", 3, 1..=100)?;
-    // RFC 6691: the MSS that fits the tunnel is the MRU less 40 bytes of IPv4 and TCP.
-    let max_mss = mru as i64 - 40;
-    let mss_clamp = match &p.mss_clamp {
-        None => Some(max_mss as u16),
-        Some(v) if *v.get_ref() == 0 => None,
-        Some(_) => Some(cx.int(&p.mss_clamp, "pppoe.mss_clamp", 0u16, 536..=max_mss)?),
-    };
-    let addr = |s: &Spanned<String>, key: String| -> Result<Ipv4Addr, ConfigError> {
-        let a: Ipv4Addr = s
-            .get_ref()
-            .parse()
-            .map_err(|_| cx.at(s.span(), &key, format!("{:?} is not an IPv4 address", s.get_ref())))?;
-        if a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() {
-            return Err(cx.at(s.span(), &key, format!("{a} is not a unicast address")));
-        }
-        Ok(a)
-    };
-    let gateway = match &p.gateway {
-        Some(g) => addr(g, "pppoe.gateway".into())?,
-        None => match access.iter().flat_map(|a| a.addresses.first()).next() {
-            Some(a) => a.addr,
+    let ppp = match &p.ppp {
+        Some(name) => match profiles.iter().position(|q| &q.name == name.get_ref()) {
+            Some(i) => i,
             None => {
+                let names: Vec<&str> = profiles.iter().map(|q| q.name.as_str()).collect();
                 return Err(cx.at(
-                    span,
-                    "pppoe.gateway",
-                    "no access port has an address to use as the subscribers' gateway: set pppoe.gateway",
-                ))
-            }
-        },
-    };
-    if p.dns.len() > 2 {
-        return Err(cx.at(p.dns[2].span(), "pppoe.dns[2]", "IPCP hands out two DNS servers at most (RFC 1877)"));
-    }
-    let dns =
-        p.dns.iter().enumerate().map(|(k, d)| addr(d, format!("pppoe.dns[{k}]"))).collect::<Result<Vec<_>, _>>()?;
-    let default_pool = match &p.pool {
-        Some(s) => {
-            if !pools.iter().any(|q| &q.name == s.get_ref()) {
-                let names: Vec<&str> = pools.iter().map(|q| q.name.as_str()).collect();
-                return Err(cx.at(
-                    s.span(),
-                    "pppoe.pool",
+                    name.span(),
+                    "pppoe.ppp",
                     format!(
-                        "no [[pool]] named {:?} (pools: {})",
-                        s.get_ref(),
-                        if names.is_empty() { "none".into() } else { names.join(", ") }
+                        "no link profile [ppp.{}] is defined ({})",
+                        key_segment(name.get_ref()),
+                        if names.is_empty() {
+                            "there are none".into()
+                        } else {
+                            format!("profiles: {}", names.join(", "))
+                        }
                     ),
                 ));
             }
-            s.get_ref().clone()
-        }
-        None => match pools.first() {
-            Some(q) => q.name.clone(),
-            None => return Err(cx.at(span, "pppoe.pool", "PPPoE needs an address pool: add a [[pool]] table")),
+        },
+        None => match profiles {
+            [] => {
+                return Err(cx.at(
+                    span,
+                    "pppoe",
+                    "PPPoE sessions need a link profile: add a [ppp.NAME] table (e.g. [ppp.default] with \
+                     mru, auth, dns, pool; configs/example-full.toml shows every key)",
+                ))
+            }
+            [_] => 0,
+            [first, ..] => {
+                let names: Vec<&str> = profiles.iter().map(|q| q.name.as_str()).collect();
+                return Err(cx.at(
+                    span,
+                    "pppoe.ppp",
+                    format!(
+                        "{} link profiles ({}): name the one PPPoE sessions use, e.g. ppp = {:?}",
+                        names.len(),
+                        names.join(", "),
+                        first.name
+                    ),
+                ));
+            }
         },
     };
+    // The carrier caps the profile's MRU; without RFC 4638 the cap is fixed, so a larger
+    // MRU could never be asked for: say so rather than quietly ask for less.
+    let profile = &profiles[ppp];
+    if profile.mru > PPPOE_MAX_MRU && !ppp_max_payload {
+        let (name, raw_profile) = &raw_profiles.0[ppp];
+        let at = raw_profile.mru.as_ref().map_or(name.span(), |m| m.span());
+        return Err(cx.at(
+            at,
+            profile_key(&profile.name, "mru"),
+            format!(
+                "{} is more than PPPoE carries without RFC 4638 ({PPPOE_MAX_MRU}, RFC 2516 §7), and [pppoe] uses \
+                 this profile with pppoe.ppp_max_payload = false: lower mru to {PPPOE_MAX_MRU} or set \
+                 pppoe.ppp_max_payload = true",
+                profile.mru
+            ),
+        ));
+    }
     let uf = p.users_file.get_ref();
     if uf.is_empty() {
         return Err(cx.at(p.users_file.span(), "pppoe.users_file", "the path of the local users file"));
@@ -161,16 +151,8 @@ pub(super) fn check_pppoe(
         max_sessions_per_mac: cx.int(&p.max_sessions_per_mac, "pppoe.max_sessions_per_mac", 1, 1..=64)?,
         padi_rate_per_mac: cx.int(&p.padi_rate_per_mac, "pppoe.padi_rate_per_mac", 5, 1..=1000)?,
         padi_rate_per_port: cx.int(&p.padi_rate_per_port, "pppoe.padi_rate_per_port", 2000, 1..=1_000_000)?,
-        mru,
         ppp_max_payload,
-        auth,
-        echo_interval_s,
-        echo_failures,
-        echo_offload: p.echo_offload.as_ref().is_none_or(|b| *b.get_ref()),
-        mss_clamp,
-        gateway,
-        dns,
-        default_pool,
+        ppp: profile.name.clone(),
         users_file,
         max_pending: cx.int(&p.max_pending, "pppoe.max_pending", 65536, 1..=1 << 22)?,
     })

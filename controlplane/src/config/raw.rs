@@ -1,6 +1,7 @@
 //! What the file holds, before validation: serde's view of the document, keeping the byte
 //! span of every value an error may have to point at (`toml::Spanned`).
 
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -19,6 +20,8 @@ pub(super) struct RawConfig {
     pub(super) management: RawManagement,
     #[serde(default)]
     pub(super) dataplane: RawDataplane,
+    #[serde(default)]
+    pub(super) ppp: RawProfiles,
     pub(super) pppoe: Option<Spanned<RawPppoe>>,
     #[serde(default)]
     pub(super) pool: Vec<Spanned<RawPool>>,
@@ -46,19 +49,60 @@ pub(super) struct RawPppoe {
     pub(super) max_sessions_per_mac: Int,
     pub(super) padi_rate_per_mac: Int,
     pub(super) padi_rate_per_port: Int,
-    pub(super) mru: Int,
     pub(super) ppp_max_payload: Option<Spanned<bool>>,
+    pub(super) ppp: Text,
+    pub(super) users_file: Spanned<String>,
+    pub(super) max_pending: Int,
+}
+
+/// The `[ppp.NAME]` tables in file order, each with its NAME's span: the name is where an
+/// error about the whole profile points. (The `ppp` table itself is implicit when written
+/// as `[ppp.NAME]` headers, so it has no span of its own, and neither has a profile written
+/// with dotted keys: hence no `Spanned` around either.)
+#[derive(Default)]
+pub(super) struct RawProfiles(pub(super) Vec<(Spanned<String>, RawPppProfile)>);
+
+impl<'de> Deserialize<'de> for RawProfiles {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<RawProfiles, D::Error> {
+        struct InFileOrder;
+        impl<'de> Visitor<'de> for InFileOrder {
+            type Value = RawProfiles;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a table of link profiles [ppp.NAME]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawProfiles, A::Error> {
+                let mut profiles = Vec::new();
+                while let Some(name) = map.next_key::<Spanned<String>>()? {
+                    profiles.push((name, map.next_value()?));
+                }
+                Ok(RawProfiles(profiles))
+            }
+        }
+        d.deserialize_map(InFileOrder)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a link profile table [ppp.NAME]")]
+pub(super) struct RawPppProfile {
+    pub(super) mru: Int,
     pub(super) auth: Option<Spanned<Vec<Spanned<String>>>>,
     pub(super) echo_interval_s: Int,
     pub(super) echo_failures: Int,
     pub(super) echo_offload: Option<Spanned<bool>>,
-    pub(super) mss_clamp: Int,
-    pub(super) gateway: Text,
+    pub(super) idle_timeout_s: Int,
+    pub(super) session_timeout_s: Int,
     #[serde(default)]
     pub(super) dns: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub(super) nbns: Vec<Spanned<String>>,
     pub(super) pool: Text,
-    pub(super) users_file: Spanned<String>,
-    pub(super) max_pending: Int,
+    pub(super) gateway: Text,
+    pub(super) mss_clamp: Int,
+    pub(super) accm: Option<Spanned<bool>>,
+    pub(super) acfc: Option<Spanned<bool>>,
+    pub(super) pfc: Option<Spanned<bool>>,
+    pub(super) max_auth_attempts: Int,
 }
 
 #[derive(Deserialize)]

@@ -32,12 +32,12 @@ use crate::aaa::{
     AaaBackend, AccountingRecord, AcctCounters, AcctStatus, Attributes, AuthRequest, Method, NasInfo,
     TerminateCause,
 };
-use crate::config::{AuthMethod, PppoeConfig};
+use crate::config::{AuthMethod, PppProfile, PppoeConfig};
 use crate::pool::Pools;
 use crate::ppp::chap::{ChapServer, ServerConfig as ChapConfig};
 use crate::ppp::fsm::{self, Fsm, FsmConfig, State};
 use crate::ppp::ipcp::{Ipcp, IpcpEvent, IpcpServerConfig};
-use crate::ppp::lcp::{send_protocol_reject, Echo, EchoConfig, Lcp, LcpConfig, LcpEvent};
+use crate::ppp::lcp::{send_protocol_reject, Echo, EchoConfig, Lcp, LcpConfig, LcpEvent, PPPOE_MAX_MRU};
 use crate::ppp::pap::{PapServer, ServerConfig as PapConfig, ServerEvent as AuthEvent};
 use crate::pppoe::discovery::{
     AccessPort, DiscoveryServer, RateLimit, ServerConfig as DiscoveryConfig, ServerEvent as DiscoveryEvent,
@@ -176,6 +176,8 @@ impl Random {
 
 pub struct Bras {
     config: PppoeConfig,
+    /// The link profile (`pppoe.ppp`) every session negotiates with.
+    profile: PppProfile,
     discovery: DiscoveryServer,
     aaa: Box<dyn AaaBackend>,
     pools: Pools,
@@ -190,10 +192,13 @@ pub struct Bras {
     stats: BrasStats,
 }
 
-fn method_of(m: AuthMethod) -> Method {
+/// The methods this concentrator can serve: it has no MS-CHAPv2 server yet, so LCP does
+/// not offer MS-CHAPv2 even when the profile lists it.
+fn method_of(m: AuthMethod) -> Option<Method> {
     match m {
-        AuthMethod::Pap => Method::Pap,
-        AuthMethod::ChapMd5 => Method::ChapMd5,
+        AuthMethod::Pap => Some(Method::Pap),
+        AuthMethod::ChapMd5 => Some(Method::ChapMd5),
+        AuthMethod::MsChapV2 => None,
     }
 }
 
@@ -205,12 +210,20 @@ impl Bras {
     /// `ports`: the access ports (id, our MAC, MTU). `seed`: 32 random bytes.
     pub fn new(
         config: PppoeConfig,
+        profile: PppProfile,
         aaa: Box<dyn AaaBackend>,
         pools: Pools,
         ports: &[(u16, [u8; 6], u16)],
         max_sessions: usize,
         seed: [u8; 32],
     ) -> Result<Bras, String> {
+        // An empty list would open links unauthenticated (LcpConfig::authentication).
+        if !profile.auth.iter().any(|&m| method_of(m).is_some()) {
+            return Err(format!(
+                "link profile {:?}: none of its authentication methods {:?} is served here yet (MS-CHAPv2 is not)",
+                profile.name, profile.auth
+            ));
+        }
         let mut random = Random { seed, counter: 0 };
         let mut cookie = Vec::with_capacity(32);
         cookie.extend_from_slice(&random.block());
@@ -232,6 +245,7 @@ impl Bras {
         }
         Ok(Bras {
             config,
+            profile,
             discovery,
             aaa,
             pools,
@@ -594,8 +608,12 @@ impl Bras {
                 return;
             }
         };
+        // The carrier caps the profile's MRU: 1492 (RFC 2516 §7), or the PPP-Max-Payload
+        // agreed in discovery (RFC 4638 §5).
+        let link_max = max_payload.map_or(PPPOE_MAX_MRU, |mp| mp.max(PPPOE_MAX_MRU));
+        let mru = self.profile.mru.min(link_max);
         let flags = 0;
-        let (index, generation) = match dp.sessions.add_pppoe(&params, 0, self.config.mru, flags) {
+        let (index, generation) = match dp.sessions.add_pppoe(&params, 0, mru, flags) {
             Ok(x) => x,
             Err(e) => {
                 self.stats.table_errors += 1;
@@ -604,13 +622,10 @@ impl Bras {
                 return;
             }
         };
-        let methods: Vec<Method> = self.config.auth.iter().map(|&m| method_of(m)).collect();
+        let methods: Vec<Method> = self.profile.auth.iter().filter_map(|&m| method_of(m)).collect();
         let mut lcp_config = LcpConfig::server(methods);
-        lcp_config.mru = Some(self.config.mru);
-        if let Some(mp) = max_payload.filter(|&m| m > self.config.mru) {
-            lcp_config.max_mru = mp;
-            lcp_config.mru = Some(mp);
-        }
+        lcp_config.max_mru = link_max;
+        lcp_config.mru = Some(mru);
         let lcp = match Lcp::new(lcp_config, self.random.u64()) {
             Ok(l) => l,
             Err(e) => {
@@ -623,10 +638,10 @@ impl Bras {
         let mut fsm = Fsm::new(lcp, FsmConfig::default(), self.random.u64() as u8).expect("default FSM config is valid");
         fsm.up(now);
         fsm.open(now);
-        let echo = if self.config.echo_interval_s > 0 {
+        let echo = if self.profile.echo_interval_s > 0 {
             Echo::new(EchoConfig {
-                interval_ms: self.config.echo_interval_s as u64 * 1000,
-                failures: self.config.echo_failures,
+                interval_ms: self.profile.echo_interval_s as u64 * 1000,
+                failures: self.profile.echo_failures,
             })
             .ok()
         } else {
@@ -840,7 +855,7 @@ impl Bras {
                 s.phase = Phase::Authenticate;
                 let _ = dp.sessions.set_magic(index, magic);
                 let _ = dp.sessions.set_mru(index, mru);
-                let _ = dp.sessions.set_echo_offload(index, self.config.echo_offload && magic != 0);
+                let _ = dp.sessions.set_echo_offload(index, self.profile.echo_offload && magic != 0);
                 self.start_auth(now, index, method);
             }
             fsm::Event::ThisLayerDown => {
@@ -982,7 +997,7 @@ impl Bras {
 
     /// Authenticated: an address from AAA (static) or a pool, then IPCP.
     fn start_network(&mut self, now: u64, index: u32, dp: &mut DataPlane) {
-        let default_pool = self.config.default_pool.clone();
+        let default_pool = self.profile.pool.clone();
         let Some(s) = self.sessions.get_mut(index as usize).and_then(|s| s.as_deref_mut()) else { return };
         // Used here and gone: the rate limits the users file grants have no enforcer yet
         // (the QoS work will keep what it needs).
@@ -1009,9 +1024,9 @@ impl Bras {
                 return;
             }
         };
-        let mut ic = IpcpServerConfig::new(self.config.gateway);
-        ic.primary_dns = dns[0].or(self.config.dns.first().copied());
-        ic.secondary_dns = dns[1].or(self.config.dns.get(1).copied());
+        let mut ic = IpcpServerConfig::new(self.profile.gateway);
+        ic.primary_dns = dns[0].or(self.profile.dns.first().copied());
+        ic.secondary_dns = dns[1].or(self.profile.dns.get(1).copied());
         let first = self.random.u64() as u8;
         let s = self.session_mut(index).expect("exists");
         s.address = Some(address);
@@ -1044,8 +1059,11 @@ impl Bras {
     fn on_ipcp(&mut self, now: u64, index: u32, e: fsm::Event, dp: &mut DataPlane) {
         match e {
             fsm::Event::ThisLayerUp => {
-                let mss = self.config.mss_clamp.unwrap_or(0);
                 let Some(s) = self.sessions.get(index as usize).and_then(|s| s.as_deref()) else { return };
+                // The profile's clamp fits its own MRU; a link the carrier or the peer made
+                // smaller gets its MRU less 40 (RFC 6691).
+                let link_mru = s.lcp.protocol().negotiated().map_or(PPPOE_MAX_MRU, |n| n.peer_mru.min(n.our_mru));
+                let mss = self.profile.mss_clamp.map_or(0, |m| m.min(link_mru.saturating_sub(40)));
                 let Some(addr) = s.address else { return };
                 let ok = dp.sessions.open_ipv4(index, u32::from(addr), mss).is_ok();
                 let routed = ok && dp.routes.add_session(u32::from(addr), 32, index).is_ok();

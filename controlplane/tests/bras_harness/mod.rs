@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use controlplane::aaa::{LocalBackend, UsersTable};
-use controlplane::config::{AuthMethod, PppoeConfig};
+use controlplane::config::{AuthMethod, PppProfile, PppoeConfig};
 use controlplane::pool::{PoolConfig, PoolRange, Pools};
 use controlplane::ppp::lcp::EchoConfig;
 use controlplane::pppoe::bras::{Bras, DataPlane};
@@ -34,26 +34,29 @@ pub const INET: u32 = 0xc633_6402;
 pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
 pub const DNS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 53);
 
-pub fn pppoe_config(echo_interval_s: u32) -> PppoeConfig {
+pub fn pppoe_config() -> PppoeConfig {
     PppoeConfig {
         ac_name: "dpvpn-test".into(),
         service_names: vec![String::new()],
         max_sessions_per_mac: 1,
         padi_rate_per_mac: 10,
         padi_rate_per_port: 100_000,
-        mru: 1492,
         ppp_max_payload: false,
-        auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
-        echo_interval_s,
-        echo_failures: 3,
-        echo_offload: true,
-        mss_clamp: Some(1452),
-        gateway: GATEWAY,
-        dns: vec![DNS],
-        default_pool: "lab".into(),
+        ppp: "test".into(),
         users_file: "users.txt".into(),
         max_pending: 100_000,
     }
+}
+
+pub fn ppp_profile(echo_interval_s: u32) -> PppProfile {
+    let mut p = PppProfile::new("test", "lab", GATEWAY);
+    p.auth = vec![AuthMethod::ChapMd5, AuthMethod::Pap];
+    p.echo_interval_s = echo_interval_s;
+    p.echo_failures = 3;
+    p.echo_offload = true;
+    p.mss_clamp = Some(1452);
+    p.dns = vec![DNS];
+    p
 }
 
 /// A tiny xorshift for loss and duplication decisions.
@@ -91,6 +94,11 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(echo_interval_s: u32, users: &str) -> Lab {
+        Lab::with_profile(ppp_profile(echo_interval_s), users)
+    }
+
+    /// The concentrator with its sessions negotiating as `profile` says.
+    pub fn with_profile(profile: PppProfile, users: &str) -> Lab {
         let qsbr = Qsbr::new(1);
         let mut routes = RouteManager::new(FibConfig { max_tbl8_groups: 4096 }, 64, qsbr.clone());
         routes.add(0xc633_6400, 24, Adjacency::Glean { port: UP }, RouteSource::Connected).unwrap();
@@ -122,7 +130,8 @@ impl Lab {
         pool.exclude = vec![PoolRange::parse("100.64.0.1").unwrap()];
         let pools = Pools::new(&[pool]).unwrap();
         let bras = Bras::new(
-            pppoe_config(echo_interval_s),
+            pppoe_config(),
+            profile,
             Box::new(LocalBackend::new(users)),
             pools,
             &[(ACC, AC_MAC, 1500)],
