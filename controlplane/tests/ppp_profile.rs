@@ -97,6 +97,7 @@ fn ms_chap_v2_is_not_offered_until_it_is_served() {
     lab.subs.push(s);
     lab.silent.push(false);
     assert!(lab.run_until(10_000, |l| l.all_up()), "not up: {:?}", lab.log);
+    assert_eq!(lab.log[0], "link profile \"test\": MS-CHAPv2 is not served yet; LCP offers [ChapMd5, Pap]");
 }
 
 #[test]

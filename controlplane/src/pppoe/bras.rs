@@ -238,6 +238,15 @@ impl Bras {
             RateLimit { per_second: config.padi_rate_per_port, burst: config.padi_rate_per_port.max(1) * 2 };
         dc.offer_max_payload = config.ppp_max_payload;
         let mut discovery = DiscoveryServer::new(dc).map_err(|e| e.to_string())?;
+        // Say so at start when the offer is narrower than the profile's list.
+        let mut log = VecDeque::new();
+        if profile.auth.iter().any(|&m| method_of(m).is_none()) {
+            let offered: Vec<Method> = profile.auth.iter().filter_map(|&m| method_of(m)).collect();
+            log.push_back(format!(
+                "link profile {:?}: MS-CHAPv2 is not served yet; LCP offers {offered:?}",
+                profile.name
+            ));
+        }
         let mut macs = HashMap::new();
         for &(id, mac, mtu) in ports {
             discovery.add_port(id, AccessPort { mac, mtu });
@@ -253,7 +262,7 @@ impl Bras {
             by_key: HashMap::new(),
             timers: BinaryHeap::new(),
             tx: VecDeque::new(),
-            log: VecDeque::new(),
+            log,
             random,
             ports: macs,
             pending: 0,
