@@ -1,10 +1,11 @@
-//! Link profiles from the configuration: what the subscriber manager's links negotiate
-//! ([`crate::subscribers::Profile`], [`crate::ppp::link::LinkProfile`]).
+//! Link profiles from the configuration (`[ppp.NAME]`, [`PppProfile`]) as the subscriber
+//! manager uses them ([`crate::subscribers::Profile`], [`crate::ppp::link::LinkProfile`]).
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 
 use crate::aaa::Method;
-use crate::config::{AuthMethod, Config, PppoeConfig};
+use crate::config::{AuthMethod, Config, PppProfile, PppoeConfig};
 use crate::ppp::lcp::{EchoConfig, Framing};
 use crate::ppp::link::LinkProfile;
 use crate::subscribers::Profile;
@@ -13,12 +14,13 @@ pub fn method(m: AuthMethod) -> Method {
     match m {
         AuthMethod::Pap => Method::Pap,
         AuthMethod::ChapMd5 => Method::ChapMd5,
+        AuthMethod::MsChapV2 => Method::MsChapV2,
     }
 }
 
 /// The name of the profile `[pppoe]` runs.
-pub fn pppoe_profile(_pc: &PppoeConfig) -> &str {
-    "pppoe"
+pub fn pppoe_profile(pc: &PppoeConfig) -> &str {
+    &pc.ppp
 }
 
 /// Sessions that may be negotiating at once.
@@ -30,27 +32,31 @@ fn two(v: &[Ipv4Addr]) -> [Option<Ipv4Addr>; 2] {
     [v.first().copied(), v.get(1).copied()]
 }
 
-/// Every profile the configuration defines.
+/// Every profile the configuration defines, in file order.
 pub fn from_config(c: &Config) -> Vec<Profile> {
-    c.pppoe.as_ref().map(from_pppoe).unwrap_or_default()
+    let name = c.pppoe.as_ref().map(|p| p.ac_name.as_str()).unwrap_or("dpvpn");
+    c.ppp.iter().map(|p| profile(p, name)).collect()
 }
 
-/// The profile of a `[pppoe]` section.
-pub fn from_pppoe(pc: &PppoeConfig) -> Vec<Profile> {
-    let mut link = LinkProfile::new(pc.gateway);
-    link.mru = pc.mru;
-    link.auth = pc.auth.iter().map(|&m| method(m)).collect();
-    link.name = pc.ac_name.as_bytes().to_vec();
-    link.echo = (pc.echo_interval_s > 0)
-        .then_some(EchoConfig { interval_ms: pc.echo_interval_s as u64 * 1000, failures: pc.echo_failures });
-    link.framing = Framing::ALL;
-    vec![Profile {
-        name: "pppoe".into(),
-        link: std::sync::Arc::new(link),
-        pool: pc.default_pool.clone(),
-        dns: two(&pc.dns),
-        nbns: [None, None],
-        mss_clamp: pc.mss_clamp.unwrap_or(0),
-        echo_offload: pc.echo_offload,
-    }]
+/// One profile; `name` is our name in CHAP Challenges (the AC-Name on PPPoE).
+pub fn profile(p: &PppProfile, name: &str) -> Profile {
+    let mut link = LinkProfile::new(p.gateway);
+    link.mru = p.mru;
+    link.auth = p.auth.iter().map(|&m| method(m)).collect();
+    link.name = name.as_bytes().to_vec();
+    link.echo = (p.echo_interval_s > 0)
+        .then_some(EchoConfig { interval_ms: p.echo_interval_s as u64 * 1000, failures: p.echo_failures });
+    link.session_timeout_ms = (p.session_timeout_s > 0).then_some(p.session_timeout_s as u64 * 1000);
+    link.idle_timeout_ms = (p.idle_timeout_s > 0).then_some(p.idle_timeout_s as u64 * 1000);
+    link.framing = Framing { accm: p.accm, pfc: p.pfc, acfc: p.acfc };
+    link.max_auth_attempts = p.max_auth_attempts;
+    Profile {
+        name: p.name.clone(),
+        link: Arc::new(link),
+        pool: p.pool.clone(),
+        dns: two(&p.dns),
+        nbns: two(&p.nbns),
+        mss_clamp: p.mss_clamp.unwrap_or(0),
+        echo_offload: p.echo_offload,
+    }
 }

@@ -716,7 +716,14 @@ impl SubscriberManager {
 
     fn up(&mut self, now: u64, index: u32, peer: Ipv4Addr, dp: &mut DataPlane) {
         let Some(s) = self.sub(index) else { return };
-        let mss = self.profiles[s.profile.0].mss_clamp;
+        // The clamp follows the link, not only the profile: a TCP segment must fit the
+        // smaller of the two MRUs LCP agreed, less 40 bytes of IPv4 and TCP headers (RFC
+        // 6691 §2); a profile meant for a roomier carrier is capped here.
+        let mss = match (self.profiles[s.profile.0].mss_clamp, s.link.lcp_negotiated()) {
+            (0, _) => 0,
+            (m, Some(n)) => m.min(n.peer_mru.min(n.our_mru).saturating_sub(40)),
+            (m, None) => m,
+        };
         let ok = dp.sessions.open_ipv4(index, u32::from(peer), mss).is_ok();
         let routed = ok && dp.routes.add_session(u32::from(peer), 32, index).is_ok();
         if !routed {

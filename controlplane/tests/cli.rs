@@ -42,6 +42,36 @@ fn a_bad_config_stops_dpvpn_before_the_eal_naming_line_and_key() {
 }
 
 #[test]
+fn check_config_accepts_the_shipped_pppoe_configs_with_their_link_profiles() {
+    for name in ["lab-pppoe.toml", "bench-memif.toml", "example-full.toml"] {
+        let f = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs").join(name);
+        let o = dpvpn(&["--check-config", "--config", f.to_str().unwrap()]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(String::from_utf8_lossy(&o.stdout).contains(", PPPoE with 1 pool(s) and users file"), "{name}");
+    }
+}
+
+/// A `[pppoe]` written before link profiles stops dpvpn before the EAL, naming the key that
+/// moved and where it goes now.
+#[test]
+fn a_pppoe_key_from_before_link_profiles_is_refused_with_where_it_went() {
+    let lab = Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/lab-pppoe.toml");
+    let text = std::fs::read_to_string(lab).unwrap();
+    assert!(text.contains("ppp = \"lab\""), "the lab's [pppoe] names its profile");
+    let text = text.replace("ppp = \"lab\"", "mru = 1400");
+    let line = text.lines().position(|l| l.starts_with("mru = 1400")).unwrap() + 1;
+    let f = write("moved.toml", &text);
+    let o = dpvpn(&["--lcores", "0-1", "--config", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("moved.toml:{line}:1: pppoe.mru: `mru` moved to the link profile: set it in the [ppp.NAME] table")),
+        "{e}"
+    );
+    assert!(!e.contains("EAL"), "the EAL must not have started: {e}");
+}
+
+#[test]
 fn a_missing_config_file_is_named() {
     let o = dpvpn(&["--lcores", "0-1", "--config", "/nonexistent/dpvpn.toml"]);
     assert_eq!(o.status.code(), Some(2));

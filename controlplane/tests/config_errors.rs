@@ -317,57 +317,292 @@ fn unreadable_file() {
     );
 }
 
-/// `BASE` plus a PPPoE section and a pool, for the access-concentrator errors.
-fn with_pppoe(pppoe: &str, pool: &str) -> String {
-    format!("{BASE}\n[pppoe]\nusers_file = \"users.txt\"\n{pppoe}\n[[pool]]\nname = \"lab\"\n{pool}\n")
+/// `BASE` plus a PPPoE section (`pppoe`), its link profile `[ppp.default]` (`profile`)
+/// and a pool (`pool`), for the access-concentrator and profile errors.
+fn with_pppoe(pppoe: &str, profile: &str, pool: &str) -> String {
+    format!(
+        "{BASE}\n[pppoe]\nusers_file = \"users.txt\"\n{pppoe}\n[ppp.default]\n{profile}\n[[pool]]\nname = \"lab\"\n{pool}\n"
+    )
+}
+
+const POOL: &str = "ranges = [\"100.64.0.0/12\"]";
+
+/// Line and column (1-based) where `needle` first starts in `doc`.
+fn at(doc: &str, needle: &str) -> (usize, usize) {
+    let offset = doc.find(needle).unwrap_or_else(|| panic!("{needle:?} not in\n{doc}"));
+    let before = &doc[..offset];
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (before.matches('\n').count() + 1, before[line_start..].chars().count() + 1)
+}
+
+/// `check` with the place worked out from where `needle` is in `doc`.
+fn check_at(doc: &str, needle: &str, key: &str, message: &str) {
+    let (line, column) = at(doc, needle);
+    check(doc, (line, column), key, &format!("configs/bad.toml:{line}:{column}: {key}: {message}"));
 }
 
 #[test]
 fn pppoe_and_pool_errors_name_the_key() {
-    let ok = with_pppoe("", "ranges = [\"100.64.0.0/12\"]");
+    let ok = with_pppoe("", "", POOL);
     parse(&ok, Path::new("configs/bad.toml")).expect("valid");
     let line = |doc: &str, needle: &str| doc.lines().position(|l| l.contains(needle)).unwrap() + 1;
 
-    let doc = with_pppoe("auth = [\"chap\", \"mschap\"]", "ranges = [\"100.64.0.0/12\"]");
+    let doc = with_pppoe("", "auth = [\"chap\", \"mschap\"]", POOL);
     let e = error(&doc);
-    assert_eq!((e.line, e.key.as_str()), (line(&doc, "mschap"), "pppoe.auth[1]"));
+    assert_eq!((e.line, e.key.as_str()), (line(&doc, "mschap"), "ppp.default.auth[1]"));
     assert!(e.message.contains("\"mschap\" is not an authentication method"), "{e}");
 
-    let doc = with_pppoe("mru = 1500", "ranges = [\"100.64.0.0/12\"]");
+    let doc = with_pppoe("", "pool = \"nope\"", POOL);
     let e = error(&doc);
-    assert_eq!(e.key, "pppoe.mru");
-    assert!(e.message.contains("1500 is too large (the range is 576..=1492)"), "{e}");
-
-    let doc = with_pppoe("pool = \"nope\"", "ranges = [\"100.64.0.0/12\"]");
-    let e = error(&doc);
-    assert_eq!(e.key, "pppoe.pool");
+    assert_eq!(e.key, "ppp.default.pool");
     assert!(e.message.contains("no [[pool]] named \"nope\" (pools: lab)"), "{e}");
 
-    let doc = with_pppoe("dns = [\"1.1.1.1\", \"8.8.8.8\", \"9.9.9.9\"]", "ranges = [\"100.64.0.0/12\"]");
-    assert_eq!(error(&doc).key, "pppoe.dns[2]");
+    let doc = with_pppoe("", "dns = [\"1.1.1.1\", \"8.8.8.8\", \"9.9.9.9\"]", POOL);
+    assert_eq!(error(&doc).key, "ppp.default.dns[2]");
 
-    let doc = with_pppoe("mss_clamp = 1460", "ranges = [\"100.64.0.0/12\"]");
+    let doc = with_pppoe("", "mss_clamp = 1460", POOL);
     let e = error(&doc);
-    assert_eq!(e.key, "pppoe.mss_clamp");
+    assert_eq!(e.key, "ppp.default.mss_clamp");
     assert!(e.message.contains("(the range is 536..=1452)"), "{e}");
 
-    let doc = with_pppoe("ppp_max_payload = true", "ranges = [\"100.64.0.0/12\"]");
+    let doc = with_pppoe("ppp_max_payload = true", "", POOL);
     assert!(error(&doc).message.contains("MTU of at least 1508"));
 
-    let doc = with_pppoe("", "ranges = [\"100.64.0.0/33\"]");
+    let doc = with_pppoe("", "", "ranges = [\"100.64.0.0/33\"]");
     let e = error(&doc);
     assert_eq!((e.line, e.key.as_str()), (line(&doc, "/33"), "pool[0].ranges[0]"));
 
-    let doc = with_pppoe("", "ranges = []");
+    let doc = with_pppoe("", "", "ranges = []");
     assert!(error(&doc).message.contains("at least one range"));
 
-    let doc = format!("{}\n[[pool]]\nname = \"other\"\nranges = [\"100.70.0.0/16\"]\n", with_pppoe("", "ranges = [\"100.64.0.0/12\"]"));
+    let doc = format!("{}\n[[pool]]\nname = \"other\"\nranges = [\"100.70.0.0/16\"]\n", with_pppoe("", "", POOL));
     let e = error(&doc);
     assert_eq!(e.key, "pool[1]");
     assert!(e.message.contains("lab") && e.message.contains("other"), "overlap names both pools: {e}");
 
-    let doc = with_pppoe("", "ranges = [\"100.64.0.0/12\"]").replace("role = \"access\"", "role = \"uplink\"");
+    let doc = with_pppoe("", "", POOL).replace("role = \"access\"", "role = \"uplink\"");
     let e = error(&doc);
     assert_eq!(e.key, "pppoe");
     assert!(e.message.contains("role = \"access\""), "{e}");
+}
+
+#[test]
+fn a_key_that_moved_to_the_link_profile_is_refused_under_pppoe() {
+    let doc = with_pppoe("mru = 1492", "", POOL);
+    check_at(
+        &doc,
+        "mru = 1492",
+        "pppoe.mru",
+        "`mru` moved to the link profile: set it in the [ppp.NAME] table that pppoe.ppp names \
+         (e.g. [ppp.default]), where every carrier's sessions find it",
+    );
+    for (key, value) in [
+        ("mru", "1492"),
+        ("auth", "[\"pap\"]"),
+        ("echo_interval_s", "10"),
+        ("echo_failures", "3"),
+        ("echo_offload", "true"),
+        ("mss_clamp", "1452"),
+        ("gateway", "\"100.64.0.1\""),
+        ("dns", "[\"198.51.100.53\"]"),
+        ("pool", "\"lab\""),
+    ] {
+        let doc = with_pppoe(&format!("{key} = {value}"), "", POOL);
+        let e = error(&doc);
+        assert_eq!(e.key, format!("pppoe.{key}"), "{e}");
+        assert_eq!((e.line, e.column), at(&doc, &format!("{key} = {value}\n")), "{e}");
+        assert!(e.message.starts_with(&format!("`{key}` moved to the link profile")), "{e}");
+    }
+}
+
+#[test]
+fn pppoe_without_a_profile_says_to_add_one() {
+    let doc = format!("{BASE}\n[pppoe]\nusers_file = \"users.txt\"\n\n[[pool]]\nname = \"lab\"\n{POOL}\n");
+    check_at(
+        &doc,
+        "[pppoe]",
+        "pppoe",
+        "PPPoE sessions need a link profile: add a [ppp.NAME] table (e.g. [ppp.default] with mru, \
+         auth, dns, pool; configs/example-full.toml shows every key)",
+    );
+}
+
+#[test]
+fn a_profile_name_that_is_not_defined_is_named_with_the_key_that_wants_it() {
+    let doc = with_pppoe("ppp = \"business\"", "", POOL);
+    check_at(
+        &doc,
+        "\"business\"",
+        "pppoe.ppp",
+        "no link profile [ppp.business] is defined (profiles: default)",
+    );
+}
+
+#[test]
+fn several_profiles_need_pppoe_to_name_one_and_unused_ones_are_fine() {
+    let two = format!("{}\n[ppp.business]\nmru = 1400\n", with_pppoe("", "", POOL));
+    check_at(
+        &two,
+        "[pppoe]",
+        "pppoe.ppp",
+        "2 link profiles (default, business): name the one PPPoE sessions use, e.g. ppp = \"default\"",
+    );
+    let c = parse(&two.replace("users_file", "ppp = \"business\"\nusers_file"), Path::new("t.toml")).unwrap();
+    assert_eq!(c.pppoe.unwrap().ppp, "business");
+    assert_eq!(c.ppp.len(), 2, "the unused profile is kept");
+    // Profiles without any carrier are fine too.
+    let c = parse(&format!("{BASE}\n[ppp.spare]\n\n[[pool]]\nname = \"lab\"\n{POOL}\n"), Path::new("t.toml")).unwrap();
+    assert!(c.pppoe.is_none());
+    assert_eq!(c.ppp[0].name, "spare");
+}
+
+#[test]
+fn an_mru_pppoe_cannot_carry_names_the_profile_and_the_pppoe_key() {
+    let doc = with_pppoe("", "mru = 1500", POOL);
+    check_at(
+        &doc,
+        "1500",
+        "ppp.default.mru",
+        "1500 is more than PPPoE carries without RFC 4638 (1492, RFC 2516 §7), and [pppoe] uses this \
+         profile with pppoe.ppp_max_payload = false: lower mru to 1492 or set pppoe.ppp_max_payload = true",
+    );
+    // With PPP-Max-Payload (and an access port that can carry it) the carrier caps it per
+    // session instead.
+    let doc = with_pppoe("ppp_max_payload = true", "mru = 1500", POOL)
+        .replace("role = \"access\"", "role = \"access\"\nmtu = 1508");
+    let c = parse(&doc, Path::new("t.toml")).unwrap();
+    assert_eq!((c.ppp[0].mru, c.ppp[0].mss_clamp), (1500, Some(1460)));
+    assert!(c.pppoe.unwrap().ppp_max_payload);
+}
+
+#[test]
+fn profile_values_out_of_range_say_the_range() {
+    for (profile, key, message) in [
+        ("mru = 67", "ppp.default.mru", "67 is too small (the range is 68..=65535)"),
+        ("mru = 65536", "ppp.default.mru", "65536 is too large (the range is 68..=65535)"),
+        ("echo_interval_s = 3601", "ppp.default.echo_interval_s", "3601 is too large (the range is 0..=3600)"),
+        ("echo_failures = 0", "ppp.default.echo_failures", "0 is too small (the range is 1..=100)"),
+        (
+            "idle_timeout_s = -1",
+            "ppp.default.idle_timeout_s",
+            "-1 is too small (the range is 0..=4294967295)",
+        ),
+        (
+            "session_timeout_s = 4294967296",
+            "ppp.default.session_timeout_s",
+            "4294967296 is too large (the range is 0..=4294967295)",
+        ),
+        ("mss_clamp = 535", "ppp.default.mss_clamp", "535 is too small (the range is 536..=1452)"),
+        ("max_auth_attempts = 0", "ppp.default.max_auth_attempts", "0 is too small (the range is 1..=5)"),
+        ("max_auth_attempts = 6", "ppp.default.max_auth_attempts", "6 is too large (the range is 1..=5)"),
+    ] {
+        let doc = with_pppoe("", profile, POOL);
+        // The value's place: after `KEY = `.
+        let (line, column) = at(&doc, profile);
+        let column = column + profile.find(" = ").unwrap() + 3;
+        check(&doc, (line, column), key, &format!("configs/bad.toml:{line}:{column}: {key}: {message}"));
+    }
+}
+
+#[test]
+fn profile_authentication_methods() {
+    let doc = with_pppoe("", "auth = [\"mschapv2\", \"chap\", \"eap\"]", POOL);
+    check_at(
+        &doc,
+        "\"eap\"",
+        "ppp.default.auth[2]",
+        "\"eap\" is not an authentication method: \"mschapv2\", \"chap\" or \"pap\"",
+    );
+    let doc = with_pppoe("", "auth = [\"chap\", \"chap-md5\"]", POOL);
+    check_at(&doc, "\"chap-md5\"", "ppp.default.auth[1]", "\"chap-md5\" is listed twice");
+    let doc = with_pppoe("", "auth = []", POOL);
+    check_at(
+        &doc,
+        "[]",
+        "ppp.default.auth",
+        "offer at least one method, e.g. [\"mschapv2\", \"chap\", \"pap\"]",
+    );
+}
+
+#[test]
+fn profile_addresses() {
+    let doc = with_pppoe("", "dns = [\"198.51.100.53\", \"198.51.100.54\", \"198.51.100.55\"]", POOL);
+    check_at(&doc, "\"198.51.100.55\"", "ppp.default.dns[2]", "IPCP hands out two DNS servers at most (RFC 1877)");
+    let doc = with_pppoe("", "dns = [\"198.51.100.300\"]", POOL);
+    check_at(&doc, "\"198.51.100.300\"", "ppp.default.dns[0]", "\"198.51.100.300\" is not an IPv4 address");
+    let doc = with_pppoe("", "nbns = [\"192.0.2.9\", \"192.0.2.10\", \"192.0.2.11\"]", POOL);
+    check_at(&doc, "\"192.0.2.11\"", "ppp.default.nbns[2]", "IPCP hands out two NBNS servers at most (RFC 1877)");
+    let doc = with_pppoe("", "gateway = \"224.0.0.1\"", POOL);
+    check_at(&doc, "\"224.0.0.1\"", "ppp.default.gateway", "224.0.0.1 is not a unicast address");
+    // The default gateway is the first access port's address; without one it must be set.
+    let doc = with_pppoe("", "", POOL).replace("addresses = [\"192.0.2.1/24\"]\n", "");
+    check_at(
+        &doc,
+        "default]",
+        "ppp.default.gateway",
+        "no access port has an address to use as the subscribers' gateway: set ppp.default.gateway",
+    );
+    let doc = with_pppoe("", "pool = \"business\"", POOL);
+    check_at(&doc, "\"business\"", "ppp.default.pool", "no [[pool]] named \"business\" (pools: lab)");
+    let doc = format!("{BASE}\n[ppp.default]\n");
+    check_at(
+        &doc,
+        "default]",
+        "ppp.default.pool",
+        "no [[pool]] to hand out addresses from: add a [[pool]] table (a profile's pool defaults to the first)",
+    );
+}
+
+#[test]
+fn profile_names_and_shapes() {
+    let doc = format!("{BASE}\n[ppp.\"dial up\"]\n\n[[pool]]\nname = \"lab\"\n{POOL}\n");
+    check_at(
+        &doc,
+        "\"dial up\"",
+        "ppp.\"dial up\"",
+        "\"dial up\" is not a link profile name (1 to 32 letters, digits, `_`, `-`)",
+    );
+    let long = "p".repeat(33);
+    let doc = format!("{BASE}\n[ppp.{long}]\n\n[[pool]]\nname = \"lab\"\n{POOL}\n");
+    assert_eq!(error(&doc).key, format!("ppp.{long}"));
+    let doc = format!("{BASE}\n[[ppp]]\nmru = 1492\n");
+    check_at(
+        &doc,
+        "[[ppp]]",
+        "ppp",
+        "`ppp` is an array here; link profiles are named tables: write [ppp.NAME], e.g. [ppp.default]",
+    );
+    let doc = format!("{BASE}\n[ppp]\nmru = 1492\n");
+    check_at(&doc, "1492", "ppp.mru", "invalid type: integer `1492`, expected a link profile table [ppp.NAME]");
+    let doc = with_pppoe("", "mtu = 1492", POOL);
+    let e = error(&doc);
+    assert_eq!((e.line, e.column, e.key.as_str()), (at(&doc, "mtu = 1492").0, 1, "ppp.default.mtu"), "{e}");
+    assert!(e.message.starts_with("unknown key `mtu`, expected one of `mru`, "), "{e}");
+    assert!(e.message.ends_with("(did you mean `mru`?)"), "{e}");
+}
+
+/// Keys a profile parses but nothing acts on yet: refused with the work that will, so no
+/// setting is silently ignored.
+#[test]
+fn profile_keys_nothing_acts_on_yet_are_refused() {
+    // The timeouts, NBNS and MS-CHAPv2 retries work (the PPP link and subscriber manager).
+    for line in ["idle_timeout_s = 600", "session_timeout_s = 3600", "nbns = [\"192.0.2.9\"]", "max_auth_attempts = 3"] {
+        let doc = with_pppoe("", line, POOL);
+        controlplane::config::parse(&doc, std::path::Path::new("t.toml")).unwrap_or_else(|e| panic!("{line}: {e}"));
+    }
+    for (line, key, why) in [
+        ("accm = true", "accm", "L2TP and PPTP"),
+        ("acfc = false", "acfc", "L2TP and PPTP"),
+        ("pfc = true", "pfc", "L2TP and PPTP"),
+    ] {
+        let doc = with_pppoe("", line, POOL);
+        let e = error(&doc);
+        assert_eq!(e.key, format!("ppp.default.{key}"), "{e}");
+        assert_eq!(e.line, at(&doc, line).0, "{e}");
+        assert!(e.message.starts_with("not implemented yet: ") && e.message.contains(why), "{e}");
+        assert!(e.message.ends_with(&format!("leave `{key}` out until then")), "{e}");
+    }
+    // What they would hold is checked all the same.
+    let doc = with_pppoe("", "nbns = [\"0.0.0.0\"]", POOL);
+    check_at(&doc, "\"0.0.0.0\"", "ppp.default.nbns[0]", "0.0.0.0 is not a unicast address");
 }

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use controlplane::config::{load, load_users, AuthMethod, InterfaceAddress, PortRole};
+use controlplane::config::{load, load_users, AuthMethod, InterfaceAddress, PortRole, PppProfile};
 use controlplane::lcores::parse_lcores;
 
 fn configs() -> PathBuf {
@@ -22,11 +22,9 @@ fn every_shipped_configuration_loads() {
         }
     }
     loaded.sort();
-    assert!(
-        loaded.contains(&"lab.toml".to_string())
-            && loaded.contains(&"example-full.toml".to_string()),
-        "{loaded:?}"
-    );
+    for name in ["bench-memif.toml", "example-full.toml", "lab-pppoe.toml", "lab.toml"] {
+        assert!(loaded.iter().any(|l| l == name), "{name} not among {loaded:?}");
+    }
 }
 
 #[test]
@@ -121,10 +119,13 @@ fn example_full_names_its_pci_devices_to_the_eal() {
 fn lab_pppoe_configuration_and_its_users() {
     let c = load(&configs().join("lab-pppoe.toml")).unwrap();
     let p = c.pppoe.as_ref().expect("[pppoe]");
-    assert_eq!(p.auth, [AuthMethod::ChapMd5, AuthMethod::Pap]);
-    assert_eq!((p.mru, p.mss_clamp, p.gateway), (1492, Some(1452), Ipv4Addr::new(100, 64, 0, 1)));
-    assert_eq!(p.dns, [Ipv4Addr::new(198, 51, 100, 53)]);
-    assert_eq!(p.default_pool, "lab");
+    assert_eq!(p.ppp, "lab");
+    let lab = c.ppp_profile(&p.ppp).expect("[ppp.lab]");
+    assert_eq!(lab.auth, [AuthMethod::MsChapV2, AuthMethod::ChapMd5, AuthMethod::Pap]);
+    assert_eq!((lab.mru, lab.mss_clamp, lab.gateway), (1492, Some(1452), Ipv4Addr::new(100, 64, 0, 1)));
+    assert_eq!((lab.echo_interval_s, lab.echo_failures, lab.echo_offload), (10, 3, true));
+    assert_eq!(lab.dns, [Ipv4Addr::new(198, 51, 100, 53)]);
+    assert_eq!(lab.pool, "lab");
     assert_eq!(c.pools.len(), 1);
     assert!(c.ports.iter().any(|p| p.role == PortRole::Access && p.addresses.is_empty()));
     let users = load_users(&c).unwrap().expect("a users table");
@@ -133,4 +134,26 @@ fn lab_pppoe_configuration_and_its_users() {
     // The full example names the same users file and pool.
     let full = load(&configs().join("example-full.toml")).unwrap();
     assert!(load_users(&full).unwrap().is_some());
+}
+
+#[test]
+fn bench_memif_runs_pppoe_on_its_own_profile() {
+    let c = load(&configs().join("bench-memif.toml")).unwrap();
+    let p = c.pppoe.as_ref().expect("[pppoe]");
+    assert_eq!((p.ppp.as_str(), p.padi_rate_per_port, p.max_pending), ("bench", 1_000_000, 262_144));
+    let bench = c.ppp_profile("bench").expect("[ppp.bench]");
+    // dpvpn-loadgen's subscribers answer CHAP-MD5: offering it first spares a Nak per session.
+    assert_eq!(bench.auth, [AuthMethod::ChapMd5, AuthMethod::Pap]);
+    assert_eq!((bench.echo_interval_s, bench.pool.as_str()), (30, "lab"));
+    assert_eq!(c.ppp.len(), 1);
+}
+
+#[test]
+fn example_full_documents_a_link_profile() {
+    let c = load(&configs().join("example-full.toml")).unwrap();
+    assert_eq!(c.pppoe.as_ref().unwrap().ppp, "default");
+    let mut expected = PppProfile::new("default", "lab", Ipv4Addr::new(100, 64, 0, 1));
+    expected.auth = vec![AuthMethod::MsChapV2, AuthMethod::ChapMd5, AuthMethod::Pap];
+    expected.dns = vec![Ipv4Addr::new(198, 51, 100, 53), Ipv4Addr::new(198, 51, 100, 54)];
+    assert_eq!(c.ppp, [expected]);
 }

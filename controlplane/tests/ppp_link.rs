@@ -68,6 +68,7 @@ struct Pair {
 
 fn server_profile() -> LinkProfile {
     let mut p = LinkProfile::new(GATEWAY);
+    p.auth = vec![Method::MsChapV2, Method::ChapMd5, Method::Pap];
     p.echo = None;
     p
 }
@@ -192,9 +193,9 @@ fn dial(method: Method, password: &str, seed: u64) -> Pair {
 }
 
 #[test]
-fn pap_and_chap_come_up_over_a_lossy_link_with_the_right_password() {
+fn pap_chap_and_ms_chap_v2_come_up_over_a_lossy_link_with_the_right_password() {
     let (mut lost, mut duplicated) = (0, 0);
-    for method in [Method::Pap, Method::ChapMd5] {
+    for method in [Method::Pap, Method::ChapMd5, Method::MsChapV2] {
         for seed in 1..=8 {
             let p = dial(method, "secret", seed);
             let (_, s_local, s_peer) = p.s.up().unwrap_or_else(|| panic!("{method:?} seed {seed}: server not up: {:?}", p.s.events));
@@ -221,7 +222,7 @@ fn pap_and_chap_come_up_over_a_lossy_link_with_the_right_password() {
 
 #[test]
 fn the_wrong_password_ends_both_links_with_user_error() {
-    for method in [Method::Pap, Method::ChapMd5] {
+    for method in [Method::Pap, Method::ChapMd5, Method::MsChapV2] {
         for seed in 1..=4 {
             let p = dial(method, "guess", seed);
             assert!(p.s.up().is_none() && p.c.up().is_none());
@@ -237,6 +238,45 @@ fn the_wrong_password_ends_both_links_with_user_error() {
             assert_eq!(p.client.phase(), Phase::Dead);
         }
     }
+}
+
+#[test]
+fn ms_chap_v2_derives_the_same_mppe_keys_at_both_ends_and_the_client_checks_the_server() {
+    let p = dial(Method::MsChapV2, "secret", 5);
+    assert!(p.s.up().is_some() && p.c.up().is_some());
+    let s = p.server.mppe_keys().expect("server keys");
+    let c = p.client.mppe_keys().expect("client keys");
+    // RFC 3079 §3: what one end sends with, the other receives with.
+    assert_eq!((s.send, s.recv), (c.recv, c.send));
+    assert_ne!(s.send, s.recv);
+    let auth = |seen: &Seen| {
+        seen.events.iter().find_map(|(_, e)| match e {
+            LinkEvent::Authenticated { method, mppe, .. } => Some((*method, mppe.is_some())),
+            _ => None,
+        })
+    };
+    assert_eq!(auth(&p.s), Some((Method::MsChapV2, true)));
+    assert_eq!(auth(&p.c), Some((Method::MsChapV2, true)));
+}
+
+#[test]
+fn ms_chap_v2_retries_when_the_profile_allows_and_then_ends() {
+    // Two attempts allowed: the first Failure says R=1 (RFC 2759 §6) and the server waits
+    // for another Response. A client that does not retry (as ours, like a Windows dialer
+    // without a prompt) ends the link itself: the server ends by the peer's
+    // Terminate-Request. (The retry itself is exercised in ppp_mschapv2.rs.)
+    let mut server = server_profile();
+    server.max_auth_attempts = 2;
+    let mut p = Pair::new(&server, &client_profile("alice", "guess", Method::MsChapV2), CarrierLimits::pppoe(1492), Conditions::PERFECT, 17);
+    p.run(120_000);
+    let asked = p.s.events.iter().filter(|(_, e)| matches!(e, LinkEvent::Authenticate { .. })).count();
+    assert_eq!(asked, 1, "the client does not retry unless told to");
+    let (_, cause, reason) = p.s.finished().expect("finished");
+    assert_eq!(cause, TerminateCause::USER_REQUEST, "{reason}");
+    assert!(reason.contains("Authentication failed"), "{reason}");
+    let (_, ccause, creason) = p.c.finished().expect("client finished");
+    assert_eq!(ccause, TerminateCause::USER_ERROR);
+    assert!(creason.contains("E=691 R=1"), "{creason}");
 }
 
 #[test]

@@ -69,6 +69,9 @@ use super::chap::{ChapClient, ChapServer, ClientConfig as ChapClientConfig, Serv
 use super::fsm::{self, Fsm, FsmConfig, Queue, State};
 use super::ipcp::{Ipcp, IpcpClientConfig, IpcpServerConfig};
 use super::lcp::{send_protocol_reject, Echo, EchoConfig, Framing, Lcp, LcpConfig, LcpNegotiated, Role};
+use super::mschapv2::{
+    ClientConfig as MsChapV2ClientConfig, MsChapV2Client, MsChapV2Server, ServerConfig as MsChapV2ServerConfig,
+};
 use super::pap::{
     ClientConfig as PapClientConfig, ClientEvent, PapClient, PapServer, ServerConfig as PapServerConfig,
     ServerEvent, VerdictError,
@@ -231,17 +234,7 @@ pub struct AddressGrant {
 
 /// RFC 3079 §3 MPPE master keys from an MS-CHAPv2 authentication, from this end's point
 /// of view: `send` encrypts what we send.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct MppeKeys {
-    pub send: [u8; 16],
-    pub recv: [u8; 16],
-}
-
-impl fmt::Debug for MppeKeys {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("MppeKeys { .. }")
-    }
-}
+pub use crate::aaa::MppeKeys;
 
 /// What the link tells its owner.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,12 +278,14 @@ pub enum Received {
 enum AuthServer {
     Pap(PapServer),
     Chap(ChapServer),
+    MsChapV2(MsChapV2Server),
 }
 
 /// A client link's authentication machine.
 enum AuthClient {
     Pap(PapClient),
     Chap(ChapClient),
+    MsChapV2(MsChapV2Client),
 }
 
 enum Auth {
@@ -315,6 +310,8 @@ pub struct Link {
     auth: Auth,
     /// The method LCP agreed, once it did.
     method: Option<Method>,
+    /// MS-CHAPv2's MPPE keys, once authenticated (boxed: most links have none).
+    mppe: Option<Box<MppeKeys>>,
     username: Box<[u8]>,
     ipcp: Option<Fsm<Ipcp>>,
     /// Server: the address being offered or in use.
@@ -389,13 +386,13 @@ impl Link {
         Ok(link)
     }
 
-    /// The methods a server link runs today.
+    /// The methods a server link runs.
     fn can_serve(m: Method) -> bool {
-        matches!(m, Method::Pap | Method::ChapMd5)
+        matches!(m, Method::Pap | Method::ChapMd5 | Method::MsChapV2)
     }
 
     fn can_dial(m: Method) -> bool {
-        matches!(m, Method::Pap | Method::ChapMd5)
+        matches!(m, Method::Pap | Method::ChapMd5 | Method::MsChapV2)
     }
 
     fn new(now: u64, role: RoleConfig, lcp: Fsm<Lcp>, echo: Option<Echo>, random: Random) -> Link {
@@ -406,6 +403,7 @@ impl Link {
             echo,
             auth: Auth::None,
             method: None,
+            mppe: None,
             username: Box::default(),
             ipcp: None,
             address: None,
@@ -449,6 +447,11 @@ impl Link {
     /// What LCP agreed, once it did.
     pub fn lcp_negotiated(&self) -> Option<LcpNegotiated> {
         self.lcp.protocol().negotiated()
+    }
+
+    /// Client: the MPPE keys MS-CHAPv2 derived, once the server proved itself (RFC 3079 §3).
+    pub fn mppe_keys(&self) -> Option<MppeKeys> {
+        self.mppe.as_deref().copied()
     }
 
     /// The method LCP agreed, once it did.
@@ -539,15 +542,18 @@ impl Link {
     }
 
     fn auth_packet(&mut self, now: u64, protocol: PppProtocol, payload: &[u8]) -> Received {
+        let random = &mut self.random;
         match &mut self.auth {
             Auth::Server(s) => match (&mut **s, protocol) {
                 (AuthServer::Pap(m), PppProtocol::PAP) => m.handle_packet(now, payload),
                 (AuthServer::Chap(m), PppProtocol::CHAP) => m.handle_packet(now, payload),
+                (AuthServer::MsChapV2(m), PppProtocol::CHAP) => m.handle_packet(now, payload),
                 _ => return Received::Discarded,
             },
             Auth::Client(c) => match (&mut **c, protocol) {
                 (AuthClient::Pap(m), PppProtocol::PAP) => m.handle_packet(now, payload),
                 (AuthClient::Chap(m), PppProtocol::CHAP) => m.handle_packet(now, payload),
+                (AuthClient::MsChapV2(m), PppProtocol::CHAP) => m.handle_packet(now, payload, &mut || random.block()),
                 _ => return Received::Discarded,
             },
             // A CHAP re-challenge after the phase (RFC 1994 §4.1 allows it) finds no client
@@ -559,10 +565,13 @@ impl Link {
 
     /// The AAA answer to [`LinkEvent::Authenticate`].
     pub fn auth_verdict(&mut self, now: u64, outcome: AuthOutcome) -> Result<(), VerdictError> {
+        let random = &mut self.random;
         let r = match &mut self.auth {
             Auth::Server(s) => match &mut **s {
                 AuthServer::Pap(m) => m.verdict(now, outcome),
                 AuthServer::Chap(m) => m.verdict(now, outcome),
+                // A Failure that invites a retry (RFC 2759 §6, R=1) carries a new challenge.
+                AuthServer::MsChapV2(m) => m.verdict(now, outcome, &mut || random.block()),
             },
             _ => Err(VerdictError { state: super::pap::ServerState::TimedOut }),
         };
@@ -655,10 +664,12 @@ impl Link {
             Auth::Server(s) => consider(match &**s {
                 AuthServer::Pap(m) => m.poll_timeout(),
                 AuthServer::Chap(m) => m.poll_timeout(),
+                AuthServer::MsChapV2(m) => m.poll_timeout(),
             }),
             Auth::Client(c) => consider(match &**c {
                 AuthClient::Pap(m) => m.poll_timeout(),
                 AuthClient::Chap(m) => m.poll_timeout(),
+                AuthClient::MsChapV2(m) => m.poll_timeout(),
             }),
             Auth::None => {}
         }
@@ -715,11 +726,13 @@ impl Link {
             Auth::Server(s) => match &mut **s {
                 AuthServer::Pap(m) if due(m.poll_timeout()) => m.handle_timeout(now),
                 AuthServer::Chap(m) if due(m.poll_timeout()) => m.handle_timeout(now, &mut || random.block()),
+                AuthServer::MsChapV2(m) if due(m.poll_timeout()) => m.handle_timeout(now, &mut || random.block()),
                 _ => {}
             },
             Auth::Client(c) => match &mut **c {
                 AuthClient::Pap(m) if due(m.poll_timeout()) => m.handle_timeout(now),
                 AuthClient::Chap(m) if due(m.poll_timeout()) => m.handle_timeout(now),
+                AuthClient::MsChapV2(m) if due(m.poll_timeout()) => m.handle_timeout(now),
                 _ => {}
             },
             Auth::None => {}
@@ -914,6 +927,12 @@ impl Link {
                             .map(AuthServer::Chap)
                             .ok()
                     }
+                    Some(Method::MsChapV2) => {
+                        let first = random.u8();
+                        let mut c = MsChapV2ServerConfig::new(profile.name.clone());
+                        c.max_attempts = u32::from(profile.max_auth_attempts.max(1));
+                        MsChapV2Server::new(now, c, first, &mut || random.block()).map(AuthServer::MsChapV2).ok()
+                    }
                     // LCP never opens without an agreed method the server allows (lcp.rs).
                     _ => None,
                 };
@@ -934,6 +953,11 @@ impl Link {
                         PapClient::new(now, PapClientConfig::new(user, pass), first).map(AuthClient::Pap).ok()
                     }
                     Some(Method::ChapMd5) => ChapClient::new(now, ChapClientConfig::new(user, pass)).map(AuthClient::Chap).ok(),
+                    // MS-CHAPv2 hashes the password as UTF-16 (RFC 2759 §8.3): it must be text.
+                    Some(Method::MsChapV2) => String::from_utf8(pass)
+                        .ok()
+                        .and_then(|p| MsChapV2Client::new(now, MsChapV2ClientConfig::new(user, p)).ok())
+                        .map(AuthClient::MsChapV2),
                     _ => None,
                 };
                 match (method, machine) {
@@ -969,6 +993,12 @@ impl Link {
                         }
                         (PppProtocol::CHAP, &mut || m.poll_transmit())
                     }
+                    AuthServer::MsChapV2(m) => {
+                        while let Some(e) = m.poll_event() {
+                            server_events.push(e);
+                        }
+                        (PppProtocol::CHAP, &mut || m.poll_transmit())
+                    }
                 };
                 while let Some(p) = m() {
                     busy = true;
@@ -984,6 +1014,12 @@ impl Link {
                         (PppProtocol::PAP, &mut || m.poll_transmit())
                     }
                     AuthClient::Chap(m) => {
+                        while let Some(e) = m.poll_event() {
+                            client_events.push(e);
+                        }
+                        (PppProtocol::CHAP, &mut || m.poll_transmit())
+                    }
+                    AuthClient::MsChapV2(m) => {
                         while let Some(e) = m.poll_event() {
                             client_events.push(e);
                         }
@@ -1026,7 +1062,9 @@ impl Link {
                     self.idle_timeout_s = s;
                 }
                 let method = self.method.unwrap_or(Method::Pap);
-                self.events.push_back(LinkEvent::Authenticated { username, method, mppe: None });
+                let mppe = attributes.mppe;
+                self.mppe = mppe.map(Box::new);
+                self.events.push_back(LinkEvent::Authenticated { username, method, mppe });
                 self.phase = Phase::Network;
                 self.awaiting_address = true;
                 self.events.push_back(LinkEvent::NeedAddress { attributes: Box::new(attributes) });
@@ -1052,7 +1090,15 @@ impl Link {
                 if self.phase == Phase::Authenticate {
                     let method = self.method.unwrap_or(Method::Pap);
                     let username = self.username.to_vec();
-                    self.events.push_back(LinkEvent::Authenticated { username, method, mppe: None });
+                    let mppe = match &self.auth {
+                        Auth::Client(c) => match &**c {
+                            AuthClient::MsChapV2(m) => m.mppe_keys(),
+                            _ => None,
+                        },
+                        _ => None,
+                    };
+                    self.mppe = mppe.map(Box::new);
+                    self.events.push_back(LinkEvent::Authenticated { username, method, mppe });
                     self.start_client_ipcp(now);
                 }
             }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use controlplane::aaa::{LocalBackend, UsersTable};
-use controlplane::config::{AuthMethod, PppoeConfig};
+use controlplane::config::{AuthMethod, PppProfile, PppoeConfig};
 use controlplane::pool::{PoolConfig, PoolRange, Pools};
 use controlplane::ppp::lcp::EchoConfig;
 use controlplane::access::Access;
@@ -36,26 +36,29 @@ pub const INET: u32 = 0xc633_6402;
 pub const GATEWAY: Ipv4Addr = Ipv4Addr::new(100, 64, 0, 1);
 pub const DNS: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 53);
 
-pub fn pppoe_config(echo_interval_s: u32) -> PppoeConfig {
+pub fn pppoe_config() -> PppoeConfig {
     PppoeConfig {
         ac_name: "dpvpn-test".into(),
         service_names: vec![String::new()],
         max_sessions_per_mac: 1,
         padi_rate_per_mac: 10,
         padi_rate_per_port: 100_000,
-        mru: 1492,
         ppp_max_payload: false,
-        auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
-        echo_interval_s,
-        echo_failures: 3,
-        echo_offload: true,
-        mss_clamp: Some(1452),
-        gateway: GATEWAY,
-        dns: vec![DNS],
-        default_pool: "lab".into(),
+        ppp: "test".into(),
         users_file: "users.txt".into(),
         max_pending: 100_000,
     }
+}
+
+pub fn ppp_profile(echo_interval_s: u32) -> PppProfile {
+    let mut p = PppProfile::new("test", "lab", GATEWAY);
+    p.auth = vec![AuthMethod::ChapMd5, AuthMethod::Pap];
+    p.echo_interval_s = echo_interval_s;
+    p.echo_failures = 3;
+    p.echo_offload = true;
+    p.mss_clamp = Some(1452);
+    p.dns = vec![DNS];
+    p
 }
 
 /// A tiny xorshift for loss and duplication decisions.
@@ -96,6 +99,11 @@ pub struct Lab {
 
 impl Lab {
     pub fn new(echo_interval_s: u32, users: &str) -> Lab {
+        Lab::with_profile(ppp_profile(echo_interval_s), users)
+    }
+
+    /// The concentrator with its sessions negotiating as `profile` says.
+    pub fn with_profile(profile: PppProfile, users: &str) -> Lab {
         let qsbr = Qsbr::new(1);
         let mut routes = RouteManager::new(FibConfig { max_tbl8_groups: 4096 }, 64, qsbr.clone());
         routes.add(0xc633_6400, 24, Adjacency::Glean { port: UP }, RouteSource::Connected).unwrap();
@@ -126,8 +134,8 @@ impl Lab {
         let mut pool = PoolConfig::new("lab", vec![PoolRange::parse("100.64.0.0/12").unwrap()]);
         pool.exclude = vec![PoolRange::parse("100.64.0.1").unwrap()];
         let pools = Pools::new(&[pool]).unwrap();
-        let pc = pppoe_config(echo_interval_s);
-        let profiles = controlplane::profiles::from_pppoe(&pc);
+        let pc = pppoe_config();
+        let profiles = vec![controlplane::profiles::profile(&profile, &pc.ac_name)];
         let mut manager = SubscriberManager::new(profiles, Box::new(LocalBackend::new(users)), pools, 100_000, [7; 32]);
         let profile = manager.profile_id(controlplane::profiles::pppoe_profile(&pc)).unwrap();
         let mut random = manager.fork_random();

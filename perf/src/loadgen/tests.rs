@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use controlplane::aaa::{LocalBackend, UsersTable};
-use controlplane::config::{AuthMethod, PppoeConfig};
+use controlplane::config::{AuthMethod, PppProfile, PppoeConfig};
 use controlplane::pool::{PoolConfig, PoolRange, Pools};
 use controlplane::access::Access;
 use controlplane::pppoe::bras::Bras;
@@ -114,20 +114,19 @@ impl Lab {
             max_sessions_per_mac: 1,
             padi_rate_per_mac: 10,
             padi_rate_per_port: 100_000,
-            mru: 1492,
             ppp_max_payload: false,
-            auth: vec![AuthMethod::ChapMd5, AuthMethod::Pap],
-            echo_interval_s: 10,
-            echo_failures: 3,
-            echo_offload: true,
-            mss_clamp: Some(1452),
-            gateway: Ipv4Addr::new(100, 64, 0, 1),
-            dns: vec![Ipv4Addr::new(198, 51, 100, 53)],
-            default_pool: "lab".into(),
+            ppp: "test".into(),
             users_file: "users.txt".into(),
             max_pending: 100_000,
         };
-        let profiles = controlplane::profiles::from_pppoe(&pppoe);
+        let mut profile = PppProfile::new("test", "lab", Ipv4Addr::new(100, 64, 0, 1));
+        profile.auth = vec![AuthMethod::ChapMd5, AuthMethod::Pap];
+        profile.echo_interval_s = 10;
+        profile.echo_failures = 3;
+        profile.echo_offload = true;
+        profile.mss_clamp = Some(1452);
+        profile.dns = vec![Ipv4Addr::new(198, 51, 100, 53)];
+        let profiles = vec![controlplane::profiles::profile(&profile, &pppoe.ac_name)];
         let mut manager =
             SubscriberManager::new(profiles, Box::new(LocalBackend::new(users)), Pools::new(&[pool]).unwrap(), 100_000, [7; 32]);
         let profile = manager.profile_id(controlplane::profiles::pppoe_profile(&pppoe)).unwrap();
