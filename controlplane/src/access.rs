@@ -84,13 +84,18 @@ impl Access {
         }
     }
 
-    /// A frame to send: (port, frame).
+    /// A frame to send: (port, frame). Call after each input, until None. A carrier's own
+    /// frames go first: a PADS must reach the subscriber before the LCP Configure-Request
+    /// the new session sends in the same breath (a CPE drops session frames it has no
+    /// session for, and the request would wait a restart period). A PADT never shares a
+    /// breath with the session's last PPP packet: it follows LCP's Terminate exchange or a
+    /// timer, or replaces it (shutdown).
     pub fn poll_transmit(&mut self) -> Option<(u16, Vec<u8>)> {
         self.carriers_catch_up();
-        if let Some(f) = self.subscribers.poll_transmit() {
+        if let Some(f) = self.pppoe.as_mut().and_then(|b| b.poll_transmit()) {
             return Some(f);
         }
-        self.pppoe.as_mut().and_then(|b| b.poll_transmit())
+        self.subscribers.poll_transmit()
     }
 
     /// A line for the log.

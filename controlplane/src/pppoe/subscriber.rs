@@ -58,7 +58,9 @@ pub enum SubscriberPhase {
     Authenticate,
     Ipcp,
     Up,
-    /// Hanging up or hung up; see [`SubscriberEvent::Down`].
+    /// LCP's Terminate exchange under way; [`SubscriberEvent::Down`] follows.
+    Terminating,
+    /// Hung up; see [`SubscriberEvent::Down`].
     Down,
 }
 
@@ -118,7 +120,8 @@ impl Subscriber {
             Some(Phase::Authenticate) => SubscriberPhase::Authenticate,
             Some(Phase::Network) => SubscriberPhase::Ipcp,
             Some(Phase::Up) => SubscriberPhase::Up,
-            Some(Phase::Terminate | Phase::Dead) => SubscriberPhase::Down,
+            Some(Phase::Terminate) => SubscriberPhase::Terminating,
+            Some(Phase::Dead) => SubscriberPhase::Down,
         }
     }
 
@@ -317,7 +320,10 @@ impl Subscriber {
                     if let Some(l) = self.link.as_mut() {
                         l.lower_down(now, "PADT from the AC", TerminateCause::LOST_CARRIER);
                     }
-                    self.down(format!("PADT from the AC{}", generic_error.map(|g| format!(": {g}")).unwrap_or_default()));
+                    let padt = format!("PADT from the AC{}", generic_error.map(|g| format!(": {g}")).unwrap_or_default());
+                    // Why the link was ending already (a failed authentication) says more.
+                    let reason = self.link.as_ref().and_then(|l| l.ending()).map_or(padt, |e| e.1.clone());
+                    self.down(reason);
                 }
             }
         }
@@ -357,12 +363,6 @@ impl Subscriber {
                 _ => {}
             }
         }
-        // Hanging up (LCP Terminate under way) is down for the user already.
-        if let Some(l) = self.link.as_ref() {
-            if l.phase() == Phase::Terminate {
-                let reason = l.ending().map_or_else(|| "terminating".to_string(), |e| e.1.clone());
-                self.down(reason);
-            }
-        }
+
     }
 }

@@ -555,7 +555,13 @@ impl Emulator {
         s.ping.seq = s.ping.seq.wrapping_add(1);
         let seq = s.ping.seq;
         let d = icmp::echo_request(addr, plan.target, i as u16, seq, now_us);
-        let Some(frame) = s.sub.as_deref().and_then(|sub| sub.encapsulate(&d)) else { return };
+        let Some(frame) = s.sub.as_deref().and_then(|sub| sub.encapsulate(&d)) else {
+            // The link is not carrying IPv4 right now (IPCP renegotiating): skip this ping
+            // rather than retry it at the same instant for ever.
+            s.ping.seq = s.ping.seq.wrapping_sub(1);
+            s.ping.next_us = Some(due + PING_INTERVAL_US);
+            return;
+        };
         self.access_tx.push_back(frame);
         s.ping.sent += 1;
         s.ping.outstanding.push_back((seq, now_us));

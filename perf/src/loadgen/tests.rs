@@ -401,8 +401,12 @@ fn sessions_the_ac_drops_are_counted_and_dialled_again() {
     assert!(!r.success, "a session dropped");
     assert_eq!((r.sessions_established, r.sessions_dropped, r.retries), (2, 1, 1));
     assert_eq!(r.drop_reasons.values().sum::<u64>(), 1);
-    assert!(
-        r.drop_reasons.keys().next().unwrap().contains("LCP") || r.drop_reasons.keys().next().unwrap().contains("PADT")
+    // The subscriber reports the AC's own words (LCP Terminate-Request data, RFC 1661 §5.5).
+    assert_eq!(
+        r.drop_reasons.keys().next().map(String::as_str),
+        Some("Terminate-Request from the peer: \"Administrative disconnect\""),
+        "{:?}",
+        r.drop_reasons
     );
     assert_eq!(r.sessions[0].attempts, 2);
     lab.assert_empty();
