@@ -121,7 +121,7 @@ fn lab_pppoe_configuration_and_its_users() {
     let p = c.pppoe.as_ref().expect("[pppoe]");
     assert_eq!(p.ppp, "lab");
     let lab = c.ppp_profile(&p.ppp).expect("[ppp.lab]");
-    assert_eq!(lab.auth, [AuthMethod::MsChapV2, AuthMethod::ChapMd5, AuthMethod::Pap]);
+    assert_eq!(lab.auth, [AuthMethod::ChapMd5, AuthMethod::Pap, AuthMethod::MsChapV2]);
     assert_eq!((lab.mru, lab.mss_clamp, lab.gateway), (1492, Some(1452), Ipv4Addr::new(100, 64, 0, 1)));
     assert_eq!((lab.echo_interval_s, lab.echo_failures, lab.echo_offload), (10, 3, true));
     assert_eq!(lab.dns, [Ipv4Addr::new(198, 51, 100, 53)]);

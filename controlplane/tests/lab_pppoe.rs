@@ -90,7 +90,7 @@ fn a_scapy_client_dials_in_with_chap_and_pap_passes_traffic_and_hangs_up() {
 
     // PAP only.
     let d = Dpvpn::start_config("configs/lab-pppoe.toml", "0-1", "", |t| {
-        let offered = "auth = [\"mschapv2\", \"chap\", \"pap\"]";
+        let offered = "auth = [\"chap\", \"pap\", \"mschapv2\"]";
         assert!(t.contains(offered), "the lab profile's auth line changed");
         t.replace(offered, "auth = [\"pap\"]")
     });
