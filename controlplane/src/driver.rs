@@ -528,7 +528,7 @@ impl Runtime {
                 if punt.reason == PuntReason::PppoeDiscovery {
                     bras.handle_discovery(now, punt.port, m.data(), &mut dp);
                 } else {
-                    bras.handle_ppp(now, punt.arg, m.data(), &mut dp);
+                    bras.handle_ppp(now, punt.ppp(), m.data(), &mut dp);
                 }
             }
         }
@@ -1026,7 +1026,6 @@ fn publish_bench(
     routes: &mut RouteManager,
     sessions: &mut SessionWriter,
 ) -> Result<Option<(u16, u32)>, StartError> {
-    use dataplane::session::PppoeSessionParams;
     use dataplane::wire::ethernet::{EtherType, EthernetAddress, L2Header, VlanTag};
     eprintln!("dpvpn: ******************************************************************");
     eprintln!("dpvpn: BENCHMARK MODE ([bench]): synthetic sessions and routes, NO control plane");
@@ -1048,8 +1047,9 @@ fn publish_bench(
                 header_len: 0,
             };
             let what = |e: &dyn std::fmt::Display| StartError(format!("bench: synthetic session {i}: {e}"));
-            let params = PppoeSessionParams::new(id, port_mac, &l2, crate::config::BenchConfig::session_id(i)).map_err(|e| what(&e))?;
-            let (index, _generation) = sessions.add_pppoe(&params, 0, 1492, 0).map_err(|e| what(&e))?;
+            let params = crate::pppoe::template::session_params(id, port_mac, &l2, crate::config::BenchConfig::session_id(i), 1492, 0, 0)
+                .map_err(|e| what(&e))?;
+            let (index, _generation) = sessions.add(&params).map_err(|e| what(&e))?;
             let addr = u32::from(b.session_address(i));
             sessions.open_ipv4(index, addr, 0).map_err(|e| what(&e))?;
             routes.add_session(addr, 32, index).map_err(|e| what(&e))?;

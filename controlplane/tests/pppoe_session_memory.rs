@@ -55,7 +55,7 @@ fn memory_per_established_session() {
         size_of::<controlplane::ppp::chap::ChapServer>(),
         size_of::<controlplane::ppp::lcp::Echo>(),
         size_of::<controlplane::aaa::Attributes>(),
-        size_of::<dataplane::session::PppoeSessionParams>(),
+        size_of::<dataplane::session::SessionParams>(),
     );
     eprintln!(
         "session record {} B, timer entries {}, discovery {:?}",

@@ -92,7 +92,8 @@ counters! {
         PppSourceSpoofed = "ppp_source_spoofed",
         /// PPP control frames over the per-worker punt rate limit.
         PppControlRateLimited = "ppp_control_rate_limited",
-        /// Routed to a session that is gone or whose IPCP is not open.
+        /// Routed to a session that is gone or whose IPCP is not open, or a PPP frame of a
+        /// session that went between its carrier's lookup and `ppp_input`.
         SessionDown = "session_down",
         /// A packet left the stages without a verdict: a bug, counted rather than leaked.
         Internal = "internal",
@@ -123,6 +124,14 @@ counters! {
         PppoeDecap = "pppoe_decap",
         /// IPv4 packets encapsulated towards PPPoE subscribers.
         PppoeEncap = "pppoe_encap",
+        /// IPv4 packets from L2TP sessions' PPP decapsulated.
+        L2tpDecap = "l2tp_decap",
+        /// IPv4 packets encapsulated towards L2TP sessions.
+        L2tpEncap = "l2tp_encap",
+        /// IPv4 packets from PPTP calls' PPP decapsulated.
+        PptpDecap = "pptp_decap",
+        /// IPv4 packets encapsulated towards PPTP calls.
+        PptpEncap = "pptp_encap",
         /// LCP Echo-Requests answered by the worker.
         LcpEchoReplies = "lcp_echo_replies",
         /// TCP SYNs whose MSS option was clamped.
@@ -147,6 +156,8 @@ counters! {
         Prefetch = "prefetch",
         EthInput = "eth_input",
         PppoeInput = "pppoe_input",
+        /// PPP frames of every carrier: demux, anti-spoofing, echo replies, punts.
+        PppInput = "ppp_input",
         ArpInput = "arp_input",
         Ip4Input = "ip4_input",
         IcmpError = "icmp_error",

@@ -79,7 +79,7 @@ fn a_million_packets_through_the_stages_allocate_nothing() {
 #[test]
 fn the_pppoe_path_allocates_nothing_either() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    use dataplane::session::{PppoeSessionParams, ECHO_OFFLOAD, FIB_SESSION_BASE, MAX_TEMPLATE};
+    use dataplane::session::{Patches, SessionKey, SessionParams, Template, ECHO_OFFLOAD, FIB_SESSION_BASE};
     let mut w = world(true);
     let peer = [0x02, 0, 0x5e, 0, 0, 0x42];
     let peer_ip = 0x6440_0007u32;
@@ -93,13 +93,18 @@ fn the_pppoe_path_allocates_nothing_either() {
         f.extend_from_slice(payload);
         f
     };
-    let mut template = [0u8; MAX_TEMPLATE];
     let mut t = hdr(0x0021, &[]);
     t[0..6].copy_from_slice(&peer);
     t[6..12].copy_from_slice(&ACC_MAC);
-    template[..t.len()].copy_from_slice(&t);
-    let p = PppoeSessionParams { port: ACC, outer: Some(100), inner: None, peer_mac: peer, pppoe_id: 0x1234, template, template_len: t.len() as u8 };
-    let (i, _) = w.sessions.add_pppoe(&p, 0x1122_3344, 1492, ECHO_OFFLOAD).unwrap();
+    let p = SessionParams {
+        key: SessionKey::Pppoe { port: ACC, outer: Some(100), inner: None, mac: peer, id: 0x1234 },
+        port: ACC,
+        template: Template::new(&t, Patches { pppoe: Some(18), ..Patches::NONE }).unwrap(),
+        mru: 1492,
+        magic: 0x1122_3344,
+        flags: ECHO_OFFLOAD,
+    };
+    let (i, _) = w.sessions.add(&p).unwrap();
     w.sessions.open_ipv4(i, peer_ip, 1452).unwrap();
     w.fib.insert(peer_ip, 32, FIB_SESSION_BASE + i).unwrap();
     let syn = {

@@ -60,7 +60,7 @@ fn unresolved_neighbour_is_punted_for_resolution_once() {
     let mut w = world(false);
     let f = eth(ACC_MAC, SUB_MAC, 0x0800, &ipv4(SUB, INET, 64, 17, false, &[0; 8]));
     let (p, n) = one(&w, ACC, f.clone());
-    assert_eq!(n, Next::Punt(Punt { reason: PuntReason::Resolve, port: UP, arg: INET }));
+    assert_eq!(n, Next::Punt(Punt::new(PuntReason::Resolve, UP, INET)));
     // Held for the control core with its Ethernet header ready but for the destination.
     assert_eq!(&p.data()[6..12], &UP_MAC);
     // While the control core resolves, more packets are dropped, not punted.
@@ -198,7 +198,7 @@ fn arp_for_our_address_is_answered_or_punted() {
     let other = [0x02, 1, 1, 1, 1, 1];
     let f = eth([0xff; 6], other, 0x0806, &arp(1, other, 0xc000_0203, [0; 6], ACC_IP));
     let (_, n) = one(&w, ACC, f);
-    assert_eq!(n, Next::Punt(Punt { reason: PuntReason::Arp, port: ACC, arg: 0 }));
+    assert_eq!(n, Next::Punt(Punt::new(PuntReason::Arp, ACC, 0)));
     // About somebody else: dropped.
     let f = eth([0xff; 6], other, 0x0806, &arp(1, other, 0xc000_0203, [0; 6], 0xc000_0209));
     let (_, n) = one(&w, ACC, f);

@@ -7,8 +7,8 @@ mod common;
 use common::*;
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::{HeapPacket, Packet};
-use dataplane::session::{PppoeSessionParams, ECHO_OFFLOAD, FIB_SESSION_BASE, MAX_TEMPLATE};
-use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntLimits, PuntReason};
+use dataplane::session::{Patches, SessionKey, SessionParams, Template, ECHO_OFFLOAD, FIB_SESSION_BASE};
+use dataplane::stages::{process_burst, Ctx, Next, PppPunt, Punt, PuntLimits, PuntReason};
 
 const PEER_MAC: [u8; 6] = [0x02, 0x00, 0x5e, 0x00, 0x00, 0x42];
 const PEER_IP: u32 = 0x6440_0007; // 100.64.0.7
@@ -43,30 +43,36 @@ fn pppoe_frame(dst: [u8; 6], src: [u8; 6], sid: u16, proto: u16, payload: &[u8])
     f
 }
 
+/// Where the PPP header starts in `pppoe_frame`: 14 + 4 + 6.
+const PPP_HEADER: usize = 24;
 /// Where the PPP payload starts in `pppoe_frame`: 14 + 4 + 6 + 2.
 const PPP_PAYLOAD: usize = 26;
 
-/// The template the control core would build for the session, written by hand.
-fn template() -> ([u8; MAX_TEMPLATE], u8) {
-    let mut t = [0u8; MAX_TEMPLATE];
-    let f = pppoe_frame(PEER_MAC, ACC_MAC, SID, 0x0021, &[]);
-    t[..f.len()].copy_from_slice(&f);
-    (t, f.len() as u8)
+/// The template the control core would build for the session, written by hand: a
+/// session frame to the subscriber with LENGTH zero; the patch is LENGTH's header.
+fn template() -> Vec<u8> {
+    let mut t = pppoe_frame(PEER_MAC, ACC_MAC, SID, 0x0021, &[]);
+    t[22..24].fill(0);
+    t
+}
+
+/// The punt of a PPP control frame of session `index` (generation 1: the first session
+/// in its slot) received in `pppoe_frame`.
+fn ppp_punt(index: u32) -> Next {
+    Next::Punt(Punt::ppp_control(ACC, PppPunt { index, generation: 1, ppp_offset: PPP_HEADER as u16 }))
 }
 
 /// A session on the access port, VLAN 100; IPCP open unless `ipcp` is false.
 fn with_session(w: &mut World, ipcp: bool, mss: u16, flags: u64) -> u32 {
-    let (template, template_len) = template();
-    let p = PppoeSessionParams {
+    let p = SessionParams {
+        key: SessionKey::Pppoe { port: ACC, outer: Some(VID), inner: None, mac: PEER_MAC, id: SID },
         port: ACC,
-        outer: Some(VID),
-        inner: None,
-        peer_mac: PEER_MAC,
-        pppoe_id: SID,
-        template,
-        template_len,
+        template: Template::new(&template(), Patches { pppoe: Some(18), ..Patches::NONE }).unwrap(),
+        mru: 1492,
+        magic: OUR_MAGIC,
+        flags,
     };
-    let (index, _) = w.sessions.add_pppoe(&p, OUR_MAGIC, 1492, flags).unwrap();
+    let (index, _) = w.sessions.add(&p).unwrap();
     if ipcp {
         w.sessions.open_ipv4(index, PEER_IP, mss).unwrap();
     }
@@ -177,7 +183,9 @@ fn lcp_echo_is_answered_by_the_worker_when_offloaded() {
     assert_eq!(&d[6..12], &ACC_MAC);
     assert_eq!(&d[12..16], &[0x81, 0x00, 0x00, VID as u8], "the VLAN tag stays");
     assert_eq!(&d[16..18], &[0x88, 0x64]);
+    assert_eq!(&d[18..20], &[0x11, 0x00]);
     assert_eq!(&d[20..22], &SID.to_be_bytes());
+    assert_eq!(&d[22..24], &14u16.to_be_bytes(), "LENGTH: protocol + the 12-byte reply");
     assert_eq!(&d[24..26], &[0xc0, 0x21]);
     let mut reply = vec![10, 0x77, 0, 12];
     reply.extend_from_slice(&OUR_MAGIC.to_be_bytes());
@@ -189,7 +197,7 @@ fn lcp_echo_is_answered_by_the_worker_when_offloaded() {
     let mut looped = echo;
     looped[4..8].copy_from_slice(&OUR_MAGIC.to_be_bytes());
     let idx = w.tables.sessions.lookup_pppoe(ACC, Some(VID), None, PEER_MAC, SID).unwrap();
-    let punt = Next::Punt(Punt { reason: PuntReason::PppControl, port: ACC, arg: idx });
+    let punt = ppp_punt(idx);
     assert_eq!(one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &looped)).1, punt);
     let term_req = [5, 1, 0, 4];
     assert_eq!(one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xc021, &term_req)).1, punt);
@@ -199,15 +207,23 @@ fn lcp_echo_is_answered_by_the_worker_when_offloaded() {
 fn control_protocols_and_discovery_are_punted_within_their_rate_limits() {
     let mut w = world(true);
     let idx = with_session(&mut w, false, 0, 0);
-    let punt = Next::Punt(Punt { reason: PuntReason::PppControl, port: ACC, arg: idx });
-    // Without echo offload, LCP echo goes to the control core like IPCP, PAP and CHAP.
-    for proto in [0xc021u16, 0x8021, 0xc023, 0xc223, 0x8057, 0x4021] {
-        let (_, n) = one(&w, ACC, pppoe_frame(ACC_MAC, PEER_MAC, SID, proto, &[1, 1, 0, 4]));
+    let punt = ppp_punt(idx);
+    // Without echo offload, LCP echo goes to the control core like IPCP, PAP and CHAP,
+    // and so does what would be a compressed header elsewhere: PPPoE has no ACFC or PFC
+    // (RFC 2516 §7), so ff 03 is Protocol 0xff03, for the control core to reject. The
+    // punt says where the PPP header is; the frame ends where the PPP frame does.
+    for proto in [0xc021u16, 0x8021, 0xc023, 0xc223, 0x8057, 0x4021, 0xff03] {
+        let mut f = pppoe_frame(ACC_MAC, PEER_MAC, SID, proto, &[1, 1, 0, 4]);
+        f.extend_from_slice(&[0xee; 6]); // Ethernet padding
+        let (p, n) = one(&w, ACC, f);
         assert_eq!(n, punt, "protocol {proto:#06x}");
+        let Next::Punt(pn) = n else { unreachable!() };
+        let ppp = &p.data()[pn.ppp_offset as usize..];
+        assert_eq!(ppp, &[(proto >> 8) as u8, proto as u8, 1, 1, 0, 4], "protocol {proto:#06x}");
     }
     // PADI: broadcast, untagged and tagged.
     let padi = eth([0xff; 6], PEER_MAC, 0x8863, &[0x11, 0x09, 0, 0, 0, 4, 0x01, 0x01, 0, 0]);
-    let discovery = Next::Punt(Punt { reason: PuntReason::PppoeDiscovery, port: ACC, arg: 0 });
+    let discovery = Next::Punt(Punt::new(PuntReason::PppoeDiscovery, ACC, 0));
     assert_eq!(one(&w, ACC, padi.clone()).1, discovery);
     let mut tagged = padi[..12].to_vec();
     tagged.extend_from_slice(&[0x88, 0xa8, 0, 7, 0x81, 0x00, 0, 8]);
@@ -233,8 +249,8 @@ fn downstream_is_encapsulated_with_the_session_template() {
     let (p, n) = one(&w, UP, eth(UP_MAC, INET_MAC, 0x0800, &ip));
     assert_eq!(n, Next::Tx(ACC));
     let d = p.data();
-    let (t, tl) = template();
-    let tl = tl as usize;
+    let t = template();
+    let tl = t.len();
     assert_eq!(&d[..tl - 4], &t[..tl - 4], "Ethernet, tag and PPPoE header from the template");
     assert_eq!(&d[tl - 4..tl - 2], &((ip.len() + 2) as u16).to_be_bytes(), "PPPoE LENGTH = PPP payload + protocol");
     assert_eq!(&d[tl - 2..tl], &[0x00, 0x21]);
@@ -310,7 +326,7 @@ use dataplane::stages::process_burst_timed;
 /// TTL 1, TCP SYN to clamp, padded), LCP echo and other PPP control, IPv6, unknown
 /// session, downstream to the session and to nowhere, plain IPv4 forwarding, local
 /// traffic, ARP, runts and garbage, frames not for us, QinQ and untagged PPPoE, a
-/// blackhole and no route.
+/// blackhole and no route, and PPP headers that would be compressed on other carriers.
 fn corpus() -> Vec<Vec<u8>> {
     let up = |ip: &[u8]| pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, ip);
     let mut echo = vec![0x09, 0x07, 0x00, 0x08];
@@ -346,6 +362,10 @@ fn corpus() -> Vec<Vec<u8>> {
         vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         ACC_MAC.iter().chain(&SUB_MAC).chain(&[0x88, 0x64, 0x11]).copied().collect(),
         eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, 0x0b00_0001, 64, 17, false, &[0; 8])),
+        // What ACFC and PFC would look like: not on PPPoE (RFC 2516 §7), so Protocol
+        // 0xff03 and 0x2145, punted.
+        pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xff03, &[0xc0, 0x21, 0x09, 0x07, 0x00, 0x08, 1, 2, 3, 4]),
+        pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x2145, &ipv4(PEER_IP, INET, 64, 17, false, &[0; 8])[1..]),
     ]
 }
 
@@ -406,8 +426,11 @@ fn fused_and_timed_dispatch_agree_and_the_timed_one_counts_stage_clocks() {
         (
             ACC,
             &[
-                (Clock::EthInput, 24),
-                (Clock::PppoeInput, 12),
+                (Clock::EthInput, 26),
+                (Clock::PppoeInput, 14),
+                // The PPPoE frames with a whole header of a known session: 8 of the
+                // original corpus and the two "compressed" ones.
+                (Clock::PppInput, 10),
                 (Clock::ArpInput, 1),
                 (Clock::Ip4Input, 7),
                 (Clock::IcmpError, 2),
@@ -419,8 +442,9 @@ fn fused_and_timed_dispatch_agree_and_the_timed_one_counts_stage_clocks() {
         (
             UP,
             &[
-                (Clock::EthInput, 24),
+                (Clock::EthInput, 26),
                 (Clock::PppoeInput, 0),
+                (Clock::PppInput, 0),
                 (Clock::Ip4Input, 5),
                 // Over the session's MRU, and 11.0.0.1 without a route (10/8 is a
                 // blackhole: dropped, no error).
@@ -446,7 +470,7 @@ proptest::proptest! {
     /// Damaged frames (bytes changed, cut short) get the same verdict either way.
     #[test]
     fn dispatches_agree_on_damaged_frames(
-        which in proptest::collection::vec(0usize..23, 1..40),
+        which in proptest::collection::vec(0usize..26, 1..40),
         edits in proptest::collection::vec((0usize..80, proptest::prelude::any::<u8>()), 0..4),
         cut in 0usize..100,
         rx in 0u16..2,

@@ -14,18 +14,19 @@
 //! table and of subscriber routes ([`DataPlane`]), which the driver lends it per call.
 //!
 //! Frames arrive from the workers: discovery frames by port, session frames already
-//! matched to a data-plane session index (`PuntReason::PppControl`). A punted frame is
-//! checked against the session it names (MAC, VLANs, session id): a slot reused while the
-//! frame waited in the ring is not confused with its previous owner.
+//! matched to a data-plane session index (`PuntReason::PppControl`, [`PppPunt`]). A
+//! punted frame is checked against the session it names by generation: a slot reused
+//! while the frame waited in the ring is not confused with its previous owner; its PPP
+//! header is read where the worker found it.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::net::Ipv4Addr;
 
-use dataplane::session::{PppoeSessionParams, SessionWriter};
-use dataplane::wire::ethernet::{parse_l2, EtherType, EthernetAddress, L2Header};
+use dataplane::session::{frame_control, GreNumbers, SessionWriter};
+use dataplane::stages::PppPunt;
+use dataplane::wire::ethernet::{EtherType, EthernetAddress, L2Header};
 use dataplane::wire::ppp::{parse_header, ControlPacket, PppProtocol};
-use dataplane::wire::pppoe::{PppoePacket, HEADER_LEN as PPPOE_HEADER_LEN};
 use md5::{Digest, Md5};
 
 use crate::aaa::{
@@ -322,10 +323,12 @@ impl Bras {
         self.discovery_events(now, dp);
     }
 
-    /// A PPPoE session frame the worker matched to session `index` (a punted PPP control
-    /// frame: LCP, authentication, NCPs, or a protocol to reject).
-    pub fn handle_ppp(&mut self, now: u64, index: u32, frame: &[u8], dp: &mut DataPlane) {
-        let Some((proto, packet)) = self.session_frame(index, frame) else {
+    /// A PPPoE session frame the worker matched to session `punt.index` (a punted PPP
+    /// control frame: LCP, authentication, NCPs, or a protocol to reject), its PPP header
+    /// at `punt.ppp_offset`.
+    pub fn handle_ppp(&mut self, now: u64, punt: PppPunt, frame: &[u8], dp: &mut DataPlane) {
+        let index = punt.index;
+        let Some((proto, packet)) = self.session_frame(punt, frame) else {
             self.stats.frames_dropped += 1;
             return;
         };
@@ -525,23 +528,15 @@ impl Bras {
         self.sessions.get_mut(index as usize).and_then(|s| s.as_deref_mut())
     }
 
-    /// The PPP protocol and packet of a punted frame, if it belongs to session `index`.
-    fn session_frame<'f>(&self, index: u32, frame: &'f [u8]) -> Option<(PppProtocol, &'f [u8])> {
-        let s = self.sessions.get(index as usize)?.as_deref()?;
-        let l2 = parse_l2(frame).ok()?;
-        let (outer, inner) = (l2.outer_vlan.map(|t| t.vid), l2.inner_vlan.map(|t| t.vid));
-        if l2.ethertype != EtherType::PPPOE_SESSION
-            || l2.src.0 != s.key.mac
-            || (outer, inner) != (s.key.outer_vlan, s.key.inner_vlan)
-        {
+    /// The PPP protocol and packet of a punted frame, if it belongs to the session (the
+    /// generation the worker saw is this session's). The worker trimmed the frame to its
+    /// PPPoE LENGTH, so the PPP frame runs to its end.
+    fn session_frame<'f>(&self, punt: PppPunt, frame: &'f [u8]) -> Option<(PppProtocol, &'f [u8])> {
+        let s = self.sessions.get(punt.index as usize)?.as_deref()?;
+        if s.generation != punt.generation {
             return None;
         }
-        let p = PppoePacket::new_checked(frame.get(l2.header_len..)?).ok()?;
-        if !p.is_session() || p.session_id() != s.key.session_id {
-            return None;
-        }
-        let ppp_at = l2.header_len + PPPOE_HEADER_LEN;
-        let ppp = frame.get(ppp_at..ppp_at + p.len() as usize)?;
+        let ppp = frame.get(punt.ppp_offset as usize..)?;
         let (proto, hl) = parse_header(ppp).ok()?;
         Some((proto, &ppp[hl..]))
     }
@@ -586,7 +581,8 @@ impl Bras {
             ethertype: EtherType::PPPOE_SESSION,
             header_len: 0,
         };
-        let params = match PppoeSessionParams::new(key.port, port_mac, &l2, key.session_id) {
+        let flags = 0;
+        let params = match super::template::session_params(key.port, port_mac, &l2, key.session_id, self.config.mru, 0, flags) {
             Ok(p) => p,
             Err(e) => {
                 self.log_line(format!("session {key}: {e}"));
@@ -594,8 +590,7 @@ impl Bras {
                 return;
             }
         };
-        let flags = 0;
-        let (index, generation) = match dp.sessions.add_pppoe(&params, 0, self.config.mru, flags) {
+        let (index, generation) = match dp.sessions.add(&params) {
             Ok(x) => x,
             Err(e) => {
                 self.stats.table_errors += 1;
@@ -786,17 +781,9 @@ impl Bras {
     /// (the data plane holds it: Ethernet, tags, PPPoE; the protocol and LENGTH patched).
     fn send_ppp(&mut self, index: u32, proto: PppProtocol, packet: &[u8], dp: &DataPlane) {
         let Some(s) = self.sessions.get(index as usize).and_then(|s| s.as_deref()) else { return };
-        let Some(d) = dp.sessions.table().get(index) else { return };
-        let tl = d.template_len as usize;
-        if tl < 4 {
-            return;
-        }
-        let mut f = Vec::with_capacity((tl + packet.len()).max(MIN_FRAME));
-        f.extend_from_slice(&d.template()[..tl - 2]);
-        f.extend_from_slice(&proto.0.to_be_bytes());
-        f.extend_from_slice(packet);
-        let len = (packet.len() + 2) as u16;
-        f[tl - 4..tl - 2].copy_from_slice(&len.to_be_bytes());
+        let Some(t) = dp.sessions.table().template(index) else { return };
+        let mut f = Vec::with_capacity((t.len() + packet.len()).max(MIN_FRAME));
+        frame_control(&t, proto, packet, GreNumbers::default(), &mut f);
         if f.len() < MIN_FRAME {
             f.resize(MIN_FRAME, 0);
         }

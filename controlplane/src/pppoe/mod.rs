@@ -4,3 +4,4 @@
 pub mod bras;
 pub mod subscriber;
 pub mod discovery;
+pub mod template;

@@ -184,7 +184,7 @@ impl Lab {
                         self.bras.handle_discovery(self.now, punt.port, &data, &mut dp)
                     }
                     Next::Punt(punt) if punt.reason == PuntReason::PppControl => {
-                        self.bras.handle_ppp(self.now, punt.arg, &data, &mut dp)
+                        self.bras.handle_ppp(self.now, punt.ppp(), &data, &mut dp)
                     }
                     Next::Tx(ACC) => self.deliver(data),
                     Next::Tx(UP) => self.to_inet.push(data[14..].to_vec()),

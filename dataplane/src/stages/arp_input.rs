@@ -17,7 +17,7 @@ pub(crate) fn arp_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, met
     let l3 = meta.l3 as usize;
     let port = ctx.tables.port(rx_port);
     let port_mac = port.mac;
-    let punt = Next::Punt(Punt { reason: PuntReason::Arp, port: rx_port, arg: 0 });
+    let punt = Next::Punt(Punt::new(PuntReason::Arp, rx_port, 0));
     let frame = pkt.data_mut();
     let Ok(mut arp) = ArpPacket::new_checked(&mut frame[l3..]) else {
         return done(meta, Next::Drop(DropReason::ArpMalformed));

@@ -80,7 +80,7 @@ fn eth_input_slow<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, meta: &mu
         if !ctx.discovery_limit.take(ctx.now) {
             return done(meta, Next::Drop(DropReason::PppoeDiscoveryRateLimited));
         }
-        return done(meta, Next::Punt(Punt { reason: PuntReason::PppoeDiscovery, port: rx_port, arg: 0 }));
+        return done(meta, Next::Punt(Punt::new(PuntReason::PppoeDiscovery, rx_port, 0)));
     }
     if l2.outer_vlan.is_some() {
         return done(meta, Next::Drop(DropReason::VlanUnknown));

@@ -63,7 +63,7 @@ pub(crate) fn rewrite<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, ad
                 };
                 h[6..12].copy_from_slice(&src_mac);
                 h[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
-                return done(meta, Next::Punt(Punt { reason: PuntReason::Resolve, port, arg: nh }));
+                return done(meta, Next::Punt(Punt::new(PuntReason::Resolve, port, nh)));
             }
         }
     };

@@ -9,17 +9,21 @@
 //! ```text
 //!     eth_input ─┬─ arp_input ──────────────────────────► Tx (reply) / Punt / Drop
 //!                ├─ PPPoE discovery ────────────────────► Punt (rate-limited)
-//!                ├─ pppoe_input ─┬─ LCP echo ───────────► Tx (reply)
-//!                │               ├─ PPP control ────────► Punt (rate-limited)
-//!                │               └─ IPv4 ─┐
-//!                └─ ip4_input ◄───────────┘
+//!                ├─ pppoe_input ─► ppp_input ─┬─ LCP echo ─► Tx (reply, session template)
+//!                │   (carrier: session,       ├─ PPP control ► Punt (rate-limited)
+//!                │    trim, PPP offset)       └─ IPv4 ─┐
+//!                └─ ip4_input ◄────────────────────────┘
 //!                       ├─ local ─► exception (tap) ─► Tx(tap)
 //!                       ├─ icmp_error ─┐
 //!                       ├──────────────┴─► ip4_rewrite ─► Tx(port) / Punt / Drop
-//!                       └──────────────┴─► session_encap ─► Tx(access port)
+//!                       └──────────────┴─► session_encap ─► Tx(session port)
 //! ```
 //!
-//! Frames from the kernel (tap) take `from_kernel` instead of `eth_input`.
+//! Frames from the kernel (tap) take `from_kernel` instead of `eth_input`. Every carrier
+//! (PPPoE today; L2TP and PPTP input stages next, after `ip4_input` finds their packets
+//! addressed to us) ends in `ppp_input` with the session index in `Stage::Ppp` and the
+//! PPP header's offset in `Meta::l3`; until those stages exist, [`process_ppp_burst`]
+//! enters the pipeline there.
 
 pub mod arp_input;
 pub mod eth_input;
@@ -27,6 +31,7 @@ pub mod exception;
 pub mod icmp_error;
 pub mod ip4_input;
 pub mod ip4_rewrite;
+pub mod ppp_input;
 pub mod pppoe_input;
 pub mod session_encap;
 
@@ -50,7 +55,7 @@ pub enum PuntReason {
     /// A PPPoE discovery frame (RFC 2516 §5) received on `port`.
     PppoeDiscovery = 3,
     /// A PPP control frame (LCP, authentication, NCPs, or a protocol to reject) of
-    /// session `arg`, received on `port`.
+    /// session `arg`, received on `port`; [`Punt::ppp`] has where its PPP header is.
     PppControl = 4,
 }
 
@@ -70,30 +75,70 @@ impl PuntReason {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Punt {
     pub reason: PuntReason,
-    /// Receiving port (Arp) or egress port (Resolve).
+    /// Receiving port (Arp, PppoeDiscovery, PppControl) or egress port (Resolve).
     pub port: u16,
-    /// The next hop to resolve (Resolve), host order.
+    /// The next hop to resolve (Resolve), host order; the session index (PppControl).
     pub arg: u32,
+    /// PppControl: the session's generation when the worker found it.
+    pub generation: u32,
+    /// PppControl: where the PPP header starts in the punted frame (after the punt
+    /// header), whatever the carrier's headers in front; the frame ends with the PPP
+    /// frame (the carrier stage trimmed it).
+    pub ppp_offset: u16,
 }
 
-/// Bytes of the punt header the worker prepends before enqueuing to the control core.
-pub const PUNT_HEADER_LEN: usize = 8;
+/// A punted PPP control frame's session and where its PPP header is: the control core
+/// checks the generation against its session and reads the PPP frame at the offset,
+/// without parsing the carrier's headers again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PppPunt {
+    pub index: u32,
+    pub generation: u32,
+    pub ppp_offset: u16,
+}
+
+/// Bytes of the punt header the worker prepends before enqueuing to the control core:
+/// reason (1), zero (1), port (2), arg (4), generation (4), PPP offset (2), zero (2), all
+/// big-endian.
+pub const PUNT_HEADER_LEN: usize = 16;
 
 impl Punt {
+    /// A punt for `reason` with `port` and `arg` (no PPP session).
+    #[inline]
+    pub const fn new(reason: PuntReason, port: u16, arg: u32) -> Punt {
+        Punt { reason, port, arg, generation: 0, ppp_offset: 0 }
+    }
+
+    /// A PPP control frame of session `p.index`, received on `port`.
+    #[inline]
+    pub const fn ppp_control(port: u16, p: PppPunt) -> Punt {
+        Punt { reason: PuntReason::PppControl, port, arg: p.index, generation: p.generation, ppp_offset: p.ppp_offset }
+    }
+
+    /// The session part of a PppControl punt.
+    #[inline]
+    pub const fn ppp(&self) -> PppPunt {
+        PppPunt { index: self.arg, generation: self.generation, ppp_offset: self.ppp_offset }
+    }
+
     pub fn write(&self, b: &mut [u8]) {
         b[0] = self.reason as u8;
         b[1] = 0;
         b[2..4].copy_from_slice(&self.port.to_be_bytes());
         b[4..8].copy_from_slice(&self.arg.to_be_bytes());
+        b[8..12].copy_from_slice(&self.generation.to_be_bytes());
+        b[12..14].copy_from_slice(&self.ppp_offset.to_be_bytes());
+        b[14..16].fill(0);
     }
+
     pub fn read(b: &[u8]) -> Option<Punt> {
-        if b.len() < PUNT_HEADER_LEN {
-            return None;
-        }
+        let b = b.first_chunk::<PUNT_HEADER_LEN>()?;
         Some(Punt {
             reason: PuntReason::from_u8(b[0])?,
             port: u16::from_be_bytes([b[2], b[3]]),
             arg: u32::from_be_bytes([b[4], b[5], b[6], b[7]]),
+            generation: u32::from_be_bytes([b[8], b[9], b[10], b[11]]),
+            ppp_offset: u16::from_be_bytes([b[12], b[13]]),
         })
     }
 }
@@ -121,6 +166,8 @@ pub(crate) enum Stage {
     Rewrite { adj: u32, dst: u32 },
     /// A PPPoE session frame to decapsulate.
     Pppoe,
+    /// A decapsulated PPP frame of this session, its PPP header at `Meta::l3`.
+    Ppp { index: u32 },
     /// Ready for encapsulation towards this session.
     SessionEncap { index: u32 },
 }
@@ -133,6 +180,7 @@ impl Stage {
     const REWRITE: u16 = 1 << 5;
     const PPPOE: u16 = 1 << 6;
     const SESSION_ENCAP: u16 = 1 << 7;
+    const PPP: u16 = 1 << 8;
 
     /// This stage's bit in `process_burst`'s to-do mask.
     #[inline]
@@ -145,6 +193,7 @@ impl Stage {
             Stage::IcmpError { .. } => Self::ICMP_ERROR,
             Stage::Rewrite { .. } => Self::REWRITE,
             Stage::Pppoe => Self::PPPOE,
+            Stage::Ppp { .. } => Self::PPP,
             Stage::SessionEncap { .. } => Self::SESSION_ENCAP,
         }
     }
@@ -157,7 +206,8 @@ pub(crate) const NO_VLAN: u16 = u16::MAX;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Meta {
     pub stage: Stage,
-    /// Offset of the IPv4/ARP header in the frame (of the PPPoE header, for Pppoe).
+    /// Offset of the IPv4/ARP header in the frame (of the PPPoE header for Pppoe, of the
+    /// PPP header for Ppp).
     pub l3: u16,
     /// VLAN ids of the outer and inner tag ([`NO_VLAN`] when absent).
     pub outer_vid: u16,
@@ -266,7 +316,8 @@ impl<'a> Ctx<'a> {
 /// for `pkts[i]`; the caller transmits, punts or frees accordingly.
 ///
 /// The common paths run to completion packet by packet in one pass: eth_input, then
-/// pppoe_input, then ip4_input, which rewrites or encapsulates in place (the stage
+/// pppoe_input (and ppp_input, which it calls for what its fast path does not take),
+/// then ip4_input, which rewrites or encapsulates in place (the stage
 /// functions are `#[inline]`, so this compiles into one loop body). What is left —
 /// ARP, ICMP errors, packets to the kernel, the rewrite of an ICMP error — runs in a
 /// pass per stage afterwards, and a stage no packet needs costs nothing (the to-do mask).
@@ -370,7 +421,7 @@ fn run_burst<P: Packet, const TIMED: bool>(
         };
         if !TIMED {
             if m.stage == Stage::Pppoe {
-                v = pppoe_input::pppoe_input(ctx, rx_port, p, m);
+                v = pppoe_input::pppoe_input::<P, true>(ctx, rx_port, p, m);
             }
             if m.stage == Stage::Ip4 {
                 v = ip4_input::ip4_input::<P, true>(ctx, rx_port, p, m, forwarding);
@@ -384,10 +435,60 @@ fn run_burst<P: Packet, const TIMED: bool>(
     }
     ctx.counters.add(Count::RxPackets, n as u64);
     ctx.counters.add(Count::RxBytes, bytes);
+    stage_passes::<P, TIMED>(ctx, rx_port, pkts, meta, next, todo, clocks, forwarding);
+}
 
-    if TIMED && todo & Stage::PPPOE != 0 {
+/// Run `pkts`, PPP frames already decapsulated by a carrier, through `ppp_input` and
+/// the stages after it: `ppp[i]` is (session index, offset of the PPP header) of
+/// `pkts[i]`, as a carrier's input stage would leave them. `next[i]` gets the verdict,
+/// as with [`process_burst`]; `rx_port` is what a punt names as the receiving port.
+/// Nothing is counted as received (the carrier's stage does that).
+///
+/// The entry for carriers whose input stage is not part of [`process_burst`] yet (L2TP
+/// and PPTP until their stages land; tests), so they get the same PPP handling, verdicts
+/// and encapsulation as PPPoE.
+#[inline(never)]
+pub fn process_ppp_burst<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkts: &mut [P], ppp: &[(u32, u16)], next: &mut [Next]) {
+    let n = pkts.len().min(BURST).min(next.len()).min(ppp.len());
+    let (pkts, next) = (&mut pkts[..n], &mut next[..n]);
+    let mut meta = [Meta::EMPTY; BURST];
+    let meta = &mut meta[..n];
+    for (m, &(index, at)) in meta.iter_mut().zip(ppp) {
+        m.l3 = at;
+        m.stage = Stage::Ppp { index };
+    }
+    for v in next.iter_mut() {
+        *v = Next::Drop(DropReason::Internal);
+    }
+    let todo = if n > 0 { Stage::PPP } else { 0 };
+    stage_passes::<P, false>(ctx, rx_port, pkts, meta, next, todo, &mut StageClocks::default(), true);
+}
+
+/// The passes after the first (fused) one: each stage some packet still waits for, in
+/// order, then the verdict counters. In the fused dispatch no packet is left in Pppoe,
+/// Ppp or Ip4 (the first pass runs them to completion), so those passes cost only their
+/// to-do bit test there.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn stage_passes<P: Packet, const TIMED: bool>(
+    ctx: &mut Ctx,
+    rx_port: u16,
+    pkts: &mut [P],
+    meta: &mut [Meta],
+    next: &mut [Next],
+    mut todo: u16,
+    clocks: &mut StageClocks,
+    forwarding: bool,
+) {
+    if todo & Stage::PPPOE != 0 {
         pass::<P, TIMED>(ctx, clocks, Clock::PppoeInput, pkts, meta, next, &mut todo, |c, p, m, s| {
-            (s == Stage::Pppoe).then(|| pppoe_input::pppoe_input(c, rx_port, p, m))
+            (s == Stage::Pppoe).then(|| pppoe_input::pppoe_input::<P, false>(c, rx_port, p, m))
+        });
+    }
+    if todo & Stage::PPP != 0 {
+        pass::<P, TIMED>(ctx, clocks, Clock::PppInput, pkts, meta, next, &mut todo, |c, p, m, s| match s {
+            Stage::Ppp { index } => Some(ppp_input::ppp_input(c, rx_port, p, m, index)),
+            _ => None,
         });
     }
     if todo & Stage::ARP != 0 {
@@ -395,7 +496,7 @@ fn run_burst<P: Packet, const TIMED: bool>(
             (s == Stage::Arp).then(|| arp_input::arp_input(c, rx_port, p, m))
         });
     }
-    if TIMED && todo & Stage::IP4 != 0 {
+    if todo & Stage::IP4 != 0 {
         pass::<P, TIMED>(ctx, clocks, Clock::Ip4Input, pkts, meta, next, &mut todo, |c, p, m, s| {
             (s == Stage::Ip4).then(|| ip4_input::ip4_input::<P, false>(c, rx_port, p, m, forwarding))
         });

@@ -20,10 +20,12 @@ use dataplane::fib::{FibConfig, FibWriter};
 use dataplane::neighbour::NeighbourWriter;
 use dataplane::packet::HeapPacket;
 use dataplane::rcu::Qsbr;
-use dataplane::session::{PppoeSessionParams, SessionWriter, FIB_SESSION_BASE, MAX_TEMPLATE};
+use controlplane::pppoe::template::session_params;
+use dataplane::session::{SessionWriter, FIB_SESSION_BASE};
 use dataplane::stages::{process_burst, Ctx, Next, PuntLimits};
 use dataplane::tables::{IfAddr, PortEntry, PortRole, Tables, MAX_PORTS};
 use dataplane::wire::checksum::checksum;
+use dataplane::wire::ethernet::{EtherType, EthernetAddress, L2Header, VlanTag};
 
 const BURST: usize = 32;
 
@@ -112,20 +114,18 @@ fn main() {
     let peer_ip = |k: u32| 0x6440_0000 + 2 + k;
     let peer_mac = |k: u32| [0x02, 0x5e, 0, (k >> 16) as u8, (k >> 8) as u8, k as u8];
     for k in 0..n_sessions {
-        let mut template = [0u8; MAX_TEMPLATE];
-        let t = pppoe_frame(peer_mac(k), [2, 0, 0, 0, 0, 1], k, &[]);
-        template[..t.len() - 2].copy_from_slice(&t[..t.len() - 2]);
-        template[t.len() - 2..t.len()].copy_from_slice(&[0x00, 0x21]);
-        let p = PppoeSessionParams {
-            port: 0,
-            outer: Some(vid(k)),
-            inner: None,
-            peer_mac: peer_mac(k),
-            pppoe_id: sid(k),
-            template,
-            template_len: t.len() as u8,
+        // The subscriber's frames as the control core sees them at PADR; the template is
+        // the PPPoE carrier's (controlplane::pppoe::template).
+        let l2 = L2Header {
+            dst: EthernetAddress([2, 0, 0, 0, 0, 1]),
+            src: EthernetAddress(peer_mac(k)),
+            outer_vlan: Some(VlanTag { tpid: EtherType::VLAN, pcp: 0, dei: false, vid: vid(k) }),
+            inner_vlan: None,
+            ethertype: EtherType::PPPOE_SESSION,
+            header_len: 0,
         };
-        let (i, _) = sessions.add_pppoe(&p, 0x1122_3344, 1492, 0).unwrap();
+        let p = session_params(0, [2, 0, 0, 0, 0, 1], &l2, sid(k), 1492, 0x1122_3344, 0).unwrap();
+        let (i, _) = sessions.add(&p).unwrap();
         sessions.open_ipv4(i, peer_ip(k), 0).unwrap();
         fib.insert(peer_ip(k), 32, FIB_SESSION_BASE + i).unwrap();
     }

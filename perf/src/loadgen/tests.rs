@@ -180,7 +180,7 @@ impl Lab {
                         self.bras.handle_discovery(self.now_ms, punt.port, &data, &mut dp)
                     }
                     Next::Punt(punt) if punt.reason == PuntReason::PppControl => {
-                        self.bras.handle_ppp(self.now_ms, punt.arg, &data, &mut dp)
+                        self.bras.handle_ppp(self.now_ms, punt.ppp(), &data, &mut dp)
                     }
                     Next::Tx(ACC) => self.deliver(data),
                     Next::Tx(UP) if self.traffic.is_some() => {
