@@ -72,13 +72,13 @@
 //!
 //! ## Indices: from an upstream frame to its session
 //!
-//! - PPPoE: [`PppoeIndex`], a hash keyed by (port, outer VLAN, inner VLAN, peer MAC,
+//! - PPPoE: `PppoeIndex`, a hash keyed by (port, outer VLAN, inner VLAN, peer MAC,
 //!   PPPoE session id): RFC 2516 §4 makes a session id unique only per pair of MACs, so a
 //!   concentrator with more than 65535 subscribers needs the MAC (and the port and VLANs,
 //!   for subscribers behind different access links) in the key.
-//! - L2TP: [`L2tpIndex`], an array indexed by OUR session id (we allocate it, unique over
+//! - L2TP: `L2tpIndex`, an array indexed by OUR session id (we allocate it, unique over
 //!   all our tunnels), the tunnel id checked after the lookup.
-//! - PPTP: [`PptpIndex`], an array indexed by OUR call id, the peer's address checked
+//! - PPTP: `PptpIndex`, an array indexed by OUR call id, the peer's address checked
 //!   after the lookup.
 //!
 //! Ids index arrays of `min(capacity + 1, 65536)` entries, allocated with the carrier's
@@ -104,18 +104,29 @@
 //!
 //! ## Adding a carrier (L2TP, PPTP)
 //!
-//! 1. Its control-plane module builds the [`Template`] (Ethernet to the next hop, outer
-//!    IPv4 with DF, UDP + L2TP with the L bit / enhanced GRE with S (and A), PPP
-//!    Address/Control + protocol 0x0021) with its [`Patches`], and publishes the session
-//!    with [`SessionWriter::add`] and [`SessionKey::L2tp`] / [`SessionKey::Pptp`]
-//!    (flags: [`PPP_COMPRESSION`] once LCP negotiated ACFC/PFC).
-//! 2. Its input stage (after `ip4_input` finds UDP 1701 or GRE to us) finds the session
-//!    with [`SessionTable::lookup_l2tp`] / [`SessionTable::lookup_pptp`], checks what is
-//!    its own (UDP checksum, GRE sequence: [`SessionTable::acknowledge_gre`]), trims the
-//!    frame to the carrier's length and hands over to `stages::ppp_input` with the offset
-//!    of the PPP header (`Stage::Ppp`), as `pppoe_input` does.
-//! 3. Downstream needs nothing new: `session_encap` applies the patches for any template,
-//!    and the control core frames LCP/auth/IPCP with [`frame_control`].
+//! | | L2TP (LNS, LAC's tunnel side) | PPTP |
+//! |---|---|---|
+//! | key, index | [`SessionKey::L2tp`]: our tunnel id, our session id (unique over tunnels, not 0) | [`SessionKey::Pptp`]: our call id, the PAC's address |
+//! | lookup | [`SessionTable::lookup_l2tp`] | [`SessionTable::lookup_pptp`] |
+//! | template | Ethernet to the next hop (tags if any), IPv4 (DF), UDP 1701, L2TP data header with L (O/S only if needed), PPP `ff 03 00 21` | Ethernet, IPv4 (DF), enhanced GRE with K, S (and A), PPP `ff 03 00 21` (≤ 88 bytes) |
+//! | patches | `ipv4`, `udp` (+ `udp_checksum` unless configured off, RFC 2661 §8.1), `l2tp` | `ipv4`, `gre` |
+//! | flags | [`PPP_COMPRESSION`] (HDLC-like framing) | [`PPP_COMPRESSION`] |
+//! | shared state | — (Ns: see above) | GRE numbers: [`SessionTable::take_gre_numbers`] (senders), [`SessionTable::acknowledge_gre`] (input) |
+//!
+//! 1. The carrier's control-plane module builds the [`Template`] with its [`Patches`]
+//!    (as `controlplane::pppoe::template` does for PPPoE) and publishes the session with
+//!    [`SessionWriter::add`]; the subscriber manager then opens IPv4 as for PPPoE. The
+//!    MRU it publishes must leave room for the template within the egress port's MTU.
+//! 2. Its input stage, after `ip4_input` finds UDP 1701 or GRE addressed to us, checks
+//!    its own header (UDP checksum; GRE flags, acknowledging the sequence number), finds
+//!    the session with its lookup, trims the frame to end with the PPP frame, sets
+//!    `Meta::l3` to the PPP header's offset and goes to `Stage::Ppp { index }` (or, fused,
+//!    calls `stages::ppp_input` directly), as `pppoe_input` does. Until it exists,
+//!    `stages::process_ppp_burst` enters the pipeline at the same point.
+//! 3. Downstream needs nothing new: `session_encap` applies the patches of any template
+//!    (the FIB routes the subscriber to the session index), `ppp_input` answers LCP echo
+//!    through the template, and the control core frames LCP/auth/IPCP with
+//!    [`frame_control`] and reads punted frames at the offset the punt header gives.
 
 use core::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -163,10 +174,14 @@ pub const LIVE: u64 = 1 << 63;
 pub const IPV4_OPEN: u64 = 1 << 62;
 /// Workers answer the subscriber's LCP Echo-Requests themselves.
 pub const ECHO_OFFLOAD: u64 = 1 << 61;
-/// The peer may send compressed PPP headers: without Address/Control (ACFC, RFC 1661
-/// §6.6) and with a one-byte Protocol field (PFC, §6.5). Set when LCP negotiated them on
-/// a carrier that permits them (L2TP, PPTP); never on PPPoE (RFC 2516 §7), whose
-/// `ppp_input` then reads the Protocol field as exactly two bytes.
+/// The session's PPP frames come in every form the HDLC-like framing of RFC 1662 §3.1
+/// allows: with the Address/Control pair or without it (ACFC, RFC 1661 §6.6), with a
+/// two-byte or a one-byte Protocol field (PFC, §6.5); `ppp_input` accepts each, as Linux's
+/// pppol2tp and pptp do (a valid Protocol never starts 0xff or with an odd byte, so the
+/// forms cannot be confused). L2TP and PPTP sessions set it: their frames carry
+/// Address/Control unless LCP negotiated ACFC. PPPoE sessions never do (RFC 2516 §7: no
+/// Address/Control, and dpvpn does not negotiate PFC there): their Protocol field is read
+/// as exactly two bytes.
 pub const PPP_COMPRESSION: u64 = 1 << 60;
 /// The template is a PPPoE one of at most [`SHORT_TEMPLATE`] bytes whose only patch is
 /// LENGTH, 4 bytes before its end: the downstream fast path's shape. Kept by the writer.
@@ -182,11 +197,11 @@ const GEN_MASK: u64 = 0xffff_ffff;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
 pub enum SessionKind {
-    /// PPPoE (RFC 2516), found through [`PppoeIndex`].
+    /// PPPoE (RFC 2516), found through [`SessionTable::lookup_pppoe`].
     Pppoe = 1,
-    /// L2TPv2 data messages over UDP (RFC 2661), found through [`L2tpIndex`].
+    /// L2TPv2 data messages over UDP (RFC 2661), found through [`SessionTable::lookup_l2tp`].
     L2tp = 2,
-    /// PPTP's enhanced GRE (RFC 2637), found through [`PptpIndex`].
+    /// PPTP's enhanced GRE (RFC 2637), found through [`SessionTable::lookup_pptp`].
     Pptp = 3,
 }
 
@@ -556,22 +571,41 @@ impl TemplateWords<'_> {
     }
 }
 
-/// What `session_encap` (and a worker's echo reply) needs of a live session.
-#[derive(Clone, Copy, Debug)]
+/// What `session_encap` (and a worker's echo reply) needs of a live session. What only
+/// the general path needs (kind, patches) is read when asked, so the short PPPoE path
+/// does not pay for it.
+#[derive(Clone, Copy)]
 pub struct Downstream<'a> {
     /// Egress port.
     pub port: u16,
-    pub kind: SessionKind,
     /// Template length.
     pub len: usize,
     /// MSS clamp (0: off).
     pub mss: u16,
     /// The short PPPoE shape: write it with [`TemplateWords::write_short`]; LENGTH is 4
-    /// bytes before its end, and `patches` was not read (it is [`Patches::NONE`]).
+    /// bytes before its end, the only patch.
     pub short: bool,
-    pub patches: Patches,
+    state: u64,
+    record: &'a Record,
+}
+
+impl<'a> Downstream<'a> {
+    #[inline]
+    pub fn kind(&self) -> SessionKind {
+        // A live record always has a kind.
+        SessionKind::from_bits((self.state & KIND_MASK) >> KIND_SHIFT).unwrap_or(SessionKind::Pppoe)
+    }
+
+    #[inline]
+    pub fn patches(&self) -> Patches {
+        Patches::unpack(self.record.patches.load(Ordering::Relaxed))
+    }
+
     /// The template, right-aligned in the record's template area.
-    pub words: TemplateWords<'a>,
+    #[inline]
+    pub fn words(&self) -> TemplateWords<'a> {
+        TemplateWords(&self.record.template)
+    }
 }
 
 /// Per-session traffic counters of one worker.
@@ -723,9 +757,9 @@ impl SessionTable {
     }
 
     /// Reader, for downstream IPv4 (and the workers' echo replies, `ipv4` false): a live
-    /// session with IPCP open (or any live one), and its template words. With `short_ok`,
-    /// a short PPPoE template is flagged `short` and its patches are not read (the fast
-    /// path knows where LENGTH is).
+    /// session with IPCP open (or any live one), with its template words. With
+    /// `short_ok`, a short PPPoE template is flagged `short` (the fast path knows where
+    /// LENGTH is).
     #[inline]
     pub fn downstream(&self, index: u32, ipv4: bool, short_ok: bool) -> Option<Downstream<'_>> {
         let r = self.records.get(index as usize)?;
@@ -734,19 +768,15 @@ impl SessionTable {
         if state & need != need {
             return None;
         }
-        let kind = SessionKind::from_bits((state & KIND_MASK) >> KIND_SHIFT)?;
         let ip4 = r.ip4.load(Ordering::Relaxed);
         let link = r.link.load(Ordering::Relaxed);
-        let short = short_ok && state & SHORT_PPPOE != 0;
-        let patches = if short { Patches::NONE } else { Patches::unpack(r.patches.load(Ordering::Relaxed)) };
         Some(Downstream {
             port: (link >> 48) as u16,
-            kind,
             len: ((state >> TMPL_LEN_SHIFT) as u8 as usize).min(MAX_TEMPLATE),
             mss: ip4 as u16,
-            short,
-            patches,
-            words: TemplateWords(&r.template),
+            short: short_ok && state & SHORT_PPPOE != 0,
+            state,
+            record: r,
         })
     }
 
@@ -1671,7 +1701,7 @@ mod tests {
                         for k in 0..64u32 {
                             if let Some(i) = t.lookup_pppoe(1, None, None, mac(k), 1) {
                                 if let (Some(s), Some(d)) = (t.head(i), t.downstream(i, false, false)) {
-                                    d.words.write_all(&mut out);
+                                    d.words().write_all(&mut out);
                                     // The magic is the MAC's low bits and the template
                                     // is whole: never another session's record.
                                     assert_eq!(s.our_magic, k);

@@ -4,13 +4,22 @@
 //! A carrier's input stage (`pppoe_input`; the L2TP and PPTP stages to come) checks its
 //! own header, finds the session in its index, trims the frame so that it ends with the
 //! PPP frame, and hands over with the session index (`Stage::Ppp`) and the offset of the
-//! PPP header (`Meta::l3`). From there every carrier gets the same handling:
+//! PPP header (`Meta::l3`):
 //!
-//! - the PPP header (RFC 1661 §2): a two-byte Protocol field; with the session's
-//!   [`PPP_COMPRESSION`] flag (LCP negotiated ACFC/PFC on a carrier that permits them:
-//!   L2TP, PPTP) also without Address/Control (§6.6) or with a one-byte Protocol (§6.5).
-//!   PPPoE sessions never have the flag (RFC 2516 §7), so their frames are read as
-//!   exactly two bytes of protocol;
+//! ```text
+//! +----------+----------+----------+-------------+
+//! | Address  | Control  | Protocol | Information |      (RFC 1661 §2, RFC 1662 §3.1)
+//! |   0xff   |   0x03   | 8/16 bits|      *      |
+//! +----------+----------+----------+-------------+
+//!   absent on PPPoE and under ACFC; 1 byte under PFC
+//! ```
+//!
+//! From there every carrier gets the same handling:
+//!
+//! - the PPP header (RFC 1661 §2): with the session's [`PPP_COMPRESSION`] flag (L2TP,
+//!   PPTP: HDLC-like framing, RFC 1662 §3.1) the Address/Control pair if present (absent
+//!   under ACFC, §6.6) and a two- or one-byte Protocol (PFC, §6.5); without it (PPPoE,
+//!   RFC 2516 §7) exactly two bytes of Protocol;
 //! - IPv4 (0x0021), only once IPCP is Opened for the session and only with the session's
 //!   own source address (anti-spoofing), goes on to `ip4_input` with the session's MSS
 //!   clamp in the packet's metadata;
@@ -112,7 +121,7 @@ fn echo_reply<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, index: u32
         return done(meta, Next::Drop(DropReason::SessionDown));
     };
     let mut words = [0u8; MAX_TEMPLATE];
-    ds.words.write_all(&mut words);
+    ds.words().write_all(&mut words);
     let tl = ds.len;
     if tl < 2 || !pkt.adj(lcp_at) {
         return done(meta, Next::Drop(DropReason::Internal));
@@ -122,8 +131,9 @@ fn echo_reply<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, index: u32
     };
     frame[..tl].copy_from_slice(&words[MAX_TEMPLATE - tl..]);
     frame[tl - 2..tl].copy_from_slice(&PppProtocol::LCP.0.to_be_bytes());
-    let gre = if ds.patches.gre.is_some() { tables.sessions.take_gre_numbers(index) } else { GreNumbers::default() };
-    patch(frame, ds.patches, gre);
+    let patches = ds.patches();
+    let gre = if patches.gre.is_some() { tables.sessions.take_gre_numbers(index) } else { GreNumbers::default() };
+    patch(frame, patches, gre);
     meta.l3 = tl as u16;
     ctx.counters.add(Count::LcpEchoReplies, 1);
     done(meta, Next::Tx(ds.port))

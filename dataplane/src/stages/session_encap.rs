@@ -18,7 +18,7 @@
 use super::{done, Ctx, Meta, Next};
 use crate::counters::{Count, DropReason};
 use crate::packet::Packet;
-use crate::session::{patch, GreNumbers, SessionKind, MAX_TEMPLATE, SHORT_TEMPLATE};
+use crate::session::{patch, Downstream, GreNumbers, SessionKind, MAX_TEMPLATE, SHORT_TEMPLATE};
 use crate::wire::ipv4::{IpProtocol, Ipv4Packet};
 use crate::wire::tcp::TcpPacket;
 
@@ -42,44 +42,64 @@ pub(crate) fn session_encap<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Me
     let Some(ds) = tables.sessions.downstream(index, true, ctx.fast_paths) else {
         return done(meta, Next::Drop(DropReason::SessionDown));
     };
+    if !ds.short {
+        return session_encap_general(ctx, pkt, meta, index, ds);
+    }
     if ds.mss != 0 {
         clamp_syn(ctx, pkt, meta.l3 as usize, ds.mss);
     }
     let l3 = meta.l3 as usize;
     let ip_len = pkt.len() - l3;
     let tl = ds.len;
-    if ds.short {
-        // Make room for exactly SHORT_TEMPLATE bytes in front of the IPv4 header, write
-        // the right-aligned template as whole words, then drop what is in front of it.
-        let ok = if l3 >= SHORT_TEMPLATE { pkt.adj(l3 - SHORT_TEMPLATE) } else { pkt.prepend(SHORT_TEMPLATE - l3).is_some() };
-        if !ok || tl < LENGTH_FROM_END {
-            return done(meta, Next::Drop(DropReason::Internal));
-        }
-        let Some(front) = pkt.data_mut().first_chunk_mut::<SHORT_TEMPLATE>() else {
-            return done(meta, Next::Drop(DropReason::Internal));
-        };
-        ds.words.write_short(front);
-        let pppoe_len = (ip_len + 2) as u16;
-        front[SHORT_TEMPLATE - LENGTH_FROM_END..SHORT_TEMPLATE - 2].copy_from_slice(&pppoe_len.to_be_bytes());
-        pkt.adj(SHORT_TEMPLATE - tl);
-    } else {
-        let ok = if l3 >= MAX_TEMPLATE { pkt.adj(l3 - MAX_TEMPLATE) } else { pkt.prepend(MAX_TEMPLATE - l3).is_some() };
-        if !ok || tl < 2 {
-            return done(meta, Next::Drop(DropReason::Internal));
-        }
-        let Some(front) = pkt.data_mut().first_chunk_mut::<MAX_TEMPLATE>() else {
-            return done(meta, Next::Drop(DropReason::Internal));
-        };
-        ds.words.write_all(front);
-        pkt.adj(MAX_TEMPLATE - tl);
-        let gre = if ds.patches.gre.is_some() { tables.sessions.take_gre_numbers(index) } else { GreNumbers::default() };
-        patch(pkt.data_mut(), ds.patches, gre);
+    // Make room for exactly SHORT_TEMPLATE bytes in front of the IPv4 header, write the
+    // right-aligned template as whole words, then drop what is in front of it.
+    let ok = if l3 >= SHORT_TEMPLATE { pkt.adj(l3 - SHORT_TEMPLATE) } else { pkt.prepend(SHORT_TEMPLATE - l3).is_some() };
+    if !ok || tl < LENGTH_FROM_END {
+        return done(meta, Next::Drop(DropReason::Internal));
     }
+    let Some(front) = pkt.data_mut().first_chunk_mut::<SHORT_TEMPLATE>() else {
+        return done(meta, Next::Drop(DropReason::Internal));
+    };
+    ds.words().write_short(front);
+    let pppoe_len = (ip_len + 2) as u16;
+    front[SHORT_TEMPLATE - LENGTH_FROM_END..SHORT_TEMPLATE - 2].copy_from_slice(&pppoe_len.to_be_bytes());
+    pkt.adj(SHORT_TEMPLATE - tl);
     meta.l3 = tl as u16;
     if let Some(c) = tables.sessions.counters(ctx.worker) {
         c.tx(index, ip_len);
     }
-    ctx.counters.add(encap_count(ds.kind), 1);
+    ctx.counters.add(Count::PppoeEncap, 1);
+    done(meta, Next::Tx(ds.port))
+}
+
+/// Any template: the twelve words of the template area in front of the IPv4 header, then
+/// [`patch`].
+#[inline(never)]
+fn session_encap_general<P: Packet>(ctx: &mut Ctx, pkt: &mut P, meta: &mut Meta, index: u32, ds: Downstream) -> Next {
+    let tables = ctx.tables;
+    if ds.mss != 0 {
+        clamp_syn(ctx, pkt, meta.l3 as usize, ds.mss);
+    }
+    let l3 = meta.l3 as usize;
+    let ip_len = pkt.len() - l3;
+    let tl = ds.len;
+    let ok = if l3 >= MAX_TEMPLATE { pkt.adj(l3 - MAX_TEMPLATE) } else { pkt.prepend(MAX_TEMPLATE - l3).is_some() };
+    if !ok || tl < 2 {
+        return done(meta, Next::Drop(DropReason::Internal));
+    }
+    let Some(front) = pkt.data_mut().first_chunk_mut::<MAX_TEMPLATE>() else {
+        return done(meta, Next::Drop(DropReason::Internal));
+    };
+    ds.words().write_all(front);
+    pkt.adj(MAX_TEMPLATE - tl);
+    let patches = ds.patches();
+    let gre = if patches.gre.is_some() { tables.sessions.take_gre_numbers(index) } else { GreNumbers::default() };
+    patch(pkt.data_mut(), patches, gre);
+    meta.l3 = tl as u16;
+    if let Some(c) = tables.sessions.counters(ctx.worker) {
+        c.tx(index, ip_len);
+    }
+    ctx.counters.add(encap_count(ds.kind()), 1);
     done(meta, Next::Tx(ds.port))
 }
 
