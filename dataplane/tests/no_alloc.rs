@@ -5,10 +5,11 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 mod common;
+mod l2tp_fixture;
 
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::HeapPacket;
-use dataplane::stages::{process_burst, Ctx, Next, PuntLimits, BURST};
+use dataplane::stages::{process_burst, process_ppp_burst, Ctx, Next, PuntLimits, BURST};
 use common::*;
 
 struct Counting;
@@ -143,4 +144,58 @@ fn the_pppoe_path_allocates_nothing_either() {
     assert!(w.counters.get(Count::LcpEchoReplies) > 0 && w.counters.get(Count::MssClamped) > 0);
     assert!(w.counters.dropped(DropReason::PppSourceSpoofed) > 0);
     assert_eq!(n, 0, "{n} allocations on the PPPoE path");
+}
+
+#[test]
+fn ppp_input_and_a_96_byte_template_allocate_nothing() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    use dataplane::session::ECHO_OFFLOAD;
+    use l2tp_fixture::*;
+    let mut w = world(true);
+    let (index, _) = with_l2tp_session(&mut w, ECHO_OFFLOAD);
+    let ppp = |h: &[u8], p: &[u8]| [h, p].concat();
+    let ip = ipv4(L2TP_PEER, INET, 64, 17, false, &[0; 18]);
+    // Upstream PPP frames as l2tp_input would hand them over, and downstream IPv4.
+    let ups: Vec<Vec<u8>> = vec![
+        upstream(&ppp(&[0xff, 0x03, 0x00, 0x21], &ip)),                                    // forwarded
+        upstream(&ppp(&[0x21], &ip)),                                                      // ACFC + PFC
+        upstream(&ppp(&[0xff, 0x03, 0x00, 0x21], &ipv4(L2TP_PEER + 1, INET, 64, 17, false, &[0; 8]))), // spoofed
+        upstream(&ppp(&[0xff, 0x03, 0xc0, 0x21], &[9, 1, 0, 12, 0xca, 0xfe, 0xba, 0xbe, 1, 2, 3, 4])), // echo
+        upstream(&ppp(&[0xff, 0x03, 0x80, 0x21], &[1, 1, 0, 4])),                         // IPCP, punted
+    ];
+    let downs: Vec<Vec<u8>> = vec![
+        eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, L2TP_PEER, 64, 17, false, &[0; 18])),
+        eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, L2TP_PEER, 64, 17, true, &[0; 1480])), // over the MRU
+    ];
+    let up_burst: Vec<Vec<u8>> = (0..BURST).map(|i| ups[i % ups.len()].clone()).collect();
+    let down_burst: Vec<Vec<u8>> = (0..BURST).map(|i| downs[i % downs.len()].clone()).collect();
+    let at = vec![(index, UP_PPP_AT); BURST];
+    // Buffers big enough for every frame, so that resetting them allocates nothing.
+    let mut pkts: Vec<HeapPacket> = (0..BURST).map(|_| HeapPacket::new(&[0; 1600])).collect();
+    let mut next = vec![Next::Drop(DropReason::Internal); BURST];
+    let limits = PuntLimits { icmp_per_s: 1_000_000, discovery_per_s: 1_000_000, ppp_control_per_s: 1_000_000 };
+    let mut ctx = Ctx::new(&w.tables, &w.counters, 0, 1_000_000_000, limits);
+    let rounds = 1_000_000 / BURST + 1;
+    let before = ALLOCS.load(Ordering::SeqCst);
+    ARMED.store(true, Ordering::SeqCst);
+    for r in 0..rounds {
+        ctx.now = r as u64 * 1000;
+        if r % 2 == 0 {
+            for (p, f) in pkts.iter_mut().zip(&up_burst) {
+                p.reset(f);
+            }
+            process_ppp_burst(&mut ctx, UP, &mut pkts, &at, &mut next);
+        } else {
+            for (p, f) in pkts.iter_mut().zip(&down_burst) {
+                p.reset(f);
+            }
+            process_burst(&mut ctx, UP, &mut pkts, &mut next);
+        }
+    }
+    ARMED.store(false, Ordering::SeqCst);
+    let n = ALLOCS.swap(0, Ordering::SeqCst) - before;
+    assert!(w.counters.get(Count::L2tpDecap) > 0 && w.counters.get(Count::L2tpEncap) > 0);
+    assert!(w.counters.get(Count::LcpEchoReplies) > 0 && w.counters.get(Count::Punted) > 0);
+    assert!(w.counters.dropped(DropReason::PppSourceSpoofed) > 0 && w.counters.get(Count::IcmpErrors) > 0);
+    assert_eq!(n, 0, "{n} allocations on the PPP and long-template paths");
 }
