@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use dataplane::counters::{Count, DropReason};
 use dataplane::packet::{HeapPacket, Packet};
-use dataplane::stages::{process_burst, Ctx, Next, Punt, PuntLimits, PuntReason};
+use dataplane::stages::{process_burst, Ctx, Next, PppPunt, Punt, PuntLimits, PuntReason, PUNT_HEADER_LEN};
 
 fn run(w: &World, rx: u16, frames: Vec<Vec<u8>>) -> (Vec<HeapPacket>, Vec<Next>) {
     let mut pkts: Vec<HeapPacket> = frames.iter().map(|f| HeapPacket::new(f)).collect();
@@ -225,4 +225,23 @@ fn a_mixed_burst_gets_one_verdict_per_packet_in_order() {
         ]
     );
     assert_eq!(w.counters.get(Count::RxPackets), 5);
+}
+
+/// The punt header the worker writes and the control core reads: its layout is the
+/// contract between the two (reason, port, arg, and for PPP control frames the session's
+/// generation and the PPP header's offset), big-endian.
+#[test]
+fn punt_header_layout() {
+    let p = Punt::ppp_control(3, PppPunt { index: 0x0001_0203, generation: 0x0a0b_0c0d, ppp_offset: 58 });
+    let mut b = [0xee; PUNT_HEADER_LEN];
+    p.write(&mut b);
+    assert_eq!(b, [4, 0, 0, 3, 0, 1, 2, 3, 0x0a, 0x0b, 0x0c, 0x0d, 0, 58, 0, 0]);
+    assert_eq!(Punt::read(&b), Some(p));
+    assert_eq!(Punt::read(&b).unwrap().ppp(), PppPunt { index: 0x0001_0203, generation: 0x0a0b_0c0d, ppp_offset: 58 });
+    let r = Punt::new(PuntReason::Resolve, 1, 0xc633_6402);
+    r.write(&mut b);
+    assert_eq!(b, [2, 0, 0, 1, 0xc6, 0x33, 0x64, 0x02, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(Punt::read(&b[..PUNT_HEADER_LEN - 1]), None, "a short header");
+    b[0] = 9;
+    assert_eq!(Punt::read(&b), None, "an unknown reason");
 }
