@@ -110,7 +110,7 @@
 //! | lookup | [`SessionTable::lookup_l2tp`] | [`SessionTable::lookup_pptp`] |
 //! | template | Ethernet to the next hop (tags if any), IPv4 (DF), UDP 1701, L2TP data header with L (O/S only if needed), PPP `ff 03 00 21` | Ethernet, IPv4 (DF), enhanced GRE with K, S (and A), PPP `ff 03 00 21` (≤ 88 bytes) |
 //! | patches | `ipv4`, `udp` (+ `udp_checksum` unless configured off, RFC 2661 §8.1), `l2tp` | `ipv4`, `gre` |
-//! | flags | [`PPP_COMPRESSION`] (HDLC-like framing) | [`PPP_COMPRESSION`] |
+//! | flags | [`PPP_ADDRESS_CONTROL`] (HDLC-like framing, RFC 1662 §3.1) | [`PPP_ADDRESS_CONTROL`] |
 //! | shared state | — (Ns: see above) | GRE numbers: [`SessionTable::take_gre_numbers`] (senders), [`SessionTable::acknowledge_gre`] (input) |
 //!
 //! 1. The carrier's control-plane module builds the [`Template`] with its [`Patches`]
@@ -174,20 +174,23 @@ pub const LIVE: u64 = 1 << 63;
 pub const IPV4_OPEN: u64 = 1 << 62;
 /// Workers answer the subscriber's LCP Echo-Requests themselves.
 pub const ECHO_OFFLOAD: u64 = 1 << 61;
-/// The session's PPP frames come in every form the HDLC-like framing of RFC 1662 §3.1
-/// allows: with the Address/Control pair or without it (ACFC, RFC 1661 §6.6), with a
-/// two-byte or a one-byte Protocol field (PFC, §6.5); `ppp_input` accepts each, as Linux's
-/// pppol2tp and pptp do (a valid Protocol never starts 0xff or with an odd byte, so the
-/// forms cannot be confused). L2TP and PPTP sessions set it: their frames carry
-/// Address/Control unless LCP negotiated ACFC. PPPoE sessions never do (RFC 2516 §7: no
-/// Address/Control, and dpvpn does not negotiate PFC there): their Protocol field is read
-/// as exactly two bytes.
-pub const PPP_COMPRESSION: u64 = 1 << 60;
+/// The session's PPP frames use the HDLC-like framing of RFC 1662 §3.1: they start with
+/// the Address/Control pair 0xff 0x03, or omit it under ACFC (RFC 1661 §6.6);
+/// `ppp_input` accepts both, as Linux's pppol2tp and pptp do. L2TP and PPTP sessions set
+/// it. PPPoE sessions never do: a PPPoE payload has no Address/Control field (RFC 2516
+/// §7), so a leading 0xff there is a one-byte Protocol (and punted as the unknown
+/// protocol 0x00ff), not an address.
+///
+/// A one-byte Protocol field (PFC, RFC 1661 §6.5) is accepted on every session, flag or
+/// not: an odd first byte cannot be the high byte of a valid protocol, so it is never
+/// ambiguous, and RFC 2516 §7 leaves PFC to PPPoE peers (NOT RECOMMENDED, not forbidden;
+/// scapy's PPP layer, which the lab's subscriber uses, sends it unasked).
+pub const PPP_ADDRESS_CONTROL: u64 = 1 << 60;
 /// The template is a PPPoE one of at most [`SHORT_TEMPLATE`] bytes whose only patch is
 /// LENGTH, 4 bytes before its end: the downstream fast path's shape. Kept by the writer.
 const SHORT_PPPOE: u64 = 1 << 59;
 /// Flags a session may be published with or change ([`SessionWriter::set_flags`]).
-const SETTABLE_FLAGS: u64 = ECHO_OFFLOAD | PPP_COMPRESSION;
+const SETTABLE_FLAGS: u64 = ECHO_OFFLOAD | PPP_ADDRESS_CONTROL;
 const KIND_SHIFT: u32 = 48;
 const KIND_MASK: u64 = 0xf << KIND_SHIFT;
 const TMPL_LEN_SHIFT: u32 = 40;
@@ -225,7 +228,7 @@ pub type Vid = Option<u16>;
 pub struct Session {
     pub kind: SessionKind,
     pub generation: u32,
-    /// [`IPV4_OPEN`], [`ECHO_OFFLOAD`], [`PPP_COMPRESSION`].
+    /// [`IPV4_OPEN`], [`ECHO_OFFLOAD`], [`PPP_ADDRESS_CONTROL`].
     pub flags: u64,
     /// The subscriber's address, host order (meaningful with [`IPV4_OPEN`]).
     pub peer_ip: u32,
@@ -250,8 +253,8 @@ impl Session {
         self.flags & ECHO_OFFLOAD != 0
     }
     #[inline]
-    pub fn ppp_compression(&self) -> bool {
-        self.flags & PPP_COMPRESSION != 0
+    pub fn ppp_address_control(&self) -> bool {
+        self.flags & PPP_ADDRESS_CONTROL != 0
     }
 }
 
@@ -726,7 +729,7 @@ impl SessionTable {
         Some(Session {
             kind,
             generation: (state & GEN_MASK) as u32,
-            flags: state & (IPV4_OPEN | ECHO_OFFLOAD | PPP_COMPRESSION),
+            flags: state & (IPV4_OPEN | ECHO_OFFLOAD | PPP_ADDRESS_CONTROL),
             peer_ip: (ip4 >> 32) as u32,
             mru: (ip4 >> 16) as u16,
             mss: ip4 as u16,
@@ -1060,7 +1063,7 @@ pub struct SessionParams {
     pub mru: u16,
     /// Our LCP Magic-Number ([`SessionWriter::set_magic`] once LCP is open).
     pub magic: u32,
-    /// [`ECHO_OFFLOAD`], [`PPP_COMPRESSION`]; other bits are ignored.
+    /// [`ECHO_OFFLOAD`], [`PPP_ADDRESS_CONTROL`]; other bits are ignored.
     pub flags: u64,
 }
 
@@ -1312,10 +1315,10 @@ impl SessionWriter {
         self.set_flag(index, ECHO_OFFLOAD, on)
     }
 
-    /// Accept compressed PPP headers from the peer ([`PPP_COMPRESSION`]: LCP negotiated
-    /// ACFC/PFC on a carrier that permits them) or stop.
-    pub fn set_ppp_compression(&mut self, index: u32, on: bool) -> Result<(), SessionError> {
-        self.set_flag(index, PPP_COMPRESSION, on)
+    /// Read a leading 0xff 0x03 as the Address/Control pair ([`PPP_ADDRESS_CONTROL`]) or
+    /// stop.
+    pub fn set_ppp_address_control(&mut self, index: u32, on: bool) -> Result<(), SessionError> {
+        self.set_flag(index, PPP_ADDRESS_CONTROL, on)
     }
 
     /// Change the MRU (LCP renegotiated).
@@ -1477,14 +1480,14 @@ mod tests {
         assert_eq!(t.lookup_pppoe(1, Some(100), Some(200), m, 0x1235), None);
         let s = t.head(i).unwrap();
         assert_eq!((s.kind, s.generation, s.mru, s.our_magic, s.port), (SessionKind::Pppoe, g, 1492, 0xdead_beef, 1));
-        assert!(!s.ipv4_open() && s.echo_offload() && !s.ppp_compression());
+        assert!(!s.ipv4_open() && s.echo_offload() && !s.ppp_address_control());
         assert_eq!(t.template(i), Some(p.template));
         assert_eq!(w.add(&p), Err(SessionError::Duplicate));
 
         w.set_echo_offload(i, false).unwrap();
         assert!(!t.head(i).unwrap().echo_offload());
-        w.set_ppp_compression(i, true).unwrap();
-        assert!(t.head(i).unwrap().ppp_compression());
+        w.set_ppp_address_control(i, true).unwrap();
+        assert!(t.head(i).unwrap().ppp_address_control());
         w.open_ipv4(i, 0x6440_0001, 1452).unwrap();
         let s = t.head(i).unwrap();
         assert!(s.ipv4_open());
@@ -1515,7 +1518,7 @@ mod tests {
             template: l2tp_template(tunnel, session),
             mru: 1460,
             magic: 0,
-            flags: PPP_COMPRESSION,
+            flags: PPP_ADDRESS_CONTROL,
         };
         let pppoe_only = t.bytes_per_session();
         assert_eq!(t.lookup_l2tp(7, 5), None, "no array yet");
@@ -1528,7 +1531,7 @@ mod tests {
         assert_eq!(t.lookup_l2tp(7, 60000), None, "beyond the array");
         let s = t.head(a).unwrap();
         assert_eq!((s.kind, s.mru), (SessionKind::L2tp, 1460));
-        assert!(s.ppp_compression());
+        assert!(s.ppp_address_control());
         assert_eq!(t.template(a).unwrap().bytes(), l2tp_template(7, 5).bytes());
         assert_eq!(w.add(&l2tp(9, 5)), Err(SessionError::Duplicate), "our session ids are unique over tunnels");
         assert_eq!(w.add(&l2tp(7, 0)), Err(SessionError::BadId), "session 0 is the tunnel (RFC 2661 §3.1)");

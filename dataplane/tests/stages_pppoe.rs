@@ -209,9 +209,10 @@ fn control_protocols_and_discovery_are_punted_within_their_rate_limits() {
     let idx = with_session(&mut w, false, 0, 0);
     let punt = ppp_punt(idx);
     // Without echo offload, LCP echo goes to the control core like IPCP, PAP and CHAP,
-    // and so does what would be a compressed header elsewhere: PPPoE has no ACFC or PFC
-    // (RFC 2516 §7), so ff 03 is Protocol 0xff03, for the control core to reject. The
-    // punt says where the PPP header is; the frame ends where the PPP frame does.
+    // and so does what would be Address/Control elsewhere: a PPPoE payload has none
+    // (RFC 2516 §7), so ff 03 is the one-byte Protocol 0x00ff, for the control core to
+    // reject. The punt says where the PPP header is; the frame ends where the PPP frame
+    // does.
     for proto in [0xc021u16, 0x8021, 0xc023, 0xc223, 0x8057, 0x4021, 0xff03] {
         let mut f = pppoe_frame(ACC_MAC, PEER_MAC, SID, proto, &[1, 1, 0, 4]);
         f.extend_from_slice(&[0xee; 6]); // Ethernet padding
@@ -326,7 +327,8 @@ use dataplane::stages::process_burst_timed;
 /// TTL 1, TCP SYN to clamp, padded), LCP echo and other PPP control, IPv6, unknown
 /// session, downstream to the session and to nowhere, plain IPv4 forwarding, local
 /// traffic, ARP, runts and garbage, frames not for us, QinQ and untagged PPPoE, a
-/// blackhole and no route, and PPP headers that would be compressed on other carriers.
+/// blackhole and no route, and the compressed PPP headers: Address/Control, which PPPoE
+/// does not have, and a one-byte Protocol, which it may.
 fn corpus() -> Vec<Vec<u8>> {
     let up = |ip: &[u8]| pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x0021, ip);
     let mut echo = vec![0x09, 0x07, 0x00, 0x08];
@@ -362,8 +364,8 @@ fn corpus() -> Vec<Vec<u8>> {
         vec![1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
         ACC_MAC.iter().chain(&SUB_MAC).chain(&[0x88, 0x64, 0x11]).copied().collect(),
         eth(UP_MAC, INET_MAC, 0x0800, &ipv4(INET, 0x0b00_0001, 64, 17, false, &[0; 8])),
-        // What ACFC and PFC would look like: not on PPPoE (RFC 2516 §7), so Protocol
-        // 0xff03 and 0x2145, punted.
+        // ff 03 is no Address/Control on PPPoE (RFC 2516 §7): Protocol 0x00ff, punted. A
+        // one-byte IPv4 Protocol (PFC, RFC 1661 §6.5): forwarded.
         pppoe_frame(ACC_MAC, PEER_MAC, SID, 0xff03, &[0xc0, 0x21, 0x09, 0x07, 0x00, 0x08, 1, 2, 3, 4]),
         pppoe_frame(ACC_MAC, PEER_MAC, SID, 0x2145, &ipv4(PEER_IP, INET, 64, 17, false, &[0; 8])[1..]),
     ]
@@ -432,10 +434,11 @@ fn fused_and_timed_dispatch_agree_and_the_timed_one_counts_stage_clocks() {
                 // original corpus and the two "compressed" ones.
                 (Clock::PppInput, 10),
                 (Clock::ArpInput, 1),
-                (Clock::Ip4Input, 7),
+                // 7, and the one-byte-Protocol IPv4 to INET, rewritten for the uplink.
+                (Clock::Ip4Input, 8),
                 (Clock::IcmpError, 2),
                 (Clock::ToKernel, 1),
-                (Clock::Ip4Rewrite, 5),
+                (Clock::Ip4Rewrite, 6),
                 (Clock::SessionEncap, 1),
             ],
         ),

@@ -42,7 +42,7 @@ pub fn template(port_mac: [u8; 6], l2: &L2Header, session_id: u16) -> Result<Tem
 /// Everything the data plane needs to publish PPPoE session `session_id` (at PADS) on
 /// access port `port` (MAC `port_mac`), for a subscriber whose frames come with `l2`:
 /// its index key, its template, the MRU to start with, our magic number (0 until LCP
-/// opens) and the flags (`ECHO_OFFLOAD`; never `PPP_COMPRESSION`: RFC 2516 §7).
+/// opens) and the flags (`ECHO_OFFLOAD`; never `PPP_ADDRESS_CONTROL`: RFC 2516 §7).
 pub fn session_params(
     port: u16,
     port_mac: [u8; 6],
@@ -64,14 +64,14 @@ pub fn session_params(
         template: template(port_mac, l2, session_id)?,
         mru,
         magic,
-        flags: flags & !dataplane::session::PPP_COMPRESSION,
+        flags: flags & !dataplane::session::PPP_ADDRESS_CONTROL,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dataplane::session::{frame_control, GreNumbers, ECHO_OFFLOAD, PPP_COMPRESSION};
+    use dataplane::session::{frame_control, GreNumbers, ECHO_OFFLOAD, PPP_ADDRESS_CONTROL};
     use dataplane::wire::ethernet::{parse_l2, VlanTag};
 
     #[test]
@@ -82,10 +82,10 @@ mod tests {
         ];
         let l2 = parse_l2(&padr).unwrap();
         assert_eq!(l2.outer_vlan, Some(VlanTag { tpid: EtherType::QINQ, pcp: 3, dei: false, vid: 7 }));
-        let p = session_params(3, [0x02, 0, 0, 0, 0xac, 1], &l2, 0x1234, 1492, 0, ECHO_OFFLOAD | PPP_COMPRESSION).unwrap();
+        let p = session_params(3, [0x02, 0, 0, 0, 0xac, 1], &l2, 0x1234, 1492, 0, ECHO_OFFLOAD | PPP_ADDRESS_CONTROL).unwrap();
         assert_eq!(p.key, SessionKey::Pppoe { port: 3, outer: Some(7), inner: Some(8), mac: [2, 0, 0x5e, 0, 0, 0x42], id: 0x1234 });
         assert_eq!((p.port, p.mru, p.magic), (3, 1492, 0));
-        assert_eq!(p.flags, ECHO_OFFLOAD, "no compressed headers on PPPoE (RFC 2516 §7)");
+        assert_eq!(p.flags, ECHO_OFFLOAD, "no Address/Control on PPPoE (RFC 2516 §7)");
         // RFC 2516 §4 by hand: to the subscriber, its tags as it sent them, 0x8864,
         // VER/TYPE 0x11, CODE 0x00, SESSION_ID, LENGTH (patched), PPP protocol 0x0021.
         let expect = [

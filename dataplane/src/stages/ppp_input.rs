@@ -16,10 +16,10 @@
 //!
 //! From there every carrier gets the same handling:
 //!
-//! - the PPP header (RFC 1661 §2): with the session's [`PPP_COMPRESSION`] flag (L2TP,
+//! - the PPP header (RFC 1661 §2): with the session's [`PPP_ADDRESS_CONTROL`] flag (L2TP,
 //!   PPTP: HDLC-like framing, RFC 1662 §3.1) the Address/Control pair if present (absent
-//!   under ACFC, §6.6) and a two- or one-byte Protocol (PFC, §6.5); without it (PPPoE,
-//!   RFC 2516 §7) exactly two bytes of Protocol;
+//!   under ACFC, §6.6); without it (PPPoE: no such field, RFC 2516 §7) none; then a
+//!   two-byte Protocol, or a one-byte one (PFC, §6.5: an odd first byte), on any carrier;
 //! - IPv4 (0x0021), only once IPCP is Opened for the session and only with the session's
 //!   own source address (anti-spoofing), goes on to `ip4_input` with the session's MSS
 //!   clamp in the packet's metadata;
@@ -35,7 +35,7 @@
 //!   ([`super::PppPunt`]), so the control core reads the PPP frame without parsing the
 //!   carrier's headers again.
 //!
-//! [`PPP_COMPRESSION`]: crate::session::PPP_COMPRESSION
+//! [`PPP_ADDRESS_CONTROL`]: crate::session::PPP_ADDRESS_CONTROL
 
 use super::{done, goto, Ctx, Meta, Next, PppPunt, Punt, Stage};
 use crate::counters::{Count, DropReason};
@@ -63,11 +63,7 @@ pub(crate) fn ppp_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, met
     };
     let ppp_at = meta.l3 as usize;
     let ppp = pkt.data().get(ppp_at..).unwrap_or(&[]);
-    let header = if session.ppp_compression() {
-        parse_header(ppp).ok()
-    } else {
-        ppp.first_chunk::<2>().map(|p| (PppProtocol(u16::from_be_bytes(*p)), 2))
-    };
+    let header = if session.ppp_address_control() { parse_header(ppp).ok() } else { protocol_field(ppp) };
     let Some((proto, hl)) = header else {
         return done(meta, Next::Drop(DropReason::PppTruncated));
     };
@@ -100,6 +96,17 @@ pub(crate) fn ppp_input<P: Packet>(ctx: &mut Ctx, rx_port: u16, pkt: &mut P, met
             punt(ctx, rx_port, meta, PppPunt { index, generation: session.generation, ppp_offset: ppp_at as u16 })
         }
         _ => punt(ctx, rx_port, meta, PppPunt { index, generation: session.generation, ppp_offset: ppp_at as u16 }),
+    }
+}
+
+/// A Protocol field at the front of `b`, one byte when the first is odd (PFC, RFC 1661
+/// §6.5), else two: the header of a carrier without Address/Control (PPPoE).
+#[inline]
+fn protocol_field(b: &[u8]) -> Option<(PppProtocol, usize)> {
+    match b {
+        [p, ..] if p & 1 == 1 => Some((PppProtocol(*p as u16), 1)),
+        [hi, lo, ..] => Some((PppProtocol(u16::from_be_bytes([*hi, *lo])), 2)),
+        _ => None,
     }
 }
 

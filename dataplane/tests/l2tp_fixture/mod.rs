@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use crate::common::*;
-use dataplane::session::{Patches, SessionKey, SessionParams, Template, FIB_SESSION_BASE, PPP_COMPRESSION};
+use dataplane::session::{Patches, SessionKey, SessionParams, Template, FIB_SESSION_BASE, PPP_ADDRESS_CONTROL};
 
 /// The LAC, on the uplink.
 pub const LAC_MAC: [u8; 6] = [0x02, 0, 0, 0, 0x1a, 0x0c];
@@ -62,7 +62,7 @@ pub fn patches96() -> Patches {
     Patches { ipv4: Some(22), udp: Some(42), udp_checksum: true, l2tp: Some(50), ..Patches::NONE }
 }
 
-/// Publish the L2TP session (IPCP open, `flags` besides PPP_COMPRESSION, which L2TP's
+/// Publish the L2TP session (IPCP open, `flags` besides PPP_ADDRESS_CONTROL, which L2TP's
 /// HDLC-like framing always has) and route the subscriber's address to it.
 pub fn with_l2tp_session(w: &mut World, flags: u64) -> (u32, u32) {
     let p = SessionParams {
@@ -71,7 +71,7 @@ pub fn with_l2tp_session(w: &mut World, flags: u64) -> (u32, u32) {
         template: Template::new(&template96(), patches96()).unwrap(),
         mru: 1400,
         magic: L2TP_MAGIC,
-        flags: flags | PPP_COMPRESSION,
+        flags: flags | PPP_ADDRESS_CONTROL,
     };
     let (index, generation) = w.sessions.add(&p).unwrap();
     w.sessions.open_ipv4(index, L2TP_PEER, 0).unwrap();
